@@ -1,0 +1,22 @@
+package dev.imans.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The top-level {@code imans} command; every subcommand is registered here and only here. */
+@Command(name = "imans",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = "Namespace-aware IMA for Linux containers.",
+        subcommands = {})
+public final class ImansCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "missing command");
+    }
+}

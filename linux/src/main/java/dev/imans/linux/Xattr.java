@@ -1,0 +1,159 @@
+package dev.imans.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Extended attributes by path and by descriptor ({@code getxattr(2)}, {@code setxattr(2)},
+ * {@code removexattr(2)} and their {@code f*} forms).
+ *
+ * <p>An absent attribute is {@link Optional#empty()}, not an exception: for IMA "no
+ * {@code security.ima}" is an ordinary state with its own audit cause.
+ */
+public final class Xattr {
+    /** Linux's limit on one attribute value (XATTR_SIZE_MAX, include/uapi/linux/limits.h). */
+    public static final int SIZE_MAX = 65536;
+    public static final String SECURITY_IMA = "security.ima";
+    public static final String SECURITY_EVM = "security.evm";
+
+    private static final MethodHandle GETXATTR = Native.withErrno("getxattr",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle FGETXATTR = Native.withErrno("fgetxattr",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle SETXATTR = Native.withErrno("setxattr",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FSETXATTR = Native.withErrno("fsetxattr",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle REMOVEXATTR = Native.withErrno("removexattr",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle FREMOVEXATTR = Native.withErrno("fremovexattr",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+
+    private Xattr() {}
+
+    /** The value of {@code name} on the file at {@code path} (following links), if present. */
+    public static Optional<byte[]> get(Path path, String name) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            MemorySegment buf = arena.allocate(SIZE_MAX);
+            long n = (long) GETXATTR.invokeExact(err, arena.allocateFrom(path.toString()),
+                    arena.allocateFrom(name), buf, (long) SIZE_MAX);
+            return result(n, Native.errno(err), buf, "getxattr", path + ", " + name);
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /** The value of {@code name} on the open file {@code fd}, if present. */
+    public static Optional<byte[]> get(int fd, String name) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            MemorySegment buf = arena.allocate(SIZE_MAX);
+            long n = (long) FGETXATTR.invokeExact(err, fd, arena.allocateFrom(name), buf, (long) SIZE_MAX);
+            return result(n, Native.errno(err), buf, "fgetxattr", "fd " + fd + ", " + name);
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    public static void set(Path path, String name, byte[] value) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            int rc = (int) SETXATTR.invokeExact(err, arena.allocateFrom(path.toString()),
+                    arena.allocateFrom(name), bytes(arena, value), (long) value.length, 0);
+            if (rc != 0) {
+                throw new LinuxException("setxattr", Native.errno(err), path + ", " + name);
+            }
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    public static void set(int fd, String name, byte[] value) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            int rc = (int) FSETXATTR.invokeExact(err, fd, arena.allocateFrom(name),
+                    bytes(arena, value), (long) value.length, 0);
+            if (rc != 0) {
+                throw new LinuxException("fsetxattr", Native.errno(err), "fd " + fd + ", " + name);
+            }
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /** Removes {@code name}; returns false if it was not there. */
+    public static boolean remove(Path path, String name) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            int rc = (int) REMOVEXATTR.invokeExact(err, arena.allocateFrom(path.toString()),
+                    arena.allocateFrom(name));
+            if (rc == 0) {
+                return true;
+            }
+            int errno = Native.errno(err);
+            if (errno == Errno.ENODATA) {
+                return false;
+            }
+            throw new LinuxException("removexattr", errno, path + ", " + name);
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /** Removes {@code name} from the open file {@code fd}; returns false if it was not there. */
+    public static boolean remove(int fd, String name) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            int rc = (int) FREMOVEXATTR.invokeExact(err, fd, arena.allocateFrom(name));
+            if (rc == 0) {
+                return true;
+            }
+            int errno = Native.errno(err);
+            if (errno == Errno.ENODATA) {
+                return false;
+            }
+            throw new LinuxException("fremovexattr", errno, "fd " + fd + ", " + name);
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    private static MemorySegment bytes(Arena arena, byte[] value) {
+        MemorySegment seg = arena.allocate(Math.max(1, value.length));
+        MemorySegment.copy(value, 0, seg, ValueLayout.JAVA_BYTE, 0, value.length);
+        return seg;
+    }
+
+    private static Optional<byte[]> result(long n, int errno, MemorySegment buf, String call, String subject)
+            throws LinuxException {
+        if (n >= 0) {
+            return Optional.of(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+        }
+        if (errno == Errno.ENODATA) {
+            return Optional.empty();
+        }
+        throw new LinuxException(call, errno, subject);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.imans.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against the real libc: user.* works for everybody on ext4/tmpfs, so no root is needed here. */
+class XattrTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void setGetRemoveByPathAndDescriptor() throws Exception {
+        Path f = Files.writeString(dir.resolve("f"), "hello\n");
+        assertThat(Xattr.get(f, "user.imans-test")).isEmpty();
+        Xattr.set(f, "user.imans-test", new byte[] {4, 4, 1, 2});
+        assertThat(Xattr.get(f, "user.imans-test")).hasValueSatisfying(v -> assertThat(v).containsExactly(4, 4, 1, 2));
+        try (Fd file = Fd.open(f, Fd.O_RDWR)) {
+            int fd = file.value();
+            assertThat(Xattr.get(fd, "user.imans-test")).isPresent();
+            Xattr.set(fd, "user.imans-test", new byte[0]);
+            assertThat(Xattr.get(fd, "user.imans-test")).hasValueSatisfying(v -> assertThat(v).isEmpty());
+            assertThat(Xattr.remove(fd, "user.imans-test")).isTrue();
+            assertThat(Xattr.remove(fd, "user.imans-test")).isFalse();
+        }
+        Xattr.set(f, "user.x", new byte[] {1});
+        assertThat(Xattr.remove(f, "user.x")).isTrue();
+        assertThat(Xattr.remove(f, "user.x")).isFalse();
+    }
+
+    @Test
+    void missingFileNamesCallErrnoAndPath() {
+        Path missing = dir.resolve("nope");
+        assertThatThrownBy(() -> Xattr.get(missing, "user.x"))
+                .isInstanceOf(LinuxException.class)
+                .hasMessageContaining("getxattr")
+                .hasMessageContaining("ENOENT")
+                .hasMessageContaining("No such file or directory")
+                .hasMessageContaining(missing.toString())
+                .satisfies(e -> assertThat(((LinuxException) e).errnoValue()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void badDescriptorIsEbadf() {
+        assertThatThrownBy(() -> Xattr.get(-1, "user.x"))
+                .isInstanceOf(LinuxException.class)
+                .satisfies(e -> assertThat(((LinuxException) e).errnoValue()).isEqualTo(Errno.EBADF));
+    }
+}
