@@ -2,7 +2,6 @@ package dev.imans.crypto;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -120,10 +119,5 @@ public enum HashAlgo {
         public HashAlgo algo() {
             return algo;
         }
-    }
-
-    static {
-        assert SHA3_512.id() == 22 && SHA256.id() == 4 && SHA1.id() == 2 : "hash_info.h order";
-        assert "sha256".equals(SHA256.kernelName.toLowerCase(Locale.ROOT));
     }
 }
