@@ -46,8 +46,8 @@ final class RecordReader {
         boolean res = bool(expect("res"));
         int errno = optional("errno").map(this::int32).orElse(0);
         end();
-        Subject subject = new Subject(pid, uid, auid, ses, subj, comm);
         return build(() -> {
+            Subject subject = new Subject(pid, uid, auid, ses, subj, comm);
             Optional<StatusRecord.Op> status = StatusRecord.Op.byText(op);
             Optional<PcrRecord.Op> pcr = PcrRecord.Op.byText(op);
             if (type == AuditType.INTEGRITY_STATUS && status.isPresent() && name.isEmpty() && inode.isEmpty()) {
@@ -72,7 +72,7 @@ final class RecordReader {
         }
         next = fields.size() - 1;
         boolean res = bool(expect("res"));
-        return new RuleRecord(tokens, res);
+        return build(() -> new RuleRecord(tokens, res));
     }
 
     private AuditRecord measurement() {

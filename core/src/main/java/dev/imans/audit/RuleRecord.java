@@ -46,6 +46,11 @@ public record RuleRecord(List<Token> tokens, boolean res) implements AuditRecord
 
     public RuleRecord {
         tokens = List.copyOf(tokens);
+        // In the seed format rule records share type 1805 with the audit action record, which
+        // starts with file=; the kernel never logs a rule token under that key (it would be UNKNOWN=).
+        if (!tokens.isEmpty() && tokens.getFirst().key().equals("file")) {
+            throw new IllegalArgumentException("a rule record cannot start with file=: the kernel logs unknown tokens as UNKNOWN=");
+        }
     }
 
     /** The key the kernel logs for a token it does not recognise. */
