@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Reads a {@link ParsedRecord}'s fields in the kernel's order into the record types; the
@@ -182,7 +183,7 @@ final class RecordReader {
         return f.raw();
     }
 
-    private <T> T build(java.util.function.Supplier<T> maker) {
+    private <T> T build(Supplier<T> maker) {
         try {
             return maker.get();
         } catch (AuditParseException e) {
