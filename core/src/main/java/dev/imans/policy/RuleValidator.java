@@ -78,7 +78,7 @@ final class RuleValidator {
             }
             case SETXATTR_CHECK -> {
                 if (rule.action() != Action.APPRAISE) {
-                    return error(o, "func", "func=SETXATTR_CHECK only allows the appraise action");
+                    return error(o, Origin.ACTION, "func=SETXATTR_CHECK only allows the appraise action");
                 }
                 if (!flags.contains(RuleFlag.VALIDATE_ALGOS)) {
                     return error(o, "func", "func=SETXATTR_CHECK requires appraise_algos=");
