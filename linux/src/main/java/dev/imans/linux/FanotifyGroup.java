@@ -1,5 +1,6 @@
 package dev.imans.linux;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /**
@@ -13,6 +14,7 @@ public final class FanotifyGroup implements AutoCloseable {
     private final int fd;
     private final int flags;
     private boolean closed;
+    private boolean released;
 
     private FanotifyGroup(int fd, int flags) {
         this.fd = fd;
@@ -75,6 +77,29 @@ public final class FanotifyGroup implements AutoCloseable {
     /** Removes every mark of one type ({@code FAN_MARK_INODE}, {@code _MOUNT} or {@code _FILESYSTEM}). */
     public void flush(int markType) throws LinuxException {
         Fanotify.mark(fd, Fanotify.FAN_MARK_FLUSH | markType, 0, Fanotify.AT_FDCWD, null);
+    }
+
+    /**
+     * Releases the group now (the kernel answers its pending and queued permission events FAN_ALLOW)
+     * while keeping the descriptor number taken: it is atomically re-pointed at {@code replacementFd}
+     * (e.g. an open {@code /dev/null}), so a thread that still writes an answer to it cannot hit an
+     * unrelated file that reused the number. {@link #close()} frees the number later.
+     */
+    public synchronized void release(int replacementFd) throws LinuxException {
+        if (closed || released) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = Unistd.dup3(Native.errnoSegment(arena), replacementFd, fd);
+            if (rc < 0) {
+                throw new LinuxException("dup3", -rc, "fanotify group fd " + fd);
+            }
+        }
+        released = true;
+    }
+
+    public synchronized boolean isReleased() {
+        return released || closed;
     }
 
     @Override

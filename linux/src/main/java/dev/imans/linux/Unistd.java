@@ -26,6 +26,8 @@ public final class Unistd {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle PREAD = Native.withErrno("pread64",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle DUP3 = Native.withErrno("dup3",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL_LONG = Native.variadicWithErrno("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
     private static final MethodHandle IOCTL_PTR = Native.variadicWithErrno("ioctl",
@@ -56,6 +58,20 @@ public final class Unistd {
         try {
             int rc = (int) CLOSE.invokeExact(err, fd);
             return rc == 0 ? 0 : -Native.errno(err);
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /**
+     * {@code dup3(oldfd, newfd, O_CLOEXEC)}: atomically makes {@code newfd} refer to what {@code oldfd} refers
+     * to, releasing its previous file; {@code newfd} or {@code -errno}. Replacing a descriptor this way (instead
+     * of closing it) keeps its number taken, so a late write by another thread cannot hit a reused number.
+     */
+    public static int dup3(MemorySegment err, int oldfd, int newfd) {
+        try {
+            int rc = (int) DUP3.invokeExact(err, oldfd, newfd, Fd.O_CLOEXEC);
+            return rc >= 0 ? rc : -Native.errno(err);
         } catch (Throwable t) {
             throw Native.linkageBug(t);
         }
