@@ -1,8 +1,17 @@
 package dev.imans.cli;
 
+import dev.imans.audit.AuditFormat;
+import dev.imans.crypto.KeyFiles;
+import dev.imans.crypto.Keyring;
+import dev.imans.crypto.VerificationKey;
+import dev.imans.daemon.audit.FileAuditSink;
+import dev.imans.daemon.enforce.EnforcementConfig;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.daemon.ns.PolicyAuditLog;
 import dev.imans.daemon.ns.PolicyUpdateListener;
 import dev.imans.ns.AppraiseMode;
 import java.io.IOException;
@@ -39,8 +48,41 @@ public final class DaemonCommand implements Callable<Integer> {
     Path state = DaemonConfig.DEFAULT_STATE;
 
     @Option(names = "--audit-log", paramLabel = "FILE",
-            description = "Append integrity audit records (policy updates) to FILE.")
-    Path auditLog;
+            description = "Append integrity audit records (appraisal failures, policy updates) to FILE"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Path auditLog = FileAuditSink.DEFAULT;
+
+    @Option(names = "--audit-kmsg", description = "Also write audit records to the kernel log (/dev/kmsg).")
+    boolean auditKmsg;
+
+    @Option(names = "--audit-stderr", description = "Also write audit records to standard error.")
+    boolean auditStderr;
+
+    @Option(names = "--audit-format", paramLabel = "FORMAT",
+            description = "seed (the 2017 namespace patches' text, default) or current (today's kernel).")
+    String auditFormat = "seed";
+
+    @Option(names = "--no-enforce",
+            description = "Serve the registry and control files only; take no fanotify permission events.")
+    boolean noEnforce;
+
+    @Option(names = "--rehash-on-close", paramLabel = "SCOPES", split = ",",
+            description = {"Re-hash security.ima when a writer whose open was appraised closes the file, as",
+                "mainline IMA does: host, all, or namespace ids (default: none; a changed file then stays",
+                "unopenable until labelled again, as in the seed)."})
+    Set<String> rehashOnClose = Set.of();
+
+    @Option(names = "--watch-fs", paramLabel = "TYPES", split = ",",
+            description = "Mark only filesystems of these types (e.g. tmpfs,ext4; default: all but pseudo filesystems).")
+    Set<String> watchFs = Set.of();
+
+    @Option(names = "--namespace-filesystems-only",
+            description = "Mark only filesystems mounted inside registered namespaces, not the host's own.")
+    boolean namespaceFilesystemsOnly;
+
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "Public key or X.509 certificate (PEM or DER) that verifies security.ima signatures; repeatable.")
+    List<Path> keys = List.of();
 
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
@@ -55,41 +97,48 @@ public final class DaemonCommand implements Callable<Integer> {
                     + appraise + "')");
             return 2;
         }
+        AuditFormat format = switch (auditFormat) {
+            case "seed" -> AuditFormat.SEED;
+            case "current" -> AuditFormat.CURRENT;
+            default -> null;
+        };
+        if (format == null) {
+            err.println("imans daemon: --audit-format must be seed or current (got '" + auditFormat + "')");
+            return 2;
+        }
         DaemonConfig config;
         try {
-            config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get());
-        } catch (IllegalArgumentException e) {
+            config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get())
+                    .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr);
+            if (!noEnforce) {
+                config = config.withEnforcement(EnforcementConfig.defaults().withKeyring(keyring())
+                        .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));
+            }
+        } catch (IllegalArgumentException | IOException e) {
             err.println("imans daemon: " + e.getMessage());
             return 2;
         }
-        PolicyAuditLog audit = null;
         Daemon daemon;
         try {
-            if (config.auditLog().isPresent()) {
-                audit = PolicyAuditLog.open(config.auditLog().get());
-            }
-            daemon = Daemon.start(config, audit == null ? PolicyUpdateListener.NONE : audit);
+            daemon = Daemon.start(config, PolicyUpdateListener.NONE);
         } catch (IOException | RuntimeException e) {
             err.println("imans daemon: " + e.getMessage());
-            closeQuietly(audit);
             return 1;
         }
-        PolicyAuditLog auditToClose = audit;
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(() -> {
-            daemon.close();
-            closeQuietly(auditToClose);
-        }));
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(daemon::close));
         daemon.awaitStop();
         return 0;
     }
 
-    private static void closeQuietly(PolicyAuditLog audit) {
-        if (audit != null) {
+    private Keyring keyring() throws IOException {
+        List<VerificationKey> out = new ArrayList<>();
+        for (Path k : keys) {
             try {
-                audit.close();
-            } catch (IOException e) {
-                System.err.println("imans daemon: closing the audit log: " + e.getMessage());
+                out.add(KeyFiles.readVerificationKey(Files.readAllBytes(k), k.toString()));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("--key " + k + ": " + e.getMessage(), e);
             }
         }
+        return Keyring.of(out);
     }
 }

@@ -1,6 +1,14 @@
 package dev.imans.daemon;
 
+import dev.imans.audit.AuditEncoder;
+import dev.imans.daemon.audit.AuditSinks;
+import dev.imans.daemon.audit.AuditWriter;
+import dev.imans.daemon.audit.PolicyUpdateAudit;
 import dev.imans.daemon.control.ControlMount;
+import dev.imans.daemon.enforce.Enforcement;
+import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.daemon.enforce.ServiceDirectory;
+import dev.imans.daemon.enforce.ServicePolicies;
 import dev.imans.daemon.control.MeasurementSource;
 import dev.imans.daemon.control.SecurityfsOverlay;
 import dev.imans.daemon.ns.LivenessWatcher;
@@ -27,11 +35,15 @@ public final class Daemon implements AutoCloseable {
     private final ControlMount control;
     private final SecurityfsOverlay overlay;
     private final LivenessWatcher watcher;
+    private final AuditWriter audit;
+    private final Enforcement enforcement;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
-                   LivenessWatcher watcher) {
+                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement) {
+        this.audit = audit;
+        this.enforcement = enforcement;
         this.config = config;
         this.service = service;
         this.control = control;
@@ -44,8 +56,11 @@ public final class Daemon implements AutoCloseable {
         Proc proc = Proc.system();
         StateJournal journal = new StateJournal(config.state());
         JournalState saved = journal.load().orElse(JournalState.empty());
-        NamespaceService service = new NamespaceService(config.appraise(), proc, journal, listener,
-                proc.ownMountNamespace());
+        // Audit records of every kind (policy updates, appraisals) go through one writer thread.
+        AuditWriter audit = new AuditWriter(AuditEncoder.of(config.auditFormat()),
+                AuditSinks.open(config.auditLog(), config.auditKmsg(), config.auditStderr()));
+        NamespaceService service = new NamespaceService(config.appraise(), proc, journal,
+                new PolicyUpdateAudit(audit).after(listener), proc.ownMountNamespace());
         Log.info("starting: control " + config.control() + ", state " + journal.file() + ", appraise "
                 + config.appraise());
         service.restore(saved);
@@ -66,16 +81,44 @@ public final class Daemon implements AutoCloseable {
                 }
             }
             service.releaseAll();
+            audit.close();
             throw e;
+        }
+        Enforcement enforcement = null;
+        if (config.enforcement().isPresent()) {
+            EnforcementConfig ec = config.enforcement().get();
+            try {
+                enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
+                        new ServiceDirectory(service, proc), audit);
+            } catch (IOException | RuntimeException e) {
+                if (overlay != null) {
+                    overlay.close();
+                }
+                control.close();
+                service.releaseAll();
+                audit.close();
+                throw new IOException("cannot start enforcement: " + e.getMessage(), e);
+            }
+            service.addChangeListener(enforcement::policiesChanged);
         }
         LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement);
     }
 
     public DaemonConfig config() {
         return config;
+    }
+
+    /** The enforcement engine, when this daemon enforces. */
+    public java.util.Optional<Enforcement> enforcement() {
+        return java.util.Optional.ofNullable(enforcement);
+    }
+
+    /** The audit writer every record goes through. */
+    public AuditWriter audit() {
+        return audit;
     }
 
     /** Blocks until {@link #close} has finished. */
@@ -90,6 +133,10 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         Log.info("stopping");
+        // First release every opener waiting for a verdict: nothing below may wait on one.
+        if (enforcement != null) {
+            enforcement.close();
+        }
         watcher.close();
         if (overlay != null) {
             overlay.close();
@@ -100,6 +147,7 @@ public final class Daemon implements AutoCloseable {
             Log.error(e.getMessage());
         }
         service.releaseAll();
+        audit.close();
         Log.info("stopped");
         stopped.countDown();
     }

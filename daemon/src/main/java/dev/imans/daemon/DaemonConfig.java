@@ -1,5 +1,7 @@
 package dev.imans.daemon;
 
+import dev.imans.audit.AuditFormat;
+import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.ns.AppraiseMode;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -13,9 +15,15 @@ import java.util.Optional;
  * @param state the directory of the state journal
  * @param auditLog where integrity audit records are appended, if anywhere
  * @param appraise the {@code ima_appraise=} mode
+ * @param enforcement fanotify enforcement of appraisal, if wanted (without it the daemon only serves
+ *     the registry and the control filesystem)
+ * @param auditFormat the kernel text audit records are written in
+ * @param auditKmsg also write audit records to the kernel log ({@code /dev/kmsg})
+ * @param auditStderr also write audit records to standard error
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
-                           AppraiseMode appraise) {
+                           AppraiseMode appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
+                           boolean auditKmsg, boolean auditStderr) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseMode DEFAULT_APPRAISE = AppraiseMode.ENFORCE;
@@ -27,12 +35,31 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(auditLog, "auditLog");
         Objects.requireNonNull(appraise, "appraise");
+        Objects.requireNonNull(enforcement, "enforcement");
+        Objects.requireNonNull(auditFormat, "auditFormat");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
         if (state.startsWith(control)) {
             throw new IllegalArgumentException("--state " + state + " must not be inside --control " + control);
         }
+    }
+
+    /** Registry and control filesystem only: no enforcement, audit records in the seed format. */
+    public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
+                        AppraiseMode appraise) {
+        this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false);
+    }
+
+    /** The same daemon with fanotify enforcement. */
+    public DaemonConfig withEnforcement(EnforcementConfig e) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
+                auditKmsg, auditStderr);
+    }
+
+    /** The same daemon with these audit sinks and format. */
+    public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
+        return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr);
     }
 
     public static DaemonConfig defaults() {

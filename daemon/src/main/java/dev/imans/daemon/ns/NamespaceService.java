@@ -32,6 +32,7 @@ public final class NamespaceService {
     private final PolicyUpdateListener listener;
     private final NamespaceId hostNamespace;
     private String lastError = "";
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param hostNamespace the mount namespace the host policy is for (the daemon's own); it
@@ -84,6 +85,7 @@ public final class NamespaceService {
             Log.info("namespace " + id + " registered (pinned through pid " + member.get() + "), appraise mode "
                     + registry.mode(new PolicyTarget.Namespace(id)).orElseThrow());
             save();
+            changed();
             return Registration.REGISTERED;
         }
         Log.warn("namespace " + id + " has no live process; not registered");
@@ -97,6 +99,7 @@ public final class NamespaceService {
         }
         Log.info("namespace " + id + " unregistered: " + why);
         save();
+        changed();
         return true;
     }
 
@@ -170,6 +173,7 @@ public final class NamespaceService {
                 Log.info(target + " policy update completed: " + a.lines().size() + " rule(s) added, "
                         + slot.orElseThrow().ruleCount() + " in force");
                 listener.policyUpdate(target, writer, Optional.empty());
+                changed();
                 try {
                     save();
                 } catch (IOException e) {
@@ -204,6 +208,35 @@ public final class NamespaceService {
                 out.add(new Listed(s, members.getOrDefault(s.id(), 0)));
             }
             return out;
+        }
+    }
+
+    /** The committed policy of {@code target}; empty before its first commit or when it is not registered. */
+    public synchronized Optional<Policy> committedPolicy(PolicyTarget target) {
+        return registry.slot(target).flatMap(PolicySlot::committed);
+    }
+
+    /** The appraise mode {@code target} is in now; empty for an unregistered namespace. */
+    public synchronized Optional<AppraiseMode> mode(PolicyTarget target) {
+        return registry.mode(target);
+    }
+
+    /**
+     * Runs {@code r} after every change that affects enforcement: a registration, an unregistration, a
+     * committed policy, a restore. It runs on the thread that made the change, holding this service's
+     * lock: it must be quick and must not wait for other threads that use this service.
+     */
+    public void addChangeListener(Runnable r) {
+        changeListeners.add(r);
+    }
+
+    private void changed() {
+        for (Runnable r : changeListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                Log.error("change listener failed: " + e);
+            }
         }
     }
 
@@ -247,6 +280,7 @@ public final class NamespaceService {
             }
         }
         save();
+        changed();
     }
 
     private static Policy parseSaved(String what, List<String> lines) throws IOException {

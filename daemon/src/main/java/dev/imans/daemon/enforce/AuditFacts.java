@@ -1,0 +1,64 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.audit.InodeRef;
+import dev.imans.audit.Subject;
+import dev.imans.audit.UntrustedString;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Proc;
+
+/**
+ * The opener and file fields of an appraisal record, read while the opener is still blocked (its pid,
+ * comm and root are then certainly its own).
+ */
+final class AuditFacts {
+    private AuditFacts() {}
+
+    /** pid, real uid, auid ({@code loginuid}), ses ({@code sessionid}) and comm, as integrity_audit_msg logs them. */
+    static Subject subject(Opener o) {
+        long auid = Subject.UNSET;
+        long ses = Subject.UNSET;
+        String comm = "?";
+        try {
+            auid = Proc.loginUid(o.pid());
+            ses = Proc.sessionId(o.pid());
+            comm = Proc.comm(o.pid());
+        } catch (LinuxException | NumberFormatException e) {
+            // Kernels without CONFIG_AUDIT have no loginuid/sessionid: the kernel's unset values stand.
+        }
+        return Subject.of(o.pid(), Integer.toUnsignedLong(o.uid()), auid & 0xffffffffL, ses & 0xffffffffL, comm);
+    }
+
+    /**
+     * The path as the opener sees it. {@code readlink(/proc/self/fd/N)} of the event descriptor is
+     * {@code d_path()} against the daemon's root: for a mount of another mount namespace the walk stops
+     * at that namespace's root, so the text is already the path in the opener's namespace (fanotify.md
+     * 2.3). What is left is the opener's own root: {@code readlink(/proc/PID/root)} is computed the same
+     * way, so an opener chrooted or pivoted below its namespace root has that prefix, which is cut off
+     * here (the kernel's {@code d_path} in IMA's audit uses the opener's root too).
+     */
+    static UntrustedString name(int eventFd, int pid) {
+        String path;
+        try {
+            path = Proc.fdPath(eventFd);
+        } catch (LinuxException e) {
+            return UntrustedString.of("?");
+        }
+        try {
+            String root = Proc.readlink("/proc/" + pid + "/root");
+            if (!root.equals("/") && root.startsWith("/")) {
+                if (path.equals(root)) {
+                    path = "/";
+                } else if (path.startsWith(root + "/")) {
+                    path = path.substring(root.length());
+                }
+            }
+        } catch (LinuxException e) {
+            // The opener's root is unreadable: keep the namespace-relative path.
+        }
+        return UntrustedString.of(path);
+    }
+
+    static InodeRef inode(FilesystemTable table, long dev, long ino) {
+        return InodeRef.of(table.lookup(dev).sId(), ino);
+    }
+}

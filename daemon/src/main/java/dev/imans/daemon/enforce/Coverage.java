@@ -1,0 +1,75 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.appraise.Requirements;
+import dev.imans.crypto.HashAlgo;
+import dev.imans.policy.Action;
+import dev.imans.policy.Func;
+import dev.imans.policy.Rule;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Which appraisals a file could ever need, whoever opens it from wherever: the basis of the fast
+ * paths. An ignore mark silences the group for every opener in every namespace, so it is only
+ * placed when the verdict cannot depend on the opener.
+ *
+ * <p>A rule "may cover" a file when every condition about the file holds (fsmagic, fsname, fowner,
+ * fgroup; fsuuid is not read and counts as holding) and its func is one imans sees (none, FILE_CHECK,
+ * BPRM_CHECK); conditions about the opener (uid, euid, gid, egid, func, mask) are assumed to hold.
+ * {@code dont_appraise} rules are ignored, which can only add coverage. Rules with LSM conditions
+ * never match here ({@link dev.imans.policy.PolicyMatcher}) and cover nothing.
+ */
+final class Coverage {
+    private Coverage() {}
+
+    /** Whether any scope that appraises may ask for an appraisal of this file. */
+    static boolean anyMayCover(Policies p, FileFacts f) {
+        for (Scope s : p.all()) {
+            if (s.mode() == AppraiseMode.OFF) {
+                continue;
+            }
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The distinct requirements of every appraise rule, in any appraising scope, that may cover the file. */
+    static Set<Requirements> requirements(Policies p, FileFacts f, HashAlgo defaultAlgo) {
+        Set<Requirements> out = new LinkedHashSet<>();
+        for (Scope s : p.all()) {
+            if (s.mode() == AppraiseMode.OFF) {
+                continue;
+            }
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                    out.add(new Requirements(r.digsigRequired(), r.appraiseAlgos(), defaultAlgo));
+                }
+            }
+        }
+        return out;
+    }
+
+    static boolean mayCover(Rule r, FileFacts f) {
+        if (r.hasFunc() && r.func() != Func.FILE_CHECK && r.func() != Func.BPRM_CHECK) {
+            return false;
+        }
+        if (!r.lsm().isEmpty()) {
+            return false;
+        }
+        if (r.fsMagic() != null && r.fsMagic() != f.fsMagic()) {
+            return false;
+        }
+        if (r.fsName() != null && !r.fsName().equals(f.fsName())) {
+            return false;
+        }
+        if (r.fowner() != null && !r.fowner().test(f.owner())) {
+            return false;
+        }
+        return r.fgroup() == null || r.fgroup().test(f.group());
+    }
+}

@@ -1,0 +1,173 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.daemon.Log;
+import dev.imans.daemon.audit.AuditWriter;
+import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.daemon.fanotify.PermissionEvent;
+import dev.imans.linux.Fanotify;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Stat;
+
+/**
+ * Enforcement as one piece: the fanotify engine with the {@link EnforcementDecider}, the mount tracker
+ * that marks every visible filesystem, the integrity cache, re-hash on close, and the current policy
+ * snapshot. {@link #policiesChanged} must be called after any policy or registration change.
+ * {@link #close} answers every waiting opener (ALLOW) before it returns.
+ */
+public final class Enforcement implements AutoCloseable {
+    private final EnforcementConfig config;
+    private final PolicySource source;
+    private final AuditWriter audit;
+    private final IntegrityCache cache = new IntegrityCache();
+    private final FilesystemTable filesystems = new FilesystemTable();
+    private final EnforcementMetrics metrics = new EnforcementMetrics();
+    private final RehashTracker rehash;
+    private volatile Policies policies;
+    private FanotifyEngine engine;
+    private MountTracker tracker;
+
+    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit) {
+        this.config = config;
+        this.source = source;
+        this.audit = audit;
+        this.rehash = new RehashTracker(cache, config.hashAlgo());
+        this.policies = source.current();
+    }
+
+    /**
+     * Starts the engine and marks every filesystem visible now (the host's, unless limited to
+     * namespaces, and those of the registered namespaces); returns once they are marked.
+     */
+    public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
+            AuditWriter audit) throws LinuxException {
+        Enforcement e = new Enforcement(config, source, audit);
+        EnforcementDecider decider = new EnforcementDecider(e.new Shared());
+        e.engine = FanotifyEngine.start(decider, config.engine(), e::modified);
+        try {
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics);
+            e.tracker.start();
+        } catch (RuntimeException ex) {
+            e.engine.close();
+            throw ex;
+        }
+        return e;
+    }
+
+    /** Installs the policies in force now, drops every ignore mark, and looks for new namespaces' mounts. */
+    public void policiesChanged() {
+        policies = source.current();
+        flush();
+        if (tracker != null) {
+            Thread.ofPlatform().daemon().name("imans-mount-rescan").start(tracker::scan);
+        }
+    }
+
+    /** Marks newly visible filesystems now (tests, after a mount made inside a namespace). */
+    public void rescanMounts() {
+        tracker.scan();
+    }
+
+    public Policies policies() {
+        return policies;
+    }
+
+    public EnforcementMetrics metrics() {
+        return metrics;
+    }
+
+    public IntegrityCache cache() {
+        return cache;
+    }
+
+    public FanotifyEngine engine() {
+        return engine;
+    }
+
+    private void flush() {
+        try {
+            engine.flushIgnoreMarks();
+            metrics.flushes.increment();
+        } catch (LinuxException ex) {
+            Log.error("cannot flush ignore marks: " + ex.getMessage());
+        }
+    }
+
+    private void modified(long dev, long ino, long mask) {
+        FileKey key = new FileKey(dev, ino);
+        cache.forget(key);
+        if ((mask & Fanotify.FAN_CLOSE_WRITE) != 0) {
+            rehash.closedAfterWrite(key);
+        }
+    }
+
+    /** Stops watching mounts, answers every waiting opener and releases the group, then drops held files. */
+    @Override
+    public void close() {
+        if (tracker != null) {
+            tracker.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+        rehash.close();
+        Log.info("enforcement stopped: " + metrics);
+    }
+
+    private final class Shared implements EnforcementDecider.Context {
+        @Override
+        public Policies policies() {
+            return policies;
+        }
+
+        @Override
+        public EnforcementConfig config() {
+            return config;
+        }
+
+        @Override
+        public IntegrityCache cache() {
+            return cache;
+        }
+
+        @Override
+        public RehashTracker rehash() {
+            return rehash;
+        }
+
+        @Override
+        public FilesystemTable filesystems() {
+            return filesystems;
+        }
+
+        @Override
+        public AuditWriter audit() {
+            return audit;
+        }
+
+        @Override
+        public EnforcementMetrics metrics() {
+            return metrics;
+        }
+
+        @Override
+        public void ignore(PermissionEvent event) {
+            if (engine.ignoreUntilModified(event) == 0) {
+                metrics.ignoreMarks.increment();
+            }
+        }
+
+        @Override
+        public void ignoreChecked(PermissionEvent event) {
+            ignore(event);
+            // A write that landed between the appraisal and the mark would leave a stale pass: the
+            // watcher may have dropped the (not yet existing) mark already. Compare the file again and
+            // drop every mark if it moved.
+            try (Stat.Buffer st = new Stat.Buffer()) {
+                if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
+                    cache.forget(new FileKey(event.dev(), event.ino()));
+                    flush();
+                }
+            }
+        }
+    }
+}

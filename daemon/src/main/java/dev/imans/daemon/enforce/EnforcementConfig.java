@@ -1,0 +1,60 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.Keyring;
+import dev.imans.daemon.fanotify.EngineConfig;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Settings of enforcement.
+ *
+ * @param hashAlgo the kernel's {@code ima_hash=}: for values that name no algorithm, and what fix mode writes
+ * @param keyring public keys that verify {@code security.ima} signatures
+ * @param rehashOnClose scopes whose appraised writers get their file re-hashed on close, as mainline IMA
+ *     does: {@code host}, namespace ids, or {@code all}; empty = none (the seed's behaviour: a changed
+ *     file stays unopenable until labelled again)
+ * @param fsTypes filesystem types to mark (as mountinfo names them, e.g. {@code tmpfs}, {@code ext4});
+ *     empty = every type but the pseudo filesystems
+ * @param namespaceFilesystemsOnly mark only filesystems the daemon's own mount namespace cannot see (those
+ *     mounted inside registered namespaces), leaving the host's filesystems alone
+ * @param engine the fanotify engine's settings
+ */
+public record EnforcementConfig(HashAlgo hashAlgo, Keyring keyring, Set<String> rehashOnClose, Set<String> fsTypes,
+        boolean namespaceFilesystemsOnly, EngineConfig engine) {
+    public EnforcementConfig {
+        Objects.requireNonNull(hashAlgo, "hashAlgo");
+        Objects.requireNonNull(keyring, "keyring");
+        rehashOnClose = Set.copyOf(rehashOnClose);
+        fsTypes = Set.copyOf(fsTypes);
+        Objects.requireNonNull(engine, "engine");
+        for (String s : rehashOnClose) {
+            if (!s.equals("all") && !s.equals("host") && !s.chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException("--rehash-on-close takes host, all or namespace ids, not '" + s + "'");
+            }
+        }
+    }
+
+    /** sha256, no keys, no re-hash on close, every filesystem, the engine's defaults. */
+    public static EnforcementConfig defaults() {
+        return new EnforcementConfig(HashAlgo.SHA256, Keyring.empty(), Set.of(), Set.of(), false,
+                EngineConfig.defaults());
+    }
+
+    public EnforcementConfig withRehashOnClose(Set<String> scopes) {
+        return new EnforcementConfig(hashAlgo, keyring, scopes, fsTypes, namespaceFilesystemsOnly, engine);
+    }
+
+    public EnforcementConfig withFilesystems(Set<String> types, boolean namespacesOnly) {
+        return new EnforcementConfig(hashAlgo, keyring, rehashOnClose, types, namespacesOnly, engine);
+    }
+
+    public EnforcementConfig withKeyring(Keyring k) {
+        return new EnforcementConfig(hashAlgo, k, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine);
+    }
+
+    /** Whether the host ({@code ns} empty) or namespace {@code ns} re-hashes on close. */
+    public boolean rehashes(String scope) {
+        return rehashOnClose.contains("all") || rehashOnClose.contains(scope);
+    }
+}

@@ -1,0 +1,250 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraisalResult;
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.appraise.Appraiser;
+import dev.imans.appraise.Decision;
+import dev.imans.appraise.Requirements;
+import dev.imans.audit.AuditType;
+import dev.imans.audit.IntegrityRecord;
+import dev.imans.audit.Subject;
+import dev.imans.audit.UntrustedString;
+import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.Keyring;
+import dev.imans.daemon.audit.AuditWriter;
+import dev.imans.daemon.fanotify.Decider;
+import dev.imans.daemon.fanotify.PermissionEvent;
+import dev.imans.daemon.fanotify.Verdict;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Stat;
+import dev.imans.linux.Xattr;
+import dev.imans.policy.AccessFacts;
+import dev.imans.policy.Func;
+import dev.imans.policy.Mask;
+import dev.imans.policy.MatchResult;
+import dev.imans.policy.PolicyMatcher;
+import dev.imans.xattr.ImaXattr;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The decision engine: for each permission event, the opener's namespace and credentials, the host
+ * policy and (if registered) the namespace's policy evaluated as the kernel does, appraisal through the
+ * integrity cache, the appraise mode of each scope, audit records, and the ignore-mark fast path.
+ *
+ * <p>An open is denied when any judging scope (the host's, and the opener's namespace if registered) in
+ * enforce mode requires appraisal and appraisal fails: a namespace adds restrictions, never lifts the
+ * host's. Denials reach the opener as EPERM (a content-class fanotify group cannot answer EACCES).
+ *
+ * <p>Reader thread ({@link #decide}): opens of files that no appraising scope could ever cover are
+ * allowed at once and ignore-marked; everything else goes to the workers. Workers
+ * ({@link #decideDeferred}): the full decision. Audit records are only queued here; the writer
+ * thread renders and writes them.
+ */
+public final class EnforcementDecider implements Decider {
+    private final Context ctx;
+
+    EnforcementDecider(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Verdict decide(PermissionEvent event) {
+        Policies p = ctx.policies();
+        if (!p.appraisesAnything()) {
+            ctx.ignore(event);
+            return Verdict.ALLOW;
+        }
+        FileFacts file;
+        try {
+            file = fileFacts(event);
+        } catch (LinuxException e) {
+            return Verdict.DEFER;
+        }
+        if (!Coverage.anyMayCover(p, file)) {
+            ctx.ignore(event);
+            return Verdict.ALLOW;
+        }
+        return Verdict.DEFER;
+    }
+
+    @Override
+    public Verdict decideDeferred(PermissionEvent event) throws LinuxException {
+        Policies p = ctx.policies();
+        FileFacts file = fileFacts(event);
+        Opener opener = OpenerProbe.probe(event);
+        FileKey key = new FileKey(event.dev(), event.ino());
+        Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
+        AccessFacts facts = accessFacts(func, opener, file);
+
+        boolean allow = true;
+        boolean writerAppraised = false;
+        Set<AppraisalResult> failures = new LinkedHashSet<>();
+        for (Scope scope : p.judging(opener.mntNs())) {
+            if (scope.mode() == AppraiseMode.OFF) {
+                continue;
+            }
+            MatchResult m = PolicyMatcher.match(scope.policy(), facts);
+            if (!m.appraise()) {
+                continue;
+            }
+            if (scope.rehashOnClose()) {
+                ctx.rehash().rehashNow(key, event.fd());
+            }
+            Requirements req = new Requirements(m.signatureRequired(), m.appraiseAlgos(), ctx.config().hashAlgo());
+            Outcome o = judge(event, key, req, scope.mode());
+            failures.addAll(o.audits);
+            allow &= o.allow;
+            if (o.allow && scope.rehashOnClose() && AccessMask.mayWrite(opener.requestedMask())) {
+                writerAppraised = true;
+            }
+        }
+        if (allow && writerAppraised) {
+            ctx.rehash().writerAppraised(key, event.fd());
+        }
+        if (!failures.isEmpty()) {
+            audit(event, opener, failures);
+        }
+        if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask())) {
+            ctx.ignoreChecked(event);
+        }
+        return allow ? Verdict.ALLOW : Verdict.DENY;
+    }
+
+    /** What one scope says: allowed or not, and the failures it audits. */
+    private record Outcome(boolean allow, List<AppraisalResult> audits) {}
+
+    private Outcome judge(PermissionEvent event, FileKey key, Requirements req, AppraiseMode mode) throws LinuxException {
+        FileStamp stamp = FileStamp.of(event);
+        AppraisalResult r = appraised(event, key, stamp, req);
+        if (r.passed()) {
+            return new Outcome(true, List.of());
+        }
+        return switch (mode) {
+            case ENFORCE -> new Outcome(false, List.of(r));
+            case LOG -> new Outcome(true, List.of(r));
+            case OFF -> new Outcome(true, List.of());
+            case FIX -> fix(event, key, req);
+        };
+    }
+
+    /** Fix mode: audit the failure, write the file's hash as the kernel would, allow. */
+    private Outcome fix(PermissionEvent event, FileKey key, Requirements req) throws LinuxException {
+        Optional<ImaXattr> xattr = readXattr(event.fd());
+        Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd()), req, ctx.config().keyring());
+        if (d.fixedXattr().isPresent()) {
+            Xattr.set(event.fd(), Xattr.SECURITY_IMA, d.fixedXattr().get().encode());
+            // The new xattr moved ctime: remember the repaired verdict under the file's new stamp.
+            try (Stat.Buffer st = new Stat.Buffer()) {
+                if (st.fstat(event.fd()) == 0 && d.result().isPresent()) {
+                    ctx.cache().put(key, FileStamp.of(st), req, d.result().get());
+                }
+            }
+        }
+        return new Outcome(d.allow(), d.audits());
+    }
+
+    private AppraisalResult appraised(PermissionEvent event, FileKey key, FileStamp stamp, Requirements req)
+            throws LinuxException {
+        Optional<AppraisalResult> cached = ctx.cache().get(key, stamp, req);
+        if (cached.isPresent()) {
+            ctx.metrics().cacheHits.increment();
+            return cached.get();
+        }
+        ctx.metrics().appraisals.increment();
+        AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), FdHasher.of(event.fd()), req,
+                ctx.config().keyring());
+        ctx.cache().put(key, stamp, req, r);
+        return r;
+    }
+
+    private static Optional<ImaXattr> readXattr(int fd) throws LinuxException {
+        return Xattr.get(fd, Xattr.SECURITY_IMA).map(ImaXattr::decode);
+    }
+
+    /**
+     * Whether the verdict holds for every opener everywhere: every appraising scope's rules that may
+     * cover the file are satisfied by it (it passes their requirements), the open does not write, and
+     * nothing waits for a re-hash.
+     */
+    private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask)
+            throws LinuxException {
+        if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)) {
+            return false;
+        }
+        FileStamp stamp = FileStamp.of(event);
+        for (Requirements req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
+            if (!appraised(event, key, stamp, req).passed()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {
+        Subject subject = AuditFacts.subject(opener);
+        UntrustedString name = AuditFacts.name(event.fd(), opener.pid());
+        var inode = AuditFacts.inode(ctx.filesystems(), event.dev(), event.ino());
+        Set<String> seen = new LinkedHashSet<>();
+        for (AppraisalResult r : failures) {
+            String op = r.op().orElse("appraise_data");
+            String cause = r.causeText().orElse("unknown");
+            if (seen.add(op + " " + cause)) {
+                ctx.audit().submit(new IntegrityRecord(AuditType.INTEGRITY_DATA, subject, op, cause,
+                        Optional.of(name), OptionalLong.of(opener.mntNs()), Optional.of(inode), false, 0));
+            }
+        }
+    }
+
+    private FileFacts fileFacts(PermissionEvent event) throws LinuxException {
+        long magic = Stat.fstatfs(event.fd()).type();
+        return new FileFacts(magic, ctx.filesystems().lookup(event.dev()).fsName(),
+                Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()));
+    }
+
+    /**
+     * The kernel's facts for this access. The mask is the open's {@code MAY_*} bits where the opener's
+     * syscall shows them; otherwise MAY_EXEC for an exec, and MAY_READ for an open (documented limit:
+     * a {@code mask=} rule is then judged as for a read-only open).
+     */
+    private static AccessFacts accessFacts(Func func, Opener o, FileFacts file) {
+        int mask;
+        if (func == Func.BPRM_CHECK) {
+            mask = Mask.MAY_EXEC.bit();
+        } else {
+            mask = o.requestedMask().orElse(Mask.MAY_READ.bit());
+        }
+        return new AccessFacts(func, mask, file.fsMagic(), null, file.fsName(),
+                Integer.toUnsignedLong(o.uid()), Integer.toUnsignedLong(o.euid()), Integer.toUnsignedLong(o.suid()),
+                Integer.toUnsignedLong(o.gid()), Integer.toUnsignedLong(o.egid()), Integer.toUnsignedLong(o.sgid()),
+                file.owner(), file.group(), o.capSetuid(), o.capSetgid(), null);
+    }
+
+    /** Everything the decider and its helpers share, owned by {@link Enforcement}. */
+    interface Context {
+        Policies policies();
+
+        EnforcementConfig config();
+
+        IntegrityCache cache();
+
+        RehashTracker rehash();
+
+        FilesystemTable filesystems();
+
+        AuditWriter audit();
+
+        EnforcementMetrics metrics();
+
+        /** Ignore-marks the event's file (fast path, reader thread). */
+        void ignore(PermissionEvent event);
+
+        /** Ignore-marks the event's file, then checks it did not change meanwhile (worker). */
+        void ignoreChecked(PermissionEvent event);
+    }
+}

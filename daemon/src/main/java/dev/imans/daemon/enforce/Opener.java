@@ -1,0 +1,15 @@
+package dev.imans.daemon.enforce;
+
+import java.util.OptionalInt;
+
+/**
+ * The process behind one permission event, read from {@code /proc} while it is blocked in its open
+ * (so its pid cannot be reused meanwhile).
+ *
+ * @param pid the opener's thread group id in the daemon's pid namespace
+ * @param mntNs its mount namespace: the nsfs inode number users name it by
+ * @param requestedMask the {@code MAY_*} mask of its open, when it can be known ({@link AccessMask})
+ * @param capSetuid CAP_SETUID in its effective set (then {@code euid=} rules also test uid and suid)
+ */
+public record Opener(int pid, long mntNs, int uid, int euid, int suid, int gid, int egid, int sgid,
+        boolean capSetuid, boolean capSetgid, OptionalInt requestedMask) {}

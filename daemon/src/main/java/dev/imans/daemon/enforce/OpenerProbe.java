@@ -1,0 +1,59 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.daemon.fanotify.PermissionEvent;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Proc;
+import dev.imans.linux.ProcStatus;
+import dev.imans.ns.NamespaceId;
+import java.util.OptionalInt;
+
+/**
+ * Reads an {@link Opener} from {@code /proc}. Safe while holding permission events: the kernel refuses
+ * permission marks on procfs, so these reads never wait for the daemon.
+ */
+final class OpenerProbe {
+    private static final int CAP_SETGID = 6;
+    private static final int CAP_SETUID = 7;
+
+    private OpenerProbe() {}
+
+    /**
+     * @throws LinuxException when the opener's /proc entries cannot be read (it was killed meanwhile,
+     *     or is not visible in the daemon's pid namespace)
+     */
+    static Opener probe(PermissionEvent event) throws LinuxException {
+        int pid = event.pid();
+        if (pid <= 0) {
+            throw new LinuxException("fanotify", 3, "opener not visible in the daemon's pid namespace");
+        }
+        String base = "/proc/" + pid;
+        // /proc/PID/ns/mnt names the namespace while the opener is blocked; the pidfd's
+        // PIDFD_GET_MNT_NAMESPACE would give the same nsfs inode with one more descriptor per event.
+        long ns = NamespaceId.fromLink(Proc.readlink(base + "/ns/mnt")).inode();
+        String statusText = Proc.readSmall(base + "/status");
+        ProcStatus st = ProcStatus.parse(statusText);
+        OptionalInt mask = OptionalInt.empty();
+        if (threads(statusText) == 1) {
+            try {
+                mask = AccessMask.fromSyscall(Proc.readSmall(base + "/syscall"));
+            } catch (LinuxException e) {
+                mask = OptionalInt.empty();
+            }
+        }
+        return new Opener(pid, ns, st.ruid(), st.euid(), st.suid(), st.rgid(), st.egid(), st.sgid(),
+                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask);
+    }
+
+    private static int threads(String status) {
+        int i = status.indexOf("\nThreads:");
+        if (i < 0) {
+            return -1;
+        }
+        int end = status.indexOf('\n', i + 1);
+        try {
+            return Integer.parseInt(status.substring(i + 9, end < 0 ? status.length() : end).strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

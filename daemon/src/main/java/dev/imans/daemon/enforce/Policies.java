@@ -1,0 +1,47 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.policy.Action;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An immutable snapshot of every policy in force: the host's and each registered namespace's. The
+ * decider reads one snapshot per event; a policy or registration change installs a new one (and
+ * flushes the ignore marks).
+ */
+public record Policies(Scope host, Map<Long, Scope> namespaces) {
+    public Policies {
+        namespaces = Map.copyOf(namespaces);
+    }
+
+    /** The scope of a registered namespace, or null for an unregistered one (the host policy alone applies). */
+    public Scope namespace(long nsInode) {
+        return namespaces.get(nsInode);
+    }
+
+    /** The scopes that judge an open from {@code nsInode}: the host's, then the namespace's if registered. */
+    public List<Scope> judging(long nsInode) {
+        Scope ns = namespaces.get(nsInode);
+        return ns == null ? List.of(host) : List.of(host, ns);
+    }
+
+    /** Every scope: the host first. */
+    public List<Scope> all() {
+        List<Scope> out = new ArrayList<>(namespaces.size() + 1);
+        out.add(host);
+        out.addAll(namespaces.values());
+        return out;
+    }
+
+    /** Whether any scope appraises anything at all (else every open is allowed at once). */
+    public boolean appraisesAnything() {
+        for (Scope s : all()) {
+            if (s.mode() != dev.imans.appraise.AppraiseMode.OFF
+                    && s.policy().rules().stream().anyMatch(r -> r.action() == Action.APPRAISE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

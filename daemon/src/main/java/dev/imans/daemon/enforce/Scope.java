@@ -1,0 +1,24 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.policy.Policy;
+import java.util.OptionalLong;
+
+/**
+ * One policy in force: the host's or a registered namespace's, with the appraise mode it runs in
+ * now and whether a writer it appraised gets its file re-hashed on close (mainline IMA's behaviour;
+ * off by default, where any change leaves the file unopenable until it is labelled again, as in the
+ * seed's transcript).
+ *
+ * @param namespace the namespace's nsfs inode, empty for the host
+ */
+public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, boolean rehashOnClose) {
+    public boolean isHost() {
+        return namespace.isEmpty();
+    }
+
+    /** {@code host} or the namespace id, for logs. */
+    public String label() {
+        return namespace.isEmpty() ? "host" : "namespace " + namespace.getAsLong();
+    }
+}

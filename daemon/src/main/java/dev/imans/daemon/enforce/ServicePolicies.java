@@ -1,0 +1,47 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.daemon.ns.NamespaceService;
+import dev.imans.ns.NamespaceId;
+import dev.imans.ns.PolicyTarget;
+import dev.imans.policy.Policy;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * The policies in force, from the daemon's namespace registry: the host's policy and mode, and for each
+ * registered namespace its committed policy (none before the first commit) and its mode (under
+ * {@code enforce_ns}: fix until its policy is first committed, then enforce).
+ */
+public final class ServicePolicies implements PolicySource {
+    private final NamespaceService service;
+    private final EnforcementConfig config;
+
+    public ServicePolicies(NamespaceService service, EnforcementConfig config) {
+        this.service = service;
+        this.config = config;
+    }
+
+    @Override
+    public Policies current() {
+        synchronized (service) {
+            Scope host = new Scope(OptionalLong.empty(),
+                    service.committedPolicy(PolicyTarget.HOST).orElse(Policy.empty()),
+                    mode(service.mode(PolicyTarget.HOST).orElseThrow()), config.rehashes("host"));
+            Map<Long, Scope> namespaces = new HashMap<>();
+            for (NamespaceId id : service.ids()) {
+                PolicyTarget t = new PolicyTarget.Namespace(id);
+                namespaces.put(id.inode(), new Scope(OptionalLong.of(id.inode()),
+                        service.committedPolicy(t).orElse(Policy.empty()),
+                        mode(service.mode(t).orElseThrow()), config.rehashes(id.toString())));
+            }
+            return new Policies(host, namespaces);
+        }
+    }
+
+    /** The registry's modes are the kernel's words; enforce_ns is resolved per target before it gets here. */
+    static AppraiseMode mode(dev.imans.ns.AppraiseMode m) {
+        return AppraiseMode.parse(m.forHost().kernelName()).orElseThrow();
+    }
+}
