@@ -141,12 +141,14 @@ public final class Daemon implements AutoCloseable {
         if (overlay != null) {
             overlay.close();
         }
+        // Release the namespace pins before unmounting: a pinned namespace keeps its copy of the
+        // control mount, and with it the FUSE connection, alive, so the unmount would wait for it.
+        service.releaseAll();
         try {
             control.close();
         } catch (IOException e) {
             Log.error(e.getMessage());
         }
-        service.releaseAll();
         audit.close();
         Log.info("stopped");
         stopped.countDown();

@@ -58,7 +58,9 @@ public final class Enforcement implements AutoCloseable {
         policies = source.current();
         flush();
         if (tracker != null) {
-            Thread.ofPlatform().daemon().name("imans-mount-rescan").start(tracker::scan);
+            // Synchronously: a namespace's filesystems are marked before its registration (or policy
+            // write) returns to the writer, so its very next open is already checked.
+            tracker.scan();
         }
     }
 

@@ -65,8 +65,14 @@ final class MountTracker implements AutoCloseable {
     }
 
     /** Re-reads every namespace's mounts now (after a registration), marking what is new. */
-    synchronized void scan() {
-        List<NamespaceDirectory.Member> members = directory.members();
+    void scan() {
+        // The directory is asked before this tracker's lock is taken: a registration calls scan() while
+        // holding the registry's lock, and the tracker thread must never hold its own lock while it
+        // waits for the registry's.
+        scan(directory.members());
+    }
+
+    private synchronized void scan(List<NamespaceDirectory.Member> members) {
         Set<Long> seen = new HashSet<>();
         Set<Long> hostDevs = new HashSet<>();
         List<MountInfo> host;

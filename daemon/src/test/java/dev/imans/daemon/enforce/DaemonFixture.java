@@ -1,0 +1,77 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.audit.AuditRecordParser;
+import dev.imans.audit.ParsedRecord;
+import dev.imans.daemon.Daemon;
+import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.ns.PolicyUpdateListener;
+import dev.imans.ns.AppraiseMode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A real daemon with enforcement, in this JVM, with its control filesystem, state and audit log under a
+ * fresh directory in /run (not /tmp: test namespaces mount their own tmpfs there). It marks only
+ * tmpfs filesystems mounted inside registered namespaces, so tests never hold up the host's own files.
+ */
+final class DaemonFixture implements AutoCloseable {
+    final Path base = Path.of("/run/imans-test-" + UUID.randomUUID());
+    final Path control = base.resolve("ima");
+    final Path auditLog = base.resolve("audit.log");
+    final Daemon daemon;
+
+    DaemonFixture(AppraiseMode mode, Set<String> rehash) throws IOException {
+        Files.createDirectories(base);
+        DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
+                        .withRehashOnClose(rehash));
+        daemon = Daemon.start(config, PolicyUpdateListener.NONE);
+    }
+
+    DaemonFixture(AppraiseMode mode) throws IOException {
+        this(mode, Set.of());
+    }
+
+    Enforcement enforcement() {
+        return daemon.enforcement().orElseThrow();
+    }
+
+    void register(Namespace ns) throws IOException {
+        Files.writeString(control.resolve("namespaces"), ns.nsid + "\n");
+    }
+
+    void policy(Namespace ns, String text) throws IOException {
+        Files.writeString(control.resolve(ns.nsid + "/policy"), text);
+    }
+
+    /** Every integrity-data (1800) record written so far, parsed. */
+    List<ParsedRecord> appraisalRecords() throws IOException, InterruptedException {
+        daemon.audit().awaitWritten(Duration.ofSeconds(5));
+        if (!Files.exists(auditLog)) {
+            return List.of();
+        }
+        return Files.readAllLines(auditLog, StandardCharsets.UTF_8).stream()
+                .filter(l -> l.startsWith("type=1800 "))
+                .map(AuditRecordParser::parse)
+                .toList();
+    }
+
+    @Override
+    public void close() throws IOException {
+        daemon.close();
+        try (Stream<Path> s = Files.walk(base)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
