@@ -63,6 +63,32 @@ public final class AccessMask {
         return OptionalInt.empty();
     }
 
+    /**
+     * Whether the call may create the file (O_CREAT, or creat()): a file it just created is new, and the
+     * kernel lets the creator through without a label ({@code IMA_NEW_FILE}, ima_appraise.c).
+     */
+    public static boolean creates(String text) {
+        if (TABLE == null) {
+            return false;
+        }
+        String[] f = text.strip().split(" ");
+        try {
+            int nr = Integer.parseInt(f[0]);
+            if (nr == TABLE.creat) {
+                return true;
+            }
+            if (nr == TABLE.openat && f.length > 3) {
+                return (arg(f[3]) & O_CREAT) != 0;
+            }
+            if (nr == TABLE.open && f.length > 2) {
+                return (arg(f[2]) & O_CREAT) != 0;
+            }
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** {@code ACC_MODE(flags)} with the O_TRUNC and O_APPEND additions. */
     static int ofFlags(long flags) {
         int acc = (int) (flags & O_ACCMODE);

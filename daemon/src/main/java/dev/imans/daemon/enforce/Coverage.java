@@ -38,6 +38,24 @@ final class Coverage {
         return false;
     }
 
+    /**
+     * Whether a scope that re-hashes on close may appraise this file: then every open must be seen,
+     * since a writer's open is what earns the re-hash, and an ignore mark would hide it.
+     */
+    static boolean rehashMayCover(Policies p, FileFacts f) {
+        for (Scope s : p.all()) {
+            if (s.mode() == AppraiseMode.OFF || !s.rehashOnClose()) {
+                continue;
+            }
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The distinct requirements of every appraise rule, in any appraising scope, that may cover the file. */
     static Set<Requirements> requirements(Policies p, FileFacts f, HashAlgo defaultAlgo) {
         Set<Requirements> out = new LinkedHashSet<>();

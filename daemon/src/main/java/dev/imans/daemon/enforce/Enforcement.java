@@ -25,6 +25,7 @@ public final class Enforcement implements AutoCloseable {
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
+    private volatile boolean closed;
 
     private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit) {
         this.config = config;
@@ -55,6 +56,10 @@ public final class Enforcement implements AutoCloseable {
 
     /** Installs the policies in force now, drops every ignore mark, and looks for new namespaces' mounts. */
     public void policiesChanged() {
+        if (closed) {
+            // Unregistrations arrive while the daemon stops; the group is gone (its fd may be reused).
+            return;
+        }
         policies = source.current();
         flush();
         if (tracker != null) {
@@ -86,6 +91,9 @@ public final class Enforcement implements AutoCloseable {
     }
 
     private void flush() {
+        if (closed) {
+            return;
+        }
         try {
             engine.flushIgnoreMarks();
             metrics.flushes.increment();
@@ -104,7 +112,11 @@ public final class Enforcement implements AutoCloseable {
 
     /** Stops watching mounts, answers every waiting opener and releases the group, then drops held files. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (tracker != null) {
             tracker.close();
         }

@@ -97,7 +97,7 @@ public final class EnforcementDecider implements Decider {
                 ctx.rehash().rehashNow(key, event.fd());
             }
             Requirements req = new Requirements(m.signatureRequired(), m.appraiseAlgos(), ctx.config().hashAlgo());
-            Outcome o = judge(event, key, req, scope.mode());
+            Outcome o = newFile(event, opener) ? new Outcome(true, List.of()) : judge(event, key, req, scope.mode());
             failures.addAll(o.audits);
             allow &= o.allow;
             if (o.allow && scope.rehashOnClose() && AccessMask.mayWrite(opener.requestedMask())) {
@@ -114,6 +114,15 @@ public final class EnforcementDecider implements Decider {
             ctx.ignoreChecked(event);
         }
         return allow ? Verdict.ALLOW : Verdict.DENY;
+    }
+
+    /**
+     * A file its opener is creating: empty, unlabelled, opened with O_CREAT. The kernel passes such a
+     * file for its creator ({@code IMA_NEW_FILE}); it needs a label (or a re-hash on close) before
+     * anyone else may open it.
+     */
+    private static boolean newFile(PermissionEvent event, Opener opener) throws LinuxException {
+        return opener.creates() && event.size() == 0 && Xattr.get(event.fd(), Xattr.SECURITY_IMA).isEmpty();
     }
 
     /** What one scope says: allowed or not, and the failures it audits. */
@@ -174,7 +183,8 @@ public final class EnforcementDecider implements Decider {
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask)
             throws LinuxException {
-        if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)) {
+        if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)
+                || Coverage.rehashMayCover(p, file)) {
             return false;
         }
         FileStamp stamp = FileStamp.of(event);

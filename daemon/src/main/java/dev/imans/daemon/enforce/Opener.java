@@ -10,6 +10,7 @@ import java.util.OptionalInt;
  * @param mntNs its mount namespace: the nsfs inode number users name it by
  * @param requestedMask the {@code MAY_*} mask of its open, when it can be known ({@link AccessMask})
  * @param capSetuid CAP_SETUID in its effective set (then {@code euid=} rules also test uid and suid)
+ * @param creates its open may create the file (O_CREAT), as far as its syscall shows
  */
 public record Opener(int pid, long mntNs, int uid, int euid, int suid, int gid, int egid, int sgid,
-        boolean capSetuid, boolean capSetgid, OptionalInt requestedMask) {}
+        boolean capSetuid, boolean capSetgid, OptionalInt requestedMask, boolean creates) {}

@@ -33,15 +33,18 @@ final class OpenerProbe {
         String statusText = Proc.readSmall(base + "/status");
         ProcStatus st = ProcStatus.parse(statusText);
         OptionalInt mask = OptionalInt.empty();
+        boolean creates = false;
         if (threads(statusText) == 1) {
             try {
-                mask = AccessMask.fromSyscall(Proc.readSmall(base + "/syscall"));
+                String syscall = Proc.readSmall(base + "/syscall");
+                mask = AccessMask.fromSyscall(syscall);
+                creates = AccessMask.creates(syscall);
             } catch (LinuxException e) {
                 mask = OptionalInt.empty();
             }
         }
         return new Opener(pid, ns, st.ruid(), st.euid(), st.suid(), st.rgid(), st.egid(), st.sgid(),
-                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask);
+                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask, creates);
     }
 
     private static int threads(String status) {

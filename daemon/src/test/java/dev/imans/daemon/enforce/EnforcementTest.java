@@ -1,0 +1,254 @@
+package dev.imans.daemon.enforce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imans.audit.ParsedRecord;
+import dev.imans.daemon.fanotify.EngineMetrics;
+import dev.imans.linux.Xattr;
+import dev.imans.ns.AppraiseMode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Enforcement against the real kernel: namespaces, tmpfs, xattrs, processes, as root. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class EnforcementTest {
+    private static final String TMPFS_POLICY = "appraise fsmagic=0x01021994\n";
+    private static final String HELLO_SHA256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    private static final String FOO_SHA256 = "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c";
+
+    private DaemonFixture daemon;
+    private final List<Namespace> namespaces = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (Namespace ns : namespaces) {
+            ns.close();
+        }
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    private Namespace namespace(String policy) throws Exception {
+        Namespace ns = new Namespace();
+        namespaces.add(ns);
+        daemon.register(ns);
+        daemon.policy(ns, policy);
+        return ns;
+    }
+
+    /** Creates {@code path} in the namespace with content "hello\n", labelled with its sha256 (0x0404 form). */
+    private static void labelled(Namespace ns, String path) throws Exception {
+        ns.shOk("echo hello > " + path + " && setfattr -n security.ima -v 0x0404" + HELLO_SHA256 + " " + path);
+    }
+
+    private static void assertDenied(Run.Result r) {
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        assertThat(r.err()).contains("Operation not permitted");
+    }
+
+    private List<String> causes() throws Exception {
+        return daemon.appraisalRecords().stream().map(r -> r.value("cause").orElseThrow()).toList();
+    }
+
+    private EngineMetrics engine() {
+        return daemon.enforcement().engine().metrics();
+    }
+
+    private static void eventually(ThrowingRunnable check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void aPassingFileIsIgnoreMarkedAndAppraisedAgainAfterASharedMmapWrite() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        labelled(ns, "/tmp/m");
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        long events = engine().events();
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        assertThat(engine().events()).as("the ignore mark answers in the kernel").isEqualTo(events);
+
+        Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Run.Result w = Run.run(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/m").toString());
+        assertThat(w.exit()).as(w.err()).isZero();
+        assertThat(Run.ok("cat", ns.hostPath("/tmp/m").toString())).isEqualTo("Jello\n");
+        eventually(() -> assertDenied(ns.sh("cat /tmp/m")));
+        assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    @Test
+    void execOfATamperedBinaryIsDeniedUnderBprmCheck() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace("appraise func=BPRM_CHECK fsmagic=0x01021994\n");
+        ns.shOk("cp /bin/busybox /tmp/busybox && setfattr -n security.ima -v 0x0404$(sha256sum /tmp/busybox | cut -d' ' -f1) /tmp/busybox");
+        assertThat(ns.sh("/tmp/busybox echo works").out()).isEqualTo("works\n");
+        ns.shOk("printf x >> /tmp/busybox");
+        assertDenied(ns.sh("/tmp/busybox echo works"));
+        // Reading it is a FILE_CHECK, which this policy does not appraise.
+        assertThat(ns.sh("cat /tmp/busybox > /dev/null").exit()).isZero();
+        assertThat(causes()).containsOnly("invalid-hash").isNotEmpty();
+    }
+
+    @Test
+    void aFileModifiedFromTheHostIsAppraisedAgain() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        labelled(ns, "/tmp/f");
+        assertThat(ns.sh("cat /tmp/f").out()).isEqualTo("hello\n");
+        // The host has no policy: its write goes through.
+        Run.ok("sh", "-c", "echo more >> " + ns.hostPath("/tmp/f"));
+        assertDenied(ns.sh("cat /tmp/f"));
+        assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    @Test
+    void fixModeRepairsAllowsAndAuditsTheFirstFailure() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.FIX);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("echo hello > /tmp/bad && setfattr -n security.ima -v 0x0404" + "00".repeat(32) + " /tmp/bad");
+        ns.shOk("echo hello > /tmp/none");
+        assertThat(ns.sh("cat /tmp/bad").out()).isEqualTo("hello\n");
+        assertThat(ns.sh("cat /tmp/none").out()).isEqualTo("hello\n");
+        String fixed = "0404" + HELLO_SHA256;
+        assertThat(HexFormat.of().formatHex(Xattr.get(ns.hostPath("/tmp/bad"), Xattr.SECURITY_IMA).orElseThrow()))
+                .isEqualTo(fixed);
+        assertThat(HexFormat.of().formatHex(Xattr.get(ns.hostPath("/tmp/none"), Xattr.SECURITY_IMA).orElseThrow()))
+                .isEqualTo(fixed);
+        assertThat(ns.sh("cat /tmp/bad").out()).isEqualTo("hello\n");
+        assertThat(causes()).containsExactly("invalid-hash", "missing-hash");
+    }
+
+    @Test
+    void logModeAllowsAndAuditsEveryFailure() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.LOG);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("echo hello > /tmp/bad && setfattr -n security.ima -v 0x0404" + "00".repeat(32) + " /tmp/bad");
+        assertThat(ns.sh("cat /tmp/bad").out()).isEqualTo("hello\n");
+        assertThat(ns.sh("cat /tmp/bad").out()).isEqualTo("hello\n");
+        List<ParsedRecord> records = daemon.appraisalRecords();
+        assertThat(records).extracting(r -> r.value("cause").orElseThrow() + " res=" + r.value("res").orElseThrow())
+                .containsExactly("invalid-hash res=0", "invalid-hash res=0");
+        assertThat(Xattr.get(ns.hostPath("/tmp/bad"), Xattr.SECURITY_IMA).orElseThrow()[2]).isZero();
+    }
+
+    @Test
+    void missingAndMalformedLabelsAreReasonedDenials() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("echo hello > /tmp/none; echo hello > /tmp/short; echo hello > /tmp/odd;"
+                + " setfattr -n security.ima -v 0x04 /tmp/short; setfattr -n security.ima -v 0x07aabbcc /tmp/odd");
+        labelled(ns, "/tmp/good");
+        assertDenied(ns.sh("cat /tmp/none"));
+        assertDenied(ns.sh("cat /tmp/short"));
+        assertDenied(ns.sh("cat /tmp/odd"));
+        assertThat(ns.sh("cat /tmp/good").out()).isEqualTo("hello\n");
+        assertThat(daemon.appraisalRecords()).extracting(r -> r.value("name").orElseThrow() + " "
+                + r.value("cause").orElseThrow())
+                .containsExactly("/tmp/none missing-hash", "/tmp/short invalid-hash", "/tmp/odd unknown-ima-data");
+    }
+
+    @Test
+    void fifosDevicesAndDirectoriesNeverBlock() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("mkfifo /tmp/fifo && mknod /tmp/null c 1 3 && mkdir /tmp/dir");
+        assertThat(ns.sh("(echo through > /tmp/fifo &) ; cat /tmp/fifo").out()).isEqualTo("through\n");
+        assertThat(ns.sh("echo x > /tmp/null && cat /tmp/null && ls /tmp/dir").exit()).isZero();
+        assertThat(causes()).isEmpty();
+    }
+
+    @Test
+    void aWriterCreatingAFileIsLetThroughButTheUnlabelledResultIsNot() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        assertThat(ns.sh("echo new > /tmp/created").exit()).isZero();
+        assertDenied(ns.sh("cat /tmp/created"));
+        assertThat(causes()).containsExactly("missing-hash");
+    }
+
+    @Test
+    void theOpenModeDecidesMaskRules() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        // mask=MAY_READ matches an open whose requested mask is exactly MAY_READ: a read-only open.
+        Namespace ns = namespace("appraise fsmagic=0x01021994 mask=MAY_READ\n");
+        ns.shOk("echo hello > /tmp/f");
+        assertThat(ns.sh("echo more >> /tmp/f").exit()).isZero();
+        assertDenied(ns.sh("cat /tmp/f"));
+        assertThat(causes()).containsExactly("missing-hash");
+    }
+
+    @Test
+    void aFilesystemMountedInsideARegisteredNamespaceLaterIsEnforcedToo() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("mkdir -p /mnt/late && mount -t tmpfs late /mnt/late && echo hello > /mnt/late/f");
+        eventually(() -> assertDenied(ns.sh("cat /mnt/late/f")));
+        assertThat(causes()).contains("missing-hash");
+    }
+
+    @Test
+    void rehashOnCloseBehavesLikeMainline() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE, Set.of("all"));
+        Namespace ns = namespace(TMPFS_POLICY);
+        labelled(ns, "/tmp/foo");
+        assertThat(ns.sh("cat /tmp/foo").out()).isEqualTo("hello\n");
+        assertThat(ns.sh("echo foo > /tmp/foo").exit()).isZero();
+        assertThat(ns.sh("cat /tmp/foo").out()).isEqualTo("foo\n");
+        eventually(() -> assertThat(HexFormat.of().formatHex(
+                Xattr.get(ns.hostPath("/tmp/foo"), Xattr.SECURITY_IMA).orElseThrow())).isEqualTo("0404" + FOO_SHA256));
+        assertThat(causes()).isEmpty();
+        // A change by someone who was never appraised (the host) is still tampering.
+        Run.ok("sh", "-c", "echo more >> " + ns.hostPath("/tmp/foo"));
+        assertDenied(ns.sh("cat /tmp/foo"));
+    }
+
+    @Test
+    void stoppingTheDaemonReleasesEveryWaitingOpener() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        // Sparse files: hashing 3 GiB of holes keeps the workers busy for seconds without using memory.
+        ns.shOk("for i in 1 2 3 4; do truncate -s 3G /tmp/big$i;"
+                + " setfattr -n security.ima -v 0x0404" + "00".repeat(32) + " /tmp/big$i; done");
+        List<Process> openers = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            openers.add(new ProcessBuilder("nsenter", "-t", Integer.toString(ns.pid()), "-m", "head", "-c", "1",
+                    "/tmp/big" + i).start());
+        }
+        eventually(() -> assertThat(engine().deferred()).isGreaterThanOrEqualTo(4));
+        EngineMetrics metrics = engine();
+        // Closed on another thread: the control filesystem's unmount may wait for the namespace's copy
+        // of it, which is no concern of the openers.
+        Thread closer = Thread.ofPlatform().start(daemon.daemon::close);
+        for (Process p : openers) {
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("opener released").isTrue();
+            assertThat(p.exitValue()).isZero();
+        }
+        assertThat(metrics.releasedAtShutdown()).isPositive();
+        closer.join();
+    }
+}
