@@ -64,6 +64,21 @@ public final class Daemon implements AutoCloseable {
         Log.info("starting: control " + config.control() + ", state " + journal.file() + ", appraise "
                 + config.appraise());
         service.restore(saved);
+        // Enforcement starts before the control filesystem exists: every registration and policy write
+        // then reaches it (a namespace registered in between would otherwise go unenforced).
+        Enforcement enforcement = null;
+        if (config.enforcement().isPresent()) {
+            EnforcementConfig ec = config.enforcement().get();
+            try {
+                enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
+                        new ServiceDirectory(service, proc), audit);
+            } catch (IOException | RuntimeException e) {
+                service.releaseAll();
+                audit.close();
+                throw new IOException("cannot start enforcement: " + e.getMessage(), e);
+            }
+            service.addChangeListener(enforcement::policiesChanged);
+        }
         ControlMount control = null;
         SecurityfsOverlay overlay = null;
         try {
@@ -80,26 +95,12 @@ public final class Daemon implements AutoCloseable {
                     Log.error(ce.getMessage());
                 }
             }
+            if (enforcement != null) {
+                enforcement.close();
+            }
             service.releaseAll();
             audit.close();
             throw e;
-        }
-        Enforcement enforcement = null;
-        if (config.enforcement().isPresent()) {
-            EnforcementConfig ec = config.enforcement().get();
-            try {
-                enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
-                        new ServiceDirectory(service, proc), audit);
-            } catch (IOException | RuntimeException e) {
-                if (overlay != null) {
-                    overlay.close();
-                }
-                control.close();
-                service.releaseAll();
-                audit.close();
-                throw new IOException("cannot start enforcement: " + e.getMessage(), e);
-            }
-            service.addChangeListener(enforcement::policiesChanged);
         }
         LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
         watcher.start();
