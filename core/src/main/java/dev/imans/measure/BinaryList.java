@@ -150,7 +150,7 @@ public final class BinaryList {
         private List<byte[]> fields(Template t) throws ListFormatException {
             int dataLen = u32("template data length");
             if (dataLen < 0 || dataLen > data.length - pos) {
-                throw fail("template data length " + Integer.toUnsignedString(dataLen) + " exceeds the "
+                throw fail("truncated record: template data length " + Integer.toUnsignedString(dataLen) + " exceeds the "
                         + (data.length - pos) + " bytes left");
             }
             int end = pos + dataLen;
