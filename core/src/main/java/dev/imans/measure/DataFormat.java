@@ -35,7 +35,10 @@ public enum DataFormat {
                 // The kernel prints the NUL-terminated prefix ("sha256:") and then the bytes after
                 // its last ':' and the NUL; readers guarantee that the prefix exists.
                 int nul = indexOf(data, (byte) 0);
-                out.write(data, 0, nul);
+                if (nul > 1) {
+                    // A bare ":" prefix is the string's start, which the kernel does not print.
+                    out.write(data, 0, nul);
+                }
                 int start = nul + 1;
                 writeAscii(out, HEX_FORMAT.formatHex(data, start, data.length));
             }

@@ -134,7 +134,10 @@ public final class MeasurementList {
         return new Snapshot(imaHash, new EntriesView(entries, size), violations, copies);
     }
 
-    /** The entries and counters of a list at one moment, and its PCR banks then. */
+    /**
+     * The entries and counters of a list at one moment, and its PCR banks then. The banks are
+     * copies that belong to the snapshot: take {@link #bank} copies to extend them further.
+     */
     public record Snapshot(HashAlgo imaHash, List<MeasurementEntry> entries, long violations,
                            Map<HashAlgo, PcrBank> banks) {
         public Snapshot {
