@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Namespace-aware IMA for Linux containers.",
-        subcommands = {})
+        subcommands = {MeasurementsCommand.class})
 public final class ImansCommand implements Runnable {
     @Spec
     CommandSpec spec;
