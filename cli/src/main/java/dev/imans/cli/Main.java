@@ -1,5 +1,6 @@
 package dev.imans.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /** Entry point of the {@code imans} command. */
@@ -12,8 +13,23 @@ public final class Main {
 
     /** Runs one command line and returns its exit code; tests call this instead of {@link #main}. */
     public static int run(String... args) {
-        return new CommandLine(new ImansCommand())
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** Runs one command line writing to {@code out} and {@code err}, for tests that read the output. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private static CommandLine commandLine() {
+        return new CommandLine(new ImansCommand()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 }

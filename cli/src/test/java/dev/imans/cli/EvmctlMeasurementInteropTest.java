@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real {@code evmctl ima_measurement} replays a list our writer made against PCR files our
  * {@code measurements pcrs} wrote, and rejects the list once a byte of it is flipped.
  */
-class EvmctlInteropTest {
+class EvmctlMeasurementInteropTest {
     @TempDir
     Path dir;
     Path list;

@@ -1,0 +1,32 @@
+package dev.imans.appraise;
+
+import dev.imans.crypto.HashAlgo;
+import dev.imans.xattr.ImaXattr;
+import dev.imans.xattr.XattrType;
+import java.util.Optional;
+
+/**
+ * What {@code ima_appraise=fix} writes ({@code ima_fix_xattr}, security/integrity/ima/ima_appraise.c):
+ * a fresh hash with the algorithm the kernel collected the file with, in the 0x01 form up to sha1
+ * and the 0x04 form above. A value whose type byte is 0x03 (a signature) is never replaced, even a
+ * broken one; every other value, 0x06 included, is.
+ */
+public final class FixMode {
+    private FixMode() {}
+
+    /** True if fix mode may overwrite this value (or the lack of one). */
+    public static boolean mayReplace(Optional<ImaXattr> current) {
+        byte[] raw = current.map(ImaXattr::encode).orElse(new byte[0]);
+        return raw.length == 0 || (raw[0] & 0xff) != XattrType.EVM_IMA_XATTR_DIGSIG.id();
+    }
+
+    /** The algorithm fix mode hashes with: {@code ima_get_hash_algo} of the current value. */
+    public static HashAlgo algorithm(Optional<ImaXattr> current, HashAlgo defaultAlgo) {
+        return ImaXattr.kernelHashAlgo(current.map(ImaXattr::encode).orElse(new byte[0]), defaultAlgo);
+    }
+
+    /** The replacement value for {@code digest} (computed with {@link #algorithm}), or empty for a signature. */
+    public static Optional<ImaXattr> replacement(Optional<ImaXattr> current, HashAlgo algo, byte[] digest) {
+        return mayReplace(current) ? Optional.of(ImaXattr.hash(algo, digest)) : Optional.empty();
+    }
+}

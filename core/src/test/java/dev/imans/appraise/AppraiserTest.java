@@ -1,0 +1,173 @@
+package dev.imans.appraise;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imans.crypto.DigestSignature;
+import dev.imans.crypto.FileDigester;
+import dev.imans.crypto.Fixtures;
+import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.Hex;
+import dev.imans.crypto.Keyring;
+import dev.imans.xattr.AuditCause;
+import dev.imans.xattr.ImaXattr;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel's answers from spec/kernel-captures/seed-flow (Debian 6.1, ima_hash=sha256, file
+ * content "hello\n") replayed through the pure appraisal.
+ */
+class AppraiserTest {
+    static final Requirements HASH = Requirements.hashOrSignature(HashAlgo.SHA256);
+    final List<HashAlgo> hashed = new ArrayList<>();
+    final FileDigests hello = algo -> {
+        hashed.add(algo);
+        return FileDigester.digest(algo, Fixtures.hello());
+    };
+
+    static Optional<ImaXattr> x(String hex) {
+        return Optional.of(ImaXattr.decode(Hex.parse(hex)));
+    }
+
+    AppraisalResult appraise(Optional<ImaXattr> xattr) {
+        return Appraiser.appraise(xattr, hello, HASH, Keyring.empty());
+    }
+
+    @Test
+    void seedFlowFooPasses() {
+        AppraisalResult r = appraise(x("0404" + Fixtures.HELLO_SHA256));
+        assertThat(r.status()).isEqualTo(IntegrityStatus.PASS);
+        assertThat(r.cause()).isEmpty();
+        assertThat(r.algo()).isEqualTo(HashAlgo.SHA256);
+        assertThat(r.digest()).hasValueSatisfying(d -> assertThat(Hex.of(d)).isEqualTo(Fixtures.HELLO_SHA256));
+        assertThat(hashed).containsExactly(HashAlgo.SHA256);
+    }
+
+    @Test
+    void seedFlowNoAlgoIsInvalidHash() {
+        AppraisalResult r = appraise(x("04" + Fixtures.HELLO_SHA256));
+        assertThat(r.status()).isEqualTo(IntegrityStatus.FAIL);
+        assertThat(r.op()).hasValue("appraise_data");
+        assertThat(r.causeText()).hasValue("invalid-hash");
+        assertThat(r.reason()).contains("31 of 32 bytes").contains("without the algorithm byte");
+    }
+
+    @Test
+    void seedFlowSha1FormPassesWithTheSha1Digest() {
+        AppraisalResult r = appraise(x("01" + Fixtures.HELLO_SHA1));
+        assertThat(r.passed()).isTrue();
+        assertThat(hashed).containsExactly(HashAlgo.SHA1);
+    }
+
+    @Test
+    void seedFlowLiteralTypeByteAloneIsInvalidHash() {
+        assertThat(appraise(x("04")).causeText()).hasValue("invalid-hash");
+    }
+
+    @Test
+    void seedFlowTamperedAndMissing() {
+        FileDigests foo = algo -> FileDigester.digest(algo, "foo\n".getBytes());
+        AppraisalResult tampered = Appraiser.appraise(x("0404" + Fixtures.HELLO_SHA256), foo, HASH, Keyring.empty());
+        assertThat(tampered.causeText()).hasValue("invalid-hash");
+        assertThat(tampered.reason()).contains("differs from the stored " + Fixtures.HELLO_SHA256);
+        AppraisalResult missing = appraise(Optional.empty());
+        assertThat(missing.status()).isEqualTo(IntegrityStatus.NOLABEL);
+        assertThat(missing.causeText()).hasValue("missing-hash");
+        assertThat(hashed).isEmpty();
+        assertThat(appraise(Optional.of(ImaXattr.decode(new byte[0]))).status()).isEqualTo(IntegrityStatus.NOLABEL);
+    }
+
+    @Test
+    void kernelQuirksFollowedByteForByte() {
+        // Trailing bytes are ignored; an unknown algorithm byte falls back to ima_hash.
+        assertThat(appraise(x("0404" + Fixtures.HELLO_SHA256 + "ffff")).passed()).isTrue();
+        assertThat(appraise(x("04ee" + Fixtures.HELLO_SHA256)).passed()).isTrue();
+        // 0x01 with a sha256-sized digest is read with the default algorithm.
+        assertThat(appraise(x("01" + Fixtures.HELLO_SHA256)).passed()).isTrue();
+        assertThat(appraise(x("01" + Fixtures.HELLO_MD5)).passed()).isTrue();
+        assertThat(appraise(x("01" + Fixtures.HELLO_MD5 + "00000000")).passed()).isTrue();
+    }
+
+    @Test
+    void signatureRequiredRejectsHashesAndMissingLabels() {
+        Requirements sig = Requirements.signature(HashAlgo.SHA256);
+        AppraisalResult hash = Appraiser.appraise(x("0404" + Fixtures.HELLO_SHA256), hello, sig, Keyring.empty());
+        assertThat(hash.causeText()).hasValue("IMA-signature-required");
+        assertThat(hash.status()).isEqualTo(IntegrityStatus.FAIL);
+        AppraisalResult none = Appraiser.appraise(Optional.empty(), hello, sig, Keyring.empty());
+        assertThat(none.causeText()).hasValue("IMA-signature-required");
+        assertThat(none.status()).isEqualTo(IntegrityStatus.NOLABEL);
+    }
+
+    @Test
+    void evmctlSignaturesVerifyAgainstTheKeyring() {
+        Keyring ring = Keyring.of(List.of(Fixtures.verificationKey("rsa-cert.der"), Fixtures.verificationKey("ec-cert.pem")));
+        Requirements sig = Requirements.signature(HashAlgo.SHA256);
+        for (String f : List.of("evmctl-rsa-sha1.hex", "evmctl-rsa-sha256.hex", "evmctl-rsa-sha512.hex", "evmctl-ec-sha256.hex")) {
+            AppraisalResult r = Appraiser.appraise(x(Fixtures.text(f).substring(2)), hello, sig, ring);
+            assertThat(r.passed()).as(f + ": " + r.reason()).isTrue();
+        }
+        AppraisalResult noKey = Appraiser.appraise(x(Fixtures.text("evmctl-rsa-sha256.hex").substring(2)), hello, sig,
+                Keyring.empty());
+        assertThat(noKey.causeText()).hasValue("invalid-signature");
+        assertThat(noKey.reason()).contains("no key with id " + Fixtures.RSA_KEYID);
+        FileDigests changed = algo -> FileDigester.digest(algo, "changed\n".getBytes());
+        AppraisalResult bad = Appraiser.appraise(x(Fixtures.text("evmctl-ec-sha256.hex").substring(2)), changed, sig, ring);
+        assertThat(bad.causeText()).hasValue("invalid-signature");
+    }
+
+    @Test
+    void ourSignaturesVerifyToo() throws Exception {
+        var key = Fixtures.signingKey("rsa-pkcs8.pem");
+        byte[] digest = FileDigester.digest(HashAlgo.SHA384, Fixtures.hello());
+        ImaXattr sig = ImaXattr.SignatureV2.of(HashAlgo.SHA384, key.defaultKeyId(),
+                DigestSignature.sign(key.privateKey(), HashAlgo.SHA384, digest));
+        Keyring ring = Keyring.of(List.of(Fixtures.verificationKey("rsa-cert.pem")));
+        assertThat(Appraiser.appraise(Optional.of(sig), hello, HASH, ring).passed()).isTrue();
+        assertThat(hashed).containsExactly(HashAlgo.SHA384);
+    }
+
+    @Test
+    void oddTypesAndVersions() {
+        assertThat(appraise(x("07aa")).status()).isEqualTo(IntegrityStatus.UNKNOWN);
+        assertThat(appraise(x("07aa")).causeText()).hasValue("unknown-ima-data");
+        assertThat(appraise(x("02" + Fixtures.HELLO_SHA1)).causeText()).hasValue("unknown-ima-data");
+        assertThat(appraise(x("050204aabbccdd000101")).causeText()).hasValue("unknown-ima-data");
+        assertThat(appraise(x("030304aabbccdd000101")).causeText()).hasValue("invalid-signature-version");
+        AppraisalResult v0 = appraise(x("030004aabbccdd000101"));
+        assertThat(v0.status()).isEqualTo(IntegrityStatus.UNKNOWN);
+        assertThat(v0.causeText()).hasValue("unknown");
+        assertThat(appraise(x("060304aabbccdd000101")).causeText()).hasValue("no-verity-digest");
+        assertThat(appraise(x("060304aabbccdd000101")).op()).hasValue("collect_data");
+    }
+
+    @Test
+    void appraiseAlgosDeniesAfterAPass() {
+        Requirements onlySha512 = new Requirements(false, EnumSet.of(HashAlgo.SHA512), HashAlgo.SHA256);
+        AppraisalResult r = Appraiser.appraise(x("01" + Fixtures.HELLO_SHA1), hello, onlySha512, Keyring.empty());
+        assertThat(r.op()).hasValue("collect_data");
+        assertThat(r.causeText()).hasValue("denied-hash-algorithm");
+        assertThat(r.reason()).contains("sha1");
+        Requirements sha1 = new Requirements(false, Set.of(HashAlgo.SHA1), HashAlgo.SHA256);
+        assertThat(Appraiser.appraise(x("01" + Fixtures.HELLO_SHA1), hello, sha1, Keyring.empty()).passed()).isTrue();
+    }
+
+    @Test
+    void unreadableFilesAndUnsupportedAlgorithmsAreCollectFailures() {
+        FileDigests broken = algo -> {
+            throw new IOException("EIO");
+        };
+        AppraisalResult r = Appraiser.appraise(x("0404" + Fixtures.HELLO_SHA256), broken, HASH, Keyring.empty());
+        assertThat(r.op()).hasValue("collect_data");
+        assertThat(r.causeText()).hasValue("failed");
+        assertThat(r.reason()).contains("EIO");
+        AppraisalResult sm3 = appraise(x("0411" + "00".repeat(32)));
+        assertThat(sm3.causeText()).hasValue("failed");
+        assertThat(sm3.reason()).contains("sm3");
+    }
+}
