@@ -1,0 +1,69 @@
+package dev.imans.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What imans can enforce from userspace. It sees file opens (fanotify FAN_OPEN_PERM, i.e.
+ * FILE_CHECK) and executions (FAN_OPEN_EXEC_PERM, i.e. BPRM_CHECK) and the opener's credentials,
+ * nothing else. Rules it cannot enforce are kept and shown, and reported here.
+ *
+ * <p>CREDS_CHECK is enforceable only in part: the kernel evaluates it at exec against the
+ * credentials the new program will run with, computed inside execve after the exec permission
+ * event. Without uid/euid/gid/egid conditions those credentials do not matter and evaluating the
+ * rule at the exec event gives the kernel's answer; with them it does not, so such rules are
+ * reported.
+ */
+public final class Enforceability {
+    private Enforceability() {}
+
+    /** The reasons this rule cannot be enforced here; empty when it can. */
+    public static List<PolicyWarning> warnings(Rule rule) {
+        List<PolicyWarning> out = new ArrayList<>();
+        Origin o = rule.origin();
+        String funcReason = funcReason(rule);
+        if (funcReason != null) {
+            out.add(new PolicyWarning(o.line(), o.column("func"),
+                    "func=" + rule.func().name() + " is not enforceable from userspace: " + funcReason));
+        }
+        for (Map.Entry<LsmKey, String> e : rule.lsm().entrySet()) {
+            String key = e.getKey().token().key();
+            out.add(new PolicyWarning(o.line(), o.column(key), key + "= is an LSM condition: imans has no LSM"
+                    + " in userspace and cannot see labels, so this rule never matches here"));
+        }
+        if (rule.permitDirectio()) {
+            out.add(new PolicyWarning(o.line(), o.column("permit_directio"), "permit_directio has no effect here:"
+                    + " imans reads file contents itself, so O_DIRECT opens are measured and appraised like others"));
+        }
+        if (rule.verityRequired()) {
+            out.add(new PolicyWarning(o.line(), o.column("digest_type"), "digest_type=verity is not enforceable"
+                    + " from userspace: imans does not use fs-verity file digests or sigv3 signatures"));
+        }
+        return List.copyOf(out);
+    }
+
+    private static String funcReason(Rule rule) {
+        return switch (rule.func()) {
+            case NONE, FILE_CHECK, BPRM_CHECK, POST_SETATTR -> null;
+            case CREDS_CHECK -> rule.uid() != null || rule.gid() != null
+                    ? "with uid/euid/gid/egid conditions it compares the credentials the new program will run"
+                    + " with, which are set inside execve after the exec permission event imans answers"
+                    : null;
+            case MMAP_CHECK, MMAP_CHECK_REQPROT -> "fanotify has no event for mmap(PROT_EXEC), so imans never"
+                    + " sees executable mappings";
+            case MODULE_CHECK -> "the kernel reads module files itself (kernel_read_file), with no"
+                    + " permission event for userspace";
+            case FIRMWARE_CHECK -> "the kernel reads firmware itself, with no permission event for userspace";
+            case KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK -> "the kernel reads kexec images itself, with no"
+                    + " permission event for userspace";
+            case KEXEC_CMDLINE -> "the kexec command line never passes through userspace file access";
+            case POLICY_CHECK -> "the kernel reads IMA policy files itself; imans policies are written to its"
+                    + " own control files";
+            case KEY_CHECK -> "keys added to kernel keyrings are not file accesses imans can see";
+            case CRITICAL_DATA -> "critical data is measured inside the kernel";
+            case SETXATTR_CHECK -> "imans does not intercept setxattr(security.ima), so the allowed"
+                    + " algorithms are not enforced on writes";
+        };
+    }
+}

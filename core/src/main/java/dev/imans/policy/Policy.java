@@ -1,0 +1,79 @@
+package dev.imans.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An immutable, ordered list of accepted rules: what the kernel keeps after a policy write.
+ * {@link #show()} is the kernel's read-back of it, byte for byte.
+ */
+public final class Policy {
+    private static final Policy EMPTY = new Policy(List.of());
+
+    private final List<Rule> rules;
+
+    private Policy(List<Rule> rules) {
+        this.rules = List.copyOf(rules);
+    }
+
+    /** A policy of these rules, in this order. */
+    public static Policy of(List<Rule> rules) {
+        return rules.isEmpty() ? EMPTY : new Policy(rules);
+    }
+
+    /** No rules: nothing is measured, appraised, audited or hashed. */
+    public static Policy empty() {
+        return EMPTY;
+    }
+
+    public List<Rule> rules() {
+        return rules;
+    }
+
+    public boolean isEmpty() {
+        return rules.isEmpty();
+    }
+
+    /** The read-back text ({@code cat /sys/kernel/security/ima/policy}): one line per rule. */
+    public String show() {
+        StringBuilder b = new StringBuilder();
+        for (Rule r : rules) {
+            b.append(r.show());
+        }
+        return b.toString();
+    }
+
+    /**
+     * This policy followed by {@code more}: a second policy write on a kernel with
+     * CONFIG_IMA_WRITE_POLICY appends, and rules are never removed.
+     */
+    public Policy append(Policy more) {
+        List<Rule> all = new ArrayList<>(rules);
+        all.addAll(more.rules);
+        return of(all);
+    }
+
+    /** Every rule's reasons for not being enforceable here, in rule order. */
+    public List<PolicyWarning> warnings() {
+        List<PolicyWarning> out = new ArrayList<>();
+        for (Rule r : rules) {
+            out.addAll(Enforceability.warnings(r));
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Policy p && p.rules.equals(rules);
+    }
+
+    @Override
+    public int hashCode() {
+        return rules.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return show();
+    }
+}

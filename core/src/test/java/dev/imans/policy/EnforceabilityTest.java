@@ -1,0 +1,73 @@
+package dev.imans.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Which rules imans can enforce from userspace, and the warnings (line, column, reason) for the others. */
+class EnforceabilityTest {
+    private static Rule rule(String text) throws PolicyException {
+        return PolicyParser.parse(text).rules().getFirst();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "measure",
+            "measure func=FILE_CHECK mask=MAY_READ",
+            "appraise func=BPRM_CHECK appraise_type=imasig",
+            "measure func=CREDS_CHECK fowner=0",
+            "audit func=BPRM_CHECK",
+            "hash func=FILE_CHECK"})
+    void enforceable(String text) throws PolicyException {
+        assertThat(rule(text).isEnforceable()).isTrue();
+        assertThat(rule(text).enforceabilityWarnings()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "measure func=MMAP_CHECK|9|mmap(PROT_EXEC)",
+            "measure func=CREDS_CHECK euid=0|9|credentials the new program will run with",
+            "appraise func=MODULE_CHECK|10|module files",
+            "measure func=FIRMWARE_CHECK|9|firmware",
+            "measure func=KEXEC_KERNEL_CHECK|9|kexec images",
+            "measure func=KEXEC_INITRAMFS_CHECK|9|kexec images",
+            "measure func=KEXEC_CMDLINE|9|kexec command line",
+            "appraise func=POLICY_CHECK|10|IMA policy files",
+            "measure func=KEY_CHECK|9|keyrings",
+            "measure func=CRITICAL_DATA|9|inside the kernel",
+            "appraise func=SETXATTR_CHECK appraise_algos=sha256|10|setxattr",
+            "measure subj_role=unconfined|9|LSM condition",
+            "appraise func=FILE_CHECK permit_directio|26|O_DIRECT",
+            "measure func=FILE_CHECK digest_type=verity|25|fs-verity"})
+    void notEnforceable(String text, int column, String reason) throws PolicyException {
+        Rule r = rule(text);
+        assertThat(r.isEnforceable()).isFalse();
+        List<PolicyWarning> w = r.enforceabilityWarnings();
+        assertThat(w).hasSize(1);
+        assertThat(w.getFirst().line()).isEqualTo(1);
+        assertThat(w.getFirst().column()).isEqualTo(column);
+        assertThat(w.getFirst().message()).contains(reason);
+    }
+
+    @Test
+    void policyWarningsCollectEveryRuleInOrder() throws PolicyException {
+        Policy p = PolicyParser.parse("measure func=BPRM_CHECK\nappraise func=MODULE_CHECK\n\n"
+                + "appraise func=FILE_CHECK permit_directio appraise_type=imasig\n");
+        assertThat(p.warnings()).extracting(PolicyWarning::line).containsExactly(2, 4);
+        assertThat(p.warnings().getFirst().message()).startsWith("func=MODULE_CHECK is not enforceable from userspace");
+    }
+
+    @Test
+    void seedPolicyReportsModuleCheck() throws PolicyException {
+        Policy seed = PolicyParser.parse("appraise fsmagic=0x01021994 fowner=71452\nappraise func=MODULE_CHECK\n");
+        assertThat(seed.rules().getFirst().isEnforceable()).isTrue();
+        assertThat(seed.warnings()).singleElement().satisfies(w -> {
+            assertThat(w.line()).isEqualTo(2);
+            assertThat(w.column()).isEqualTo(10);
+            assertThat(w.message()).contains("MODULE_CHECK").contains("not enforceable");
+        });
+    }
+}
