@@ -172,6 +172,11 @@ public final class FanotifyEngine implements AutoCloseable {
         return permissions.reportsPidfd();
     }
 
+    /** The reader thread's id (for allocation measurements). */
+    long readerThreadId() {
+        return readerThread.threadId();
+    }
+
     /** Why the reader stopped on its own (then the group was released: fail open), if it did. */
     public Throwable readerFailure() {
         return reader.failure();
