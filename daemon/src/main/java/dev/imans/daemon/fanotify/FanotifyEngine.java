@@ -71,6 +71,7 @@ public final class FanotifyEngine implements AutoCloseable {
         // Touch what the reader will need before it holds any event: logging and the failure paths load
         // classes and may read configuration files.
         LOG.isLoggable(Level.DEBUG);
+        QuietLog.dropped();
         Fanotify.maskName(PERM_MASK);
         new Errno(Errno.EPERM).name();
         this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);

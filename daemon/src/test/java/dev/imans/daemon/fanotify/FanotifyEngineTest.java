@@ -263,6 +263,33 @@ class FanotifyEngineTest {
     }
 
     @Test
+    void aFailingColdPathFollowsThePolicy() throws Exception {
+        file("slow-boom", "x\n");
+        start();
+        assertThat(Sh.run("cat", dir.resolve("slow-boom").toString()).output()).contains("Operation not permitted");
+        eventually(() -> assertThat(engine.metrics().decisionErrors()).isEqualTo(1));
+    }
+
+    @Test
+    void aFullWorkerQueueIsAnsweredAtOnceByTheOverloadPolicy() throws Exception {
+        for (String n : new String[] {"slow-1", "slow-2", "slow-3"}) {
+            file(n, n + "\n");
+        }
+        start(EngineConfig.defaults().withWorkers(1).withQueueCapacity(1));
+        Process first = Sh.start("cat", dir.resolve("slow-1").toString());
+        awaitAsked("slow-1");
+        Process second = Sh.start("cat", dir.resolve("slow-2").toString());
+        awaitAsked("slow-2");
+        Sh.Result third = Sh.run("cat", dir.resolve("slow-3").toString());
+        assertThat(third.output()).contains("Operation not permitted");
+        decider.slowRelease.countDown();
+        assertThat(Sh.await(first, "cat slow-1")).isEqualTo(new Sh.Result(0, "slow-1\n"));
+        assertThat(Sh.await(second, "cat slow-2")).isEqualTo(new Sh.Result(0, "slow-2\n"));
+        eventually(() -> assertThat(engine.metrics().overloaded()).isEqualTo(1));
+        eventually(() -> assertThat(engine.metrics().deferred()).isEqualTo(2));
+    }
+
+    @Test
     void unmarkStopsEnforcement() throws Exception {
         file("deny-later", "x\n");
         start();
