@@ -62,7 +62,7 @@ public final class FanotifyEngine implements AutoCloseable {
         this.readerWake = EventFd.create();
         this.watcherWake = EventFd.create();
         Reply reply = new Reply(permissions, metrics);
-        this.ignoreMarks = new IgnoreMarks(permissions, metrics);
+        this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
                 Unistd.getpid(), this::failOpen);
