@@ -1,0 +1,113 @@
+package dev.imans.daemon.fanotify;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of the permission engine: cheap to bump from any thread ({@link LongAdder}). */
+public final class EngineMetrics {
+    /** Permission events read (every one is answered exactly once). */
+    final LongAdder events = new LongAdder();
+    final LongAdder allowed = new LongAdder();
+    final LongAdder denied = new LongAdder();
+    /** Events handed to decision workers. */
+    final LongAdder deferred = new LongAdder();
+    /** Allowed at once because the daemon's own process opened the file. */
+    final LongAdder selfAllowed = new LongAdder();
+    /** Allowed at once because the file is not a regular file (FIFO, device, socket, directory). */
+    final LongAdder specialAllowed = new LongAdder();
+    /** Decider exceptions and unusable answers, answered by the failure policy. */
+    final LongAdder decisionErrors = new LongAdder();
+    /** Deferrals refused because the worker queue was full, answered by the failure policy. */
+    final LongAdder overloaded = new LongAdder();
+    /** Pending events answered ALLOW by shutdown. */
+    final LongAdder releasedAtShutdown = new LongAdder();
+    /** Answers the kernel refused (write to the group failed). */
+    final LongAdder responseErrors = new LongAdder();
+    /** FAN_Q_OVERFLOW events (the kernel allowed opens unanswered). */
+    final LongAdder overflows = new LongAdder();
+    final LongAdder ignoreMarksAdded = new LongAdder();
+    final LongAdder ignoreMarksRemoved = new LongAdder();
+    /** Modification events seen by the watcher. */
+    final LongAdder modifications = new LongAdder();
+
+    public long events() {
+        return events.sum();
+    }
+
+    public long allowed() {
+        return allowed.sum();
+    }
+
+    public long denied() {
+        return denied.sum();
+    }
+
+    public long deferred() {
+        return deferred.sum();
+    }
+
+    public long selfAllowed() {
+        return selfAllowed.sum();
+    }
+
+    public long specialAllowed() {
+        return specialAllowed.sum();
+    }
+
+    public long decisionErrors() {
+        return decisionErrors.sum();
+    }
+
+    public long overloaded() {
+        return overloaded.sum();
+    }
+
+    public long releasedAtShutdown() {
+        return releasedAtShutdown.sum();
+    }
+
+    public long responseErrors() {
+        return responseErrors.sum();
+    }
+
+    public long overflows() {
+        return overflows.sum();
+    }
+
+    public long ignoreMarksAdded() {
+        return ignoreMarksAdded.sum();
+    }
+
+    public long ignoreMarksRemoved() {
+        return ignoreMarksRemoved.sum();
+    }
+
+    public long modifications() {
+        return modifications.sum();
+    }
+
+    /** All counters by name, in a stable order, for status output. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("events", events());
+        m.put("allowed", allowed());
+        m.put("denied", denied());
+        m.put("deferred", deferred());
+        m.put("self_allowed", selfAllowed());
+        m.put("special_allowed", specialAllowed());
+        m.put("decision_errors", decisionErrors());
+        m.put("overloaded", overloaded());
+        m.put("released_at_shutdown", releasedAtShutdown());
+        m.put("response_errors", responseErrors());
+        m.put("overflows", overflows());
+        m.put("ignore_marks_added", ignoreMarksAdded());
+        m.put("ignore_marks_removed", ignoreMarksRemoved());
+        m.put("modifications", modifications());
+        return m;
+    }
+
+    void count(Verdict v) {
+        (v == Verdict.ALLOW ? allowed : denied).increment();
+    }
+}

@@ -1,0 +1,258 @@
+package dev.imans.daemon.fanotify;
+
+import dev.imans.linux.Errno;
+import dev.imans.linux.EventFd;
+import dev.imans.linux.Fanotify;
+import dev.imans.linux.FanotifyGroup;
+import dev.imans.linux.FanotifyResponder;
+import dev.imans.linux.Fd;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Stat;
+import dev.imans.linux.Unistd;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The permission-event engine: a fanotify permission group served by a {@link PermissionReader}, a
+ * pool of {@link DecisionWorkers}, the {@link IgnoreMarks} cache and a {@link ModificationWatcher}
+ * that invalidates it. Generic over the {@link Decider}.
+ *
+ * <p>Every permission event is answered exactly once: by the decider's verdict, by the failure policy
+ * (decider error, overload), or ALLOW at shutdown. {@link #close()} answers everything pending with
+ * ALLOW and then releases the group, so no opener is ever left waiting on a stopped engine (the kernel's
+ * own rule when a listener dies is the same: fail open).
+ *
+ * <p>Overlayfs: {@link #markFilesystem} refuses overlay mounts. A filesystem mark on the filesystem that
+ * holds the layers sees every open made through the overlay (as an event on the real inode), while one
+ * reader serving both an overlay and its layers deadlocks inside read(2): the kernel opens the overlay
+ * file for the event, which opens the backing file, which waits for an answer from the same reader.
+ */
+public final class FanotifyEngine implements AutoCloseable {
+    private static final System.Logger LOG = QuietLog.logger();
+    private static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
+
+    private final EngineConfig config;
+    private final FanotifyGroup permissions;
+    private final FanotifyGroup modifications;
+    private final EngineMetrics metrics = new EngineMetrics();
+    private final IgnoreMarks ignoreMarks;
+    private final DecisionWorkers workers;
+    private final PermissionReader reader;
+    private final EventFd readerWake;
+    private final EventFd watcherWake;
+    private final Fd devNull;
+    private final Thread readerThread;
+    private final Thread watcherThread;
+    private final Map<Path, Marked> marked = new ConcurrentHashMap<>();
+    private boolean closed;
+
+    private record Marked(MarkType type, long permMask) {}
+
+    private FanotifyEngine(Decider decider, EngineConfig config, ModificationListener listener) throws LinuxException {
+        this.config = config;
+        Fanotify.unavailabilityReason().ifPresent(why -> {
+            throw new IllegalStateException("fanotify permission events unavailable: " + why);
+        });
+        this.devNull = Fd.open(Path.of("/dev/null"), Fd.O_WRONLY);
+        this.permissions = FanotifyGroup.openPermissionGroup(config.reportPidfd());
+        this.modifications = FanotifyGroup.openNotificationGroup();
+        this.readerWake = EventFd.create();
+        this.watcherWake = EventFd.create();
+        Reply reply = new Reply(permissions, metrics);
+        this.ignoreMarks = new IgnoreMarks(permissions, metrics);
+        this.workers = new DecisionWorkers(decider, reply, metrics, config);
+        this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
+                Unistd.getpid(), this::failOpen);
+        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, listener,
+                metrics);
+        // Touch what the reader will need before it holds any event: logging and the failure paths load
+        // classes and may read configuration files.
+        LOG.isLoggable(Level.DEBUG);
+        QuietLog.dropped();
+        Fanotify.maskName(PERM_MASK);
+        new Errno(Errno.EPERM).name();
+        this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);
+        this.watcherThread = Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
+    }
+
+    /** Opens the groups and starts the reader, the workers and the watcher; nothing is marked yet. */
+    public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener)
+            throws LinuxException {
+        FanotifyEngine e = new FanotifyEngine(decider, config, listener);
+        e.readerThread.start();
+        e.watcherThread.start();
+        if (!e.permissions.reportsPidfd() && config.reportPidfd()) {
+            LOG.log(Level.INFO, "kernel has no FAN_REPORT_PIDFD (5.15+): events carry pids only");
+        }
+        return e;
+    }
+
+    /**
+     * Starts watching opens and execs of files on the filesystem that holds {@code path}: a
+     * FAN_MARK_FILESYSTEM mark for FAN_OPEN_PERM|FAN_OPEN_EXEC_PERM, and the matching modification mark.
+     * Falls back (with a loud warning) to a mount mark where the kernel refuses filesystem marks, and to
+     * FAN_OPEN_PERM alone where it has no FAN_OPEN_EXEC_PERM (before 5.0).
+     *
+     * @throws IllegalArgumentException for an overlayfs mount: mark the filesystem of its layers instead
+     */
+    public synchronized MarkType markFilesystem(Path path) throws LinuxException {
+        ensureOpen();
+        if (Stat.statfs(path).isOverlay()) {
+            throw new IllegalArgumentException(path + " is an overlayfs mount: mark the filesystem that holds its"
+                    + " layers instead (it sees every open through the overlay; marking both from one reader"
+                    + " deadlocks)");
+        }
+        LinuxException last = null;
+        for (MarkType type : MarkType.values()) {
+            for (long mask : new long[] {PERM_MASK, Fanotify.FAN_OPEN_PERM}) {
+                try {
+                    permissions.add(flag(type), mask, path);
+                } catch (LinuxException e) {
+                    if (e.errnoValue() != Errno.EINVAL) {
+                        throw e;
+                    }
+                    last = e;
+                    continue;
+                }
+                try {
+                    modifications.add(flag(type), config.modifyMask(), path);
+                } catch (LinuxException e) {
+                    permissions.remove(flag(type), mask, path);
+                    throw e;
+                }
+                if (type == MarkType.MOUNT) {
+                    LOG.log(Level.WARNING, "kernel refused a filesystem mark on " + path + "; using a mount mark:"
+                            + " opens through other mounts of it, and from other mount namespaces, are NOT checked");
+                }
+                if (mask != PERM_MASK) {
+                    LOG.log(Level.WARNING, "kernel has no FAN_OPEN_EXEC_PERM; execs on " + path
+                            + " are checked as plain opens");
+                }
+                marked.put(path, new Marked(type, mask));
+                return type;
+            }
+        }
+        throw last;
+    }
+
+    /** Stops watching the filesystem marked through {@code path}; false if it was not marked here. */
+    public synchronized boolean unmarkFilesystem(Path path) throws LinuxException {
+        ensureOpen();
+        Marked m = marked.remove(path);
+        if (m == null) {
+            return false;
+        }
+        permissions.remove(flag(m.type()), m.permMask(), path);
+        modifications.remove(flag(m.type()), config.modifyMask(), path);
+        return true;
+    }
+
+    /**
+     * Puts an ignore mark on the event's file so the kernel stops asking about it until it is modified
+     * (see {@link IgnoreMarks}). Call from {@link Decider#decide} or {@link Decider#decideDeferred}, for an
+     * ALLOW that holds in every namespace. 0 or the errno; never throws.
+     */
+    public int ignoreUntilModified(PermissionEvent event) {
+        return ignoreMarks.add(event.fd());
+    }
+
+    /** Drops every ignore mark: call whenever policy or keys change. */
+    public void flushIgnoreMarks() throws LinuxException {
+        ignoreMarks.flush();
+    }
+
+    public EngineMetrics metrics() {
+        return metrics;
+    }
+
+    /** Whether events carry the opener's pidfd. */
+    public boolean reportsPidfd() {
+        return permissions.reportsPidfd();
+    }
+
+    /** The reader thread's id (for allocation measurements). */
+    long readerThreadId() {
+        return readerThread.threadId();
+    }
+
+    /** Why the reader stopped on its own (then the group was released: fail open), if it did. */
+    public Throwable readerFailure() {
+        return reader.failure();
+    }
+
+    /**
+     * Stops: wakes the reader and waits for it (up to the shutdown timeout), stops the workers and
+     * answers their pending events ALLOW, releases the group (the kernel allows whatever is still queued
+     * or held by a stuck thread), stops the watcher, then closes what is no longer in use. A reader or
+     * worker stuck in the decider keeps its thread; its late answer goes to /dev/null.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        boolean readerDone = stopThread(readerThread, readerWake, deadline);
+        try (FanotifyResponder responder = new FanotifyResponder()) {
+            workers.shutdown(responder);
+        }
+        failOpen();
+        boolean watcherDone = stopThread(watcherThread, watcherWake, deadline);
+        boolean workersDone;
+        try {
+            workersDone = workers.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            workersDone = false;
+        }
+        if (watcherDone) {
+            modifications.close();
+            watcherWake.close();
+        }
+        if (readerDone && workersDone) {
+            permissions.close();
+            readerWake.close();
+            devNull.close();
+        } else {
+            LOG.log(Level.WARNING, "a decider did not return within " + config.shutdownTimeout()
+                    + "; its thread is left behind and its answer will be discarded");
+        }
+    }
+
+    private void failOpen() {
+        try {
+            permissions.release(devNull.value());
+        } catch (LinuxException e) {
+            LOG.log(Level.ERROR, "could not release the fanotify group; closing it", e);
+            permissions.close();
+        }
+    }
+
+    private static boolean stopThread(Thread t, EventFd wake, long deadline) {
+        try {
+            wake.signal();
+            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            return t.join(Duration.ofMillis(left));
+        } catch (LinuxException e) {
+            LOG.log(Level.ERROR, "could not wake " + t.getName(), e);
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static int flag(MarkType type) {
+        return type == MarkType.FILESYSTEM ? Fanotify.FAN_MARK_FILESYSTEM : Fanotify.FAN_MARK_MOUNT;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine stopped");
+        }
+    }
+}

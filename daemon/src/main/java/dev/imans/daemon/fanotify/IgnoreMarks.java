@@ -1,0 +1,83 @@
+package dev.imans.daemon.fanotify;
+
+import dev.imans.linux.Errno;
+import dev.imans.linux.Fanotify;
+import dev.imans.linux.FanotifyGroup;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Native;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Agent: the inode ignore marks of the permission group, the kernel-side verdict cache.
+ *
+ * <p>Owns: adding an ignore mark for FAN_OPEN_PERM|FAN_OPEN_EXEC_PERM on one event's file, removing it
+ * when the file is modified, flushing them all when policy or keys change. Must not: mark anything but
+ * inodes (the group's sb marks are the engine's), or be used for verdicts that depend on the opener's
+ * namespace: an ignore mark silences the group for every namespace alike.
+ *
+ * <p>Kernel rules this relies on (docs/native.md, spec fanotify.md 2.4): a mark without SURV_MODIFY is
+ * cleared by any FS_MODIFY (write, truncate); it is silently not added while any process has the file
+ * open for write (so a file being written never gets one); writes through a shared writable mapping
+ * clear nothing, which is why the modification watcher removes marks on FAN_CLOSE_WRITE.
+ */
+public final class IgnoreMarks {
+    static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
+    /** Newest first: FAN_MARK_IGNORE (6.0) and FAN_MARK_EVICTABLE (5.19, the mark does not pin the inode). */
+    private static final int[] ADD_FLAGS = {
+        Fanotify.FAN_MARK_IGNORE | Fanotify.FAN_MARK_EVICTABLE,
+        Fanotify.FAN_MARK_IGNORED_MASK | Fanotify.FAN_MARK_EVICTABLE,
+        Fanotify.FAN_MARK_IGNORED_MASK,
+    };
+
+    private final FanotifyGroup group;
+    private final EngineMetrics metrics;
+    private final ThreadLocal<MemorySegment> errno =
+            ThreadLocal.withInitial(() -> Native.errnoSegment(Arena.ofAuto()));
+    private volatile int flavour;
+
+    IgnoreMarks(FanotifyGroup group, EngineMetrics metrics) {
+        this.group = group;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Asks the kernel to stop reporting opens of the file behind {@code fd} to this group until it is
+     * modified. 0 on success (which includes the kernel's silent no-op while a writer has the file open),
+     * else the errno; never throws, so a decider may call it on the reader thread.
+     */
+    public int add(int fd) {
+        MemorySegment err = errno.get();
+        while (true) {
+            int f = flavour;
+            int rc = Fanotify.markFd(err, group.fd(), Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | ADD_FLAGS[f],
+                    PERM_MASK, fd);
+            if (rc == Errno.EINVAL && f + 1 < ADD_FLAGS.length) {
+                flavour = f + 1;
+                continue;
+            }
+            if (rc == 0) {
+                metrics.ignoreMarksAdded.increment();
+            }
+            return rc;
+        }
+    }
+
+    /** Removes the ignore mark of the file behind {@code fd}; whether there was one. */
+    boolean remove(int fd) {
+        int ignoreFlag = (ADD_FLAGS[flavour] & Fanotify.FAN_MARK_IGNORE) != 0
+                ? Fanotify.FAN_MARK_IGNORE : Fanotify.FAN_MARK_IGNORED_MASK;
+        int rc = Fanotify.markFd(errno.get(), group.fd(),
+                Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE | ignoreFlag, PERM_MASK, fd);
+        if (rc == 0) {
+            metrics.ignoreMarksRemoved.increment();
+            return true;
+        }
+        return false;
+    }
+
+    /** Drops every ignore mark of the group (the group has no other inode marks): after any policy change. */
+    public void flush() throws LinuxException {
+        group.flush(Fanotify.FAN_MARK_INODE);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.imans.daemon.fanotify;
+
+import dev.imans.linux.Fanotify;
+import dev.imans.linux.Stat;
+
+/**
+ * One permission event as the decider sees it: the event's descriptors, the opener, the mask, and the
+ * file facts the engine already read with {@code fstat} on the event descriptor.
+ *
+ * <p>On the reader thread one instance is refilled for every event (no allocation per event);
+ * deferred events get a {@link #copy()}. The descriptors belong to the engine: it answers, then closes
+ * them.
+ */
+public final class PermissionEvent {
+    private int fd;
+    private int pid;
+    private int pidfd;
+    private long mask;
+    private int mode;
+    private int uid;
+    private int gid;
+    private long dev;
+    private long ino;
+    private long size;
+    private long mtimeSec;
+    private int mtimeNsec;
+    private long ctimeSec;
+    private int ctimeNsec;
+
+    PermissionEvent() {}
+
+    void fill(int fd, int pid, int pidfd, long mask, Stat.Buffer st) {
+        this.fd = fd;
+        this.pid = pid;
+        this.pidfd = pidfd;
+        this.mask = mask;
+        this.mode = st.mode();
+        this.uid = st.uid();
+        this.gid = st.gid();
+        this.dev = st.dev();
+        this.ino = st.ino();
+        this.size = st.size();
+        this.mtimeSec = st.mtimeSec();
+        this.mtimeNsec = st.mtimeNsec();
+        this.ctimeSec = st.ctimeSec();
+        this.ctimeNsec = st.ctimeNsec();
+    }
+
+    /** A detached copy (for deferral and for tests); descriptors are the same numbers. */
+    public PermissionEvent copy() {
+        PermissionEvent c = new PermissionEvent();
+        c.fd = fd;
+        c.pid = pid;
+        c.pidfd = pidfd;
+        c.mask = mask;
+        c.mode = mode;
+        c.uid = uid;
+        c.gid = gid;
+        c.dev = dev;
+        c.ino = ino;
+        c.size = size;
+        c.mtimeSec = mtimeSec;
+        c.mtimeNsec = mtimeNsec;
+        c.ctimeSec = ctimeSec;
+        c.ctimeNsec = ctimeNsec;
+        return c;
+    }
+
+    /** The opened file, read-only, opened by the kernel for the daemon (reading it raises no events). */
+    public int fd() {
+        return fd;
+    }
+
+    /** The opener's pid in the daemon's pid namespace (0 if it is not visible there). */
+    public int pid() {
+        return pid;
+    }
+
+    /** The opener's pidfd, or a negative FAN_NOPIDFD / FAN_EPIDFD when the group has none for it. */
+    public int pidfd() {
+        return pidfd;
+    }
+
+    public long mask() {
+        return mask;
+    }
+
+    /** Whether this is the exec half ({@code FAN_OPEN_EXEC_PERM}: execve, ELF or script interpreter). */
+    public boolean isExec() {
+        return (mask & Fanotify.FAN_OPEN_EXEC_PERM) != 0;
+    }
+
+    public int mode() {
+        return mode;
+    }
+
+    public int uid() {
+        return uid;
+    }
+
+    public int gid() {
+        return gid;
+    }
+
+    /** {@code major << 32 | minor} of the file's device. */
+    public long dev() {
+        return dev;
+    }
+
+    public long ino() {
+        return ino;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public long mtimeSec() {
+        return mtimeSec;
+    }
+
+    public int mtimeNsec() {
+        return mtimeNsec;
+    }
+
+    public long ctimeSec() {
+        return ctimeSec;
+    }
+
+    public int ctimeNsec() {
+        return ctimeNsec;
+    }
+
+    @Override
+    public String toString() {
+        return "PermissionEvent[" + Fanotify.maskName(mask) + " fd " + fd + " pid " + pid + " dev 0x"
+                + Long.toHexString(dev) + " ino " + ino + "]";
+    }
+}

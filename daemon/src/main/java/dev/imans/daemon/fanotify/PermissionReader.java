@@ -1,0 +1,168 @@
+package dev.imans.daemon.fanotify;
+
+import dev.imans.linux.Errno;
+import dev.imans.linux.EventFd;
+import dev.imans.linux.Fanotify;
+import dev.imans.linux.FanotifyEvents;
+import dev.imans.linux.FanotifyGroup;
+import dev.imans.linux.FanotifyResponder;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Poll;
+import dev.imans.linux.Stat;
+import java.lang.System.Logger.Level;
+
+/**
+ * Agent: the reader, one platform thread serving one permission group.
+ *
+ * <p>Owns: the group's event stream, its batch buffer, and every event until it is answered or handed to
+ * the workers. For each event, in order: the daemon's own process (same tgid) is allowed at once; files
+ * that are not regular (FIFOs, devices, sockets, directories: nothing to appraise) are allowed at once;
+ * otherwise the decider's fast path answers, or the event is deferred to the workers. Answers go out as
+ * soon as they are known; logging comes after the answer. Nothing here allocates per event.
+ *
+ * <p>Must not: hash, block, log before answering, or open any file by path (a file on a marked
+ * filesystem would raise an event only this thread can answer: a deadlock). Every class it uses is
+ * loaded before the first event (see {@link FanotifyEngine#start}).
+ */
+final class PermissionReader implements Runnable {
+    private static final long PERM = Fanotify.FAN_ALL_PERM_EVENTS;
+
+    private final FanotifyGroup group;
+    private final EventFd wake;
+    private final Decider decider;
+    private final DecisionWorkers workers;
+    private final Reply reply;
+    private final EngineMetrics metrics;
+    private final EngineConfig config;
+    private final int selfPid;
+    private final Runnable failOpen;
+    private final PermissionEvent event = new PermissionEvent();
+    private final QuietLog decisionErrors = new QuietLog("decision failed, answered by policy");
+    private final QuietLog overload = new QuietLog("decision workers saturated, answered by policy");
+    private final QuietLog overflow = new QuietLog("fanotify queue overflowed: the kernel allowed opens unanswered");
+    private final QuietLog statErrors = new QuietLog("fstat of an event fd failed, answered by policy");
+    private volatile Throwable failure;
+
+    PermissionReader(FanotifyGroup group, EventFd wake, Decider decider, DecisionWorkers workers, Reply reply,
+            EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen) {
+        this.group = group;
+        this.wake = wake;
+        this.decider = decider;
+        this.workers = workers;
+        this.reply = reply;
+        this.metrics = metrics;
+        this.config = config;
+        this.selfPid = selfPid;
+        this.failOpen = failOpen;
+    }
+
+    @Override
+    public void run() {
+        try (FanotifyEvents events = new FanotifyEvents(config.bufferBytes());
+                FanotifyResponder responder = new FanotifyResponder();
+                Stat.Buffer st = new Stat.Buffer();
+                Poll poll = new Poll(2)) {
+            poll.set(0, group.fd(), Poll.POLLIN);
+            poll.set(1, wake.fd(), Poll.POLLIN);
+            while (true) {
+                int n = poll.await(-1);
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    throw new LinuxException("poll", -n, "fanotify group " + group.fd());
+                }
+                if (poll.revents(1) != 0) {
+                    return;
+                }
+                int revents = poll.revents(0);
+                if ((revents & (Poll.POLLERR | Poll.POLLNVAL)) != 0) {
+                    throw new IllegalStateException("fanotify group " + group.fd() + " failed, revents 0x"
+                            + Integer.toHexString(revents));
+                }
+                long r = events.read(group.fd());
+                if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
+                    continue;
+                }
+                if (r < 0) {
+                    throw new LinuxException("read", (int) -r, "fanotify group " + group.fd());
+                }
+                while (events.next()) {
+                    handle(events, responder, st);
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            // Nobody reads the group any more: release it so the kernel allows what is queued and held,
+            // instead of leaving every opener on the marked filesystems waiting forever.
+            failOpen.run();
+            QuietLog.logger().log(Level.ERROR, "fanotify reader stopped; the group was released (fail open)", t);
+        }
+    }
+
+    /** Why the reader stopped on its own, or null. */
+    Throwable failure() {
+        return failure;
+    }
+
+    private void handle(FanotifyEvents events, FanotifyResponder responder, Stat.Buffer st) {
+        long mask = events.mask();
+        int fd = events.fd();
+        int pidfd = events.pidfd();
+        if ((mask & Fanotify.FAN_Q_OVERFLOW) != 0) {
+            metrics.overflows.increment();
+            responder.closeFd(pidfd);
+            overflow.log(Level.ERROR, "FAN_Q_OVERFLOW", null);
+            return;
+        }
+        if (fd < 0 || (mask & PERM) == 0) {
+            responder.closeFd(fd);
+            responder.closeFd(pidfd);
+            return;
+        }
+        metrics.events.increment();
+        int pid = events.pid();
+        if (pid == selfPid) {
+            reply.send(responder, fd, pidfd, Verdict.ALLOW);
+            metrics.selfAllowed.increment();
+            return;
+        }
+        int statErrno = st.fstat(fd);
+        if (statErrno != 0) {
+            reply.send(responder, fd, pidfd, config.onDecisionError().verdict());
+            metrics.decisionErrors.increment();
+            statErrors.log(Level.WARNING, new Errno(statErrno).name() + " for pid " + pid, null);
+            return;
+        }
+        if ((st.mode() & Stat.S_IFMT) != Stat.S_IFREG) {
+            reply.send(responder, fd, pidfd, Verdict.ALLOW);
+            metrics.specialAllowed.increment();
+            return;
+        }
+        event.fill(fd, pid, pidfd, mask, st);
+        Verdict v;
+        Throwable thrown = null;
+        try {
+            v = decider.decide(event);
+        } catch (Throwable t) {
+            v = null;
+            thrown = t;
+        }
+        if (v == Verdict.ALLOW || v == Verdict.DENY) {
+            reply.send(responder, fd, pidfd, v);
+        } else if (v == Verdict.DEFER) {
+            if (workers.submit(event.copy())) {
+                metrics.deferred.increment();
+            } else {
+                reply.send(responder, fd, pidfd, config.onOverload().verdict());
+                metrics.overloaded.increment();
+                overload.log(Level.WARNING, "pid " + pid, null);
+            }
+        } else {
+            reply.send(responder, fd, pidfd, config.onDecisionError().verdict());
+            metrics.decisionErrors.increment();
+            decisionErrors.log(Level.WARNING, "pid " + pid + " ino " + event.ino() + ": "
+                    + (thrown == null ? "decider returned null" : thrown.toString()), thrown);
+        }
+    }
+}
