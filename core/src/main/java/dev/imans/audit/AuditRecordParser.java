@@ -104,11 +104,15 @@ public final class AuditRecordParser {
      * Splits a body into fields. Policy rule records of type 1807 carry bare values (a value may
      * start with a quote), so for them only spaces separate fields. Elsewhere a value starting
      * with {@code "} runs to the next quote, and a word without {@code =} continues the previous
-     * bare value: the kernel writes causes such as {@code signed policy required} and some LSM
+     * bare value (in the kernel's records only policy rules use the {@code <} and {@code >}
+     * operators): the kernel writes causes such as {@code signed policy required} and some LSM
      * contexts unquoted with spaces.
      */
     static List<AuditField> fields(int type, String body) {
         boolean bare = type == AuditType.INTEGRITY_POLICY_RULE.number();
+        // Only policy rule records use < and > (uid<1000); elsewhere a bare word such as an LSM
+        // context's "a<b" is part of the previous value.
+        boolean orderingOperators = bare || type == AuditType.INTEGRITY_RULE.number() && !body.startsWith("file=");
         List<AuditField> out = new ArrayList<>();
         int n = body.length();
         int i = 0;
@@ -121,7 +125,8 @@ public final class AuditRecordParser {
             while (k < n && RuleRecord.Token.isKeyChar(body.charAt(k))) {
                 k++;
             }
-            boolean hasOperator = k > i && k < n && (body.charAt(k) == '=' || body.charAt(k) == '<' || body.charAt(k) == '>');
+            boolean hasOperator = k > i && k < n && (body.charAt(k) == '='
+                    || orderingOperators && (body.charAt(k) == '<' || body.charAt(k) == '>'));
             if (!hasOperator) {
                 int end = wordEnd(body, i);
                 String word = body.substring(i, end);

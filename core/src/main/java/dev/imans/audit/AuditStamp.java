@@ -1,5 +1,7 @@
 package dev.imans.audit;
 
+import java.util.Objects;
+
 /**
  * The {@code audit(SECONDS.MILLIS:SERIAL)} stamp of a record (kernel/audit.c
  * {@code audit_log_start}: {@code "audit(%llu.%03lu:%u): "}). Records with the same stamp belong
@@ -13,7 +15,7 @@ public record AuditStamp(long epochMillis, AuditSerial serial) {
         if (epochMillis < 0) {
             throw new IllegalArgumentException("epochMillis must not be negative: " + epochMillis);
         }
-        java.util.Objects.requireNonNull(serial, "serial");
+        Objects.requireNonNull(serial, "serial");
     }
 
     public static AuditStamp of(long epochMillis, long serial) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Reads a {@link ParsedRecord}'s fields in the kernel's order into the record types; the
@@ -46,8 +47,8 @@ final class RecordReader {
         boolean res = bool(expect("res"));
         int errno = optional("errno").map(this::int32).orElse(0);
         end();
-        Subject subject = new Subject(pid, uid, auid, ses, subj, comm);
         return build(() -> {
+            Subject subject = new Subject(pid, uid, auid, ses, subj, comm);
             Optional<StatusRecord.Op> status = StatusRecord.Op.byText(op);
             Optional<PcrRecord.Op> pcr = PcrRecord.Op.byText(op);
             if (type == AuditType.INTEGRITY_STATUS && status.isPresent() && name.isEmpty() && inode.isEmpty()) {
@@ -72,7 +73,7 @@ final class RecordReader {
         }
         next = fields.size() - 1;
         boolean res = bool(expect("res"));
-        return new RuleRecord(tokens, res);
+        return build(() -> new RuleRecord(tokens, res));
     }
 
     private AuditRecord measurement() {
@@ -182,7 +183,7 @@ final class RecordReader {
         return f.raw();
     }
 
-    private <T> T build(java.util.function.Supplier<T> maker) {
+    private <T> T build(Supplier<T> maker) {
         try {
             return maker.get();
         } catch (AuditParseException e) {

@@ -1,7 +1,7 @@
 package dev.imans.audit;
 
 import java.util.List;
-import java.util.Objects;
+import java.util.Arrays;
 
 /**
  * The record {@code ima_parse_rule} (ima_policy.c) writes for each policy rule it parses: every
@@ -46,6 +46,11 @@ public record RuleRecord(List<Token> tokens, boolean res) implements AuditRecord
 
     public RuleRecord {
         tokens = List.copyOf(tokens);
+        // In the seed format rule records share type 1805 with the audit action record, which
+        // starts with file=; the kernel never logs a rule token under that key (it would be UNKNOWN=).
+        if (!tokens.isEmpty() && tokens.getFirst().key().equals("file")) {
+            throw new IllegalArgumentException("a rule record cannot start with file=: the kernel logs unknown tokens as UNKNOWN=");
+        }
     }
 
     /** The key the kernel logs for a token it does not recognise. */
@@ -53,7 +58,7 @@ public record RuleRecord(List<Token> tokens, boolean res) implements AuditRecord
 
     /** Shorthand: {@code RuleRecord.of(true, "action=measure", "func=FILE_CHECK", "uid<1000")}. */
     public static RuleRecord of(boolean res, String... tokens) {
-        return new RuleRecord(java.util.Arrays.stream(tokens).map(RuleRecord::token).toList(), res);
+        return new RuleRecord(Arrays.stream(tokens).map(RuleRecord::token).toList(), res);
     }
 
     private static Token token(String text) {
