@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "policy",
         mixinStandardHelpOptions = true,
         description = "Work with IMA policies (the kernel's policy language).",
-        subcommands = {PolicyCheckCommand.class})
+        subcommands = {PolicyCheckCommand.class, PolicyLoadCommand.class, PolicyShowCommand.class})
 public final class PolicyCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -1,0 +1,87 @@
+package dev.imans.ns;
+
+import dev.imans.policy.Policy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The policy of the host or of one registered namespace: the committed rules and at most one
+ * write session (the kernel's {@code IMA_FS_BUSY} bit, one per policy file here).
+ *
+ * <p>Commits append (the kernel with CONFIG_IMA_WRITE_POLICY): rules are never removed.
+ */
+public final class PolicySlot {
+    private Policy committed;
+    private final List<String> committedLines = new ArrayList<>();
+    private PolicySession writer;
+    private boolean detached;
+
+    PolicySlot() {}
+
+    /** Opens a write session, or empty if one is already open (the writer then gets EBUSY). */
+    public Optional<PolicySession> openSession() {
+        if (writer != null || detached) {
+            return Optional.empty();
+        }
+        writer = new PolicySession();
+        return Optional.of(writer);
+    }
+
+    /**
+     * Closes {@code session}: its rules are appended when it was valid; either way the slot is
+     * free again. A session of a slot whose namespace was unregistered meanwhile is rejected.
+     */
+    public PolicySession.Outcome close(PolicySession session) {
+        if (session != writer) {
+            throw new IllegalStateException("not this slot's open session");
+        }
+        writer = null;
+        PolicySession.Outcome outcome = session.finish();
+        if (detached) {
+            return new PolicySession.Outcome.Rejected(new SessionError(0, 0, "namespace no longer registered"));
+        }
+        if (outcome instanceof PolicySession.Outcome.Accepted a) {
+            committed = committed == null ? a.rules() : committed.append(a.rules());
+            committedLines.addAll(a.lines());
+        }
+        return outcome;
+    }
+
+    /** The committed policy, empty before the first successful commit. */
+    public Optional<Policy> committed() {
+        return Optional.ofNullable(committed);
+    }
+
+    /** The source lines of every committed rule, in order; parsing them gives {@link #committed()}. */
+    public List<String> committedLines() {
+        return List.copyOf(committedLines);
+    }
+
+    /** The number of committed rules. */
+    public int ruleCount() {
+        return committed == null ? 0 : committed.rules().size();
+    }
+
+    /** Whether a writer has the policy file open. */
+    public boolean busy() {
+        return writer != null;
+    }
+
+    /**
+     * Installs a policy restored from the journal, before any session can be opened.
+     *
+     * @param lines the source lines {@code policy} was parsed from
+     */
+    public void restore(Policy policy, List<String> lines) {
+        if (committed != null || writer != null) {
+            throw new IllegalStateException("restore only into a fresh slot");
+        }
+        committed = policy;
+        committedLines.addAll(lines);
+    }
+
+    void detach() {
+        detached = true;
+    }
+}
