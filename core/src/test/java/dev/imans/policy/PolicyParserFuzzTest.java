@@ -12,7 +12,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * {@code JAZZER_FUZZ=1} fuzzes for real.
  */
 class PolicyParserFuzzTest {
-    @FuzzTest
+    @FuzzTest(maxDuration = "30s")
     void parse(FuzzedDataProvider data) {
         boolean recent = data.consumeBoolean();
         KernelProfile profile = recent ? KernelProfile.recent() : KernelProfile.debian61();
