@@ -10,8 +10,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Namespace-aware IMA for Linux containers.",
-        subcommands = {DaemonCommand.class, NsCommand.class, PolicyCommand.class,
-                HashCommand.class, SignCommand.class, VerifyCommand.class, XattrCommand.class})
+        subcommands = {DaemonCommand.class, NsCommand.class, PolicyCommand.class, HashCommand.class,
+                SignCommand.class, VerifyCommand.class, XattrCommand.class, MeasurementsCommand.class})
 public final class ImansCommand implements Runnable {
     @Spec
     CommandSpec spec;

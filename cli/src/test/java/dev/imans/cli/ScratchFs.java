@@ -22,9 +22,14 @@ final class ScratchFs implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         if (mounted) {
-            Tools.run("umount", dir.toString());
+            try {
+                Tools.run("umount", dir.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while unmounting " + dir, e);
+            }
         }
     }
 }

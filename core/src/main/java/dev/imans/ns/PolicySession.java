@@ -4,7 +4,6 @@ import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
 import dev.imans.policy.PolicyParser;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,15 +13,16 @@ import java.util.Optional;
  * One open/write/close of a policy file, as {@code ima_write_policy} and
  * {@code ima_release_policy} (security/integrity/ima/ima_fs.c) see it.
  *
- * <p>The kernel parses one line per {@code write()} and remembers the first failure; on close the
- * whole batch is committed or, after any failure or when it holds no rule, thrown away. Here bytes
- * are accumulated, and every line is parsed as soon as its newline arrives, so the write that
- * carries a bad rule fails just as in the kernel. The last line needs no newline (the seed writes
- * its policy with a single {@code printf}); it is parsed when the file is flushed or closed.
- * After the first failure nothing more is parsed and the session can only be rejected.
+ * <p>The kernel parses one line per {@code write()}: it takes the data up to the first newline
+ * (or all of it when there is none), parses that as one rule and returns its length, so the
+ * writer's libc re-sends the rest. It remembers the first failure; on close the whole batch is
+ * committed or, after any failure or when it holds no rule, thrown away. This class does the same
+ * with every complete line of a write: {@link #write} consumes the data up to its last newline (or
+ * all of it when there is none, which is then the last line, as the seed's single {@code printf}
+ * writes it) and reports how much it consumed, so the rest comes back in the next write. The
+ * write carrying a bad rule fails, and every later one too.
  */
 public final class PolicySession {
-    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private final List<String> acceptedLines = new ArrayList<>();
     private Policy accepted;
     private int ruleLines;
@@ -32,47 +32,50 @@ public final class PolicySession {
 
     PolicySession() {}
 
-    /**
-     * Adds bytes written to the policy file and parses each line they complete.
-     *
-     * @return the error of the first bad line of the session, if there is one now (then the
-     *     {@code write()} fails with EINVAL)
-     */
-    public Optional<SessionError> write(byte[] data) {
-        requireOpen();
-        if (failure != null) {
-            return Optional.of(failure);
-        }
-        int start = 0;
-        for (int i = 0; i < data.length && failure == null; i++) {
-            if (data[i] == '\n') {
-                partial.write(data, start, i - start);
-                start = i + 1;
-                parseLine(takePartial());
-            }
-        }
-        if (failure == null) {
-            partial.write(data, start, data.length - start);
-        }
-        return Optional.ofNullable(failure);
-    }
+    /** What a {@code write()} did: how many bytes it consumed, or the session's error. */
+    public record Written(int consumed, Optional<SessionError> error) {}
 
     /**
-     * Parses a last line that has no newline; the file is being flushed, so the writer is done.
+     * Parses the complete lines at the start of {@code data}.
      *
-     * @return the session's error, if it has one
+     * @return the bytes consumed (up to and including the last newline, or all of them when there
+     *     is no newline), or the error of the session's first bad line (the write then fails with
+     *     EINVAL)
      */
+    public Written write(byte[] data) {
+        requireOpen();
+        if (failure != null) {
+            return new Written(0, Optional.of(failure));
+        }
+        int lastNewline = -1;
+        for (int i = data.length - 1; i >= 0; i--) {
+            if (data[i] == '\n') {
+                lastNewline = i;
+                break;
+            }
+        }
+        int end = lastNewline >= 0 ? lastNewline + 1 : data.length;
+        int start = 0;
+        while (start < end && failure == null) {
+            int nl = start;
+            while (nl < end && data[nl] != '\n') {
+                nl++;
+            }
+            parseLine(new String(data, start, nl - start, StandardCharsets.UTF_8));
+            start = nl + 1;
+        }
+        return new Written(end, Optional.ofNullable(failure));
+    }
+
+    /** The session's error, if it has one: the file's {@code close()} fails with it too. */
     public Optional<SessionError> flush() {
         requireOpen();
-        if (failure == null && partial.size() > 0) {
-            parseLine(takePartial());
-        }
         return Optional.ofNullable(failure);
     }
 
     /** Ends the session; the result says whether its rules may be committed. */
     public Outcome finish() {
-        flush();
+        requireOpen();
         finished = true;
         if (failure != null) {
             return new Outcome.Rejected(failure);
@@ -89,18 +92,16 @@ public final class PolicySession {
         return failure != null;
     }
 
-    private String takePartial() {
-        String line = partial.toString(StandardCharsets.UTF_8);
-        partial.reset();
-        return line;
-    }
-
     private void parseLine(String line) {
         lineNumber++;
+        String content = line.stripLeading();
+        if (content.isEmpty() || content.startsWith("#")) {
+            return; // ima_parse_add_rule accepts and ignores blank and comment lines
+        }
         try {
             Policy p = PolicyParser.parse(line);
             if (p.rules().isEmpty()) {
-                return; // blank or comment: accepted and ignored, as the kernel does
+                return;
             }
             accepted = accepted == null ? p : accepted.append(p);
             ruleLines++;

@@ -70,7 +70,7 @@ public record Rule(
         return func != Func.NONE;
     }
 
-    /** This rule's read-back line, without the trailing newline handling: exactly one kernel line incl. {@code \n}. */
+    /** This rule's read-back: one kernel line, ending in {@code " \n"}. */
     public String show() {
         return RulePrinter.show(this);
     }

@@ -90,6 +90,21 @@ public final class Namespaces {
         }
     }
 
+    /**
+     * Hot-path form for an event's pidfd: the nsfs inode of the opener's mount namespace, or
+     * {@code -errno} (ENOTTY before 6.11, ESRCH when the process is gone). Allocation-free with a
+     * caller-owned capture segment and statx buffer; opens and closes one nsfs descriptor.
+     */
+    public static long mountNamespaceInodeOfPidfd(MemorySegment err, int pidfd, Stat.Buffer st) {
+        int ns = Unistd.ioctl(err, pidfd, PIDFD_GET_MNT_NAMESPACE, 0L);
+        if (ns < 0) {
+            return ns;
+        }
+        int errno = st.fstat(ns);
+        Unistd.close(err, ns);
+        return errno == 0 ? st.ino() : -errno;
+    }
+
     /** The 64-bit mount namespace id of an nsfs descriptor ({@code NS_GET_MNTNS_ID}, 6.11+). */
     public static long mountNamespaceId(int nsFd) throws LinuxException {
         try (Arena arena = Arena.ofConfined()) {

@@ -28,6 +28,8 @@ public final class Unistd {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle DUP3 = Native.withErrno("dup3",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL_LONG = Native.variadicWithErrno("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), 2);
     private static final MethodHandle IOCTL_LONG = Native.variadicWithErrno("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
     private static final MethodHandle IOCTL_PTR = Native.variadicWithErrno("ioctl",
@@ -48,6 +50,16 @@ public final class Unistd {
     public static int gettid() {
         try {
             return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /** {@code fcntl(fd, cmd, arg)} with an integer argument: the result, or {@code -errno}. */
+    public static int fcntl(MemorySegment err, int fd, int cmd, long arg) {
+        try {
+            int rc = (int) FCNTL_LONG.invokeExact(err, fd, cmd, arg);
+            return rc >= 0 ? rc : -Native.errno(err);
         } catch (Throwable t) {
             throw Native.linkageBug(t);
         }

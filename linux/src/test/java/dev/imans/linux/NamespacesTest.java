@@ -45,6 +45,11 @@ class NamespacesTest {
         try (Fd pidfd = Namespaces.pidfdOpen(pid); Fd ns = Namespaces.mountNamespaceOfPidfd(pidfd.value());
                 Fd ownNs = Namespaces.openMountNamespace(Unistd.getpid())) {
             assertThat(Stat.fstat(ns.value()).ino()).isEqualTo(theirs);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined(); Stat.Buffer st = new Stat.Buffer()) {
+                java.lang.foreign.MemorySegment err = Native.errnoSegment(arena);
+                assertThat(Namespaces.mountNamespaceInodeOfPidfd(err, pidfd.value(), st)).isEqualTo(theirs);
+                assertThat(Namespaces.mountNamespaceInodeOfPidfd(err, -1, st)).isEqualTo(-Errno.EBADF);
+            }
             assertThat(Namespaces.namespaceType(ns.value())).isEqualTo(Namespaces.CLONE_NEWNS);
             long theirId = Namespaces.mountNamespaceId(ns.value());
             long ownId = Namespaces.mountNamespaceId(ownNs.value());

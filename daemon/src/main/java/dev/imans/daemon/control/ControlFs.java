@@ -318,8 +318,11 @@ public final class ControlFs implements FuseOperations {
         byte[] data = new byte[(int) Math.min(size, buf.remaining())];
         buf.get(data);
         return switch (h) {
-            case OpenFile.PolicyWriter w ->
-                    service.write(w.target(), w.session(), data, w.writer()).isPresent() ? -Errno.EINVAL : data.length;
+            case OpenFile.PolicyWriter w -> {
+                // A short count makes the writer send the rest again, as the kernel's one line per write does.
+                PolicySession.Written written = service.write(w.target(), w.session(), data, w.writer());
+                yield written.error().isPresent() ? -Errno.EINVAL : written.consumed();
+            }
             case OpenFile.NamespacesWriter n -> register(data, offset);
             case null, default -> -Errno.EBADF;
         };
@@ -353,7 +356,7 @@ public final class ControlFs implements FuseOperations {
     public int flush(String path, FileInfo fi) {
         // close(2) returns this: a session with a bad rule fails its close too.
         if (handles.get(fi.getFh()) instanceof OpenFile.PolicyWriter w) {
-            return service.flush(w.target(), w.session(), w.writer()).isPresent() ? -Errno.EINVAL : 0;
+            return service.flush(w.session()).isPresent() ? -Errno.EINVAL : 0;
         }
         return 0;
     }

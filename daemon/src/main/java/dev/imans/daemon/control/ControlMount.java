@@ -34,15 +34,19 @@ public final class ControlMount implements AutoCloseable {
     private final Fuse fuse;
     private final ControlFs fs;
 
-    private ControlMount(Path mountPoint, Fuse fuse, ControlFs fs) {
+    private final FuseConnection connection;
+
+    private ControlMount(Path mountPoint, Fuse fuse, ControlFs fs, FuseConnection connection) {
         this.mountPoint = mountPoint;
         this.fuse = fuse;
         this.fs = fs;
+        this.connection = connection;
     }
 
     /** Mounts the control filesystem at {@code mountPoint} (created if missing); returns once it is live. */
     public static ControlMount mount(Path mountPoint, NamespaceService service, MeasurementSource measurements,
                                      Proc proc) throws IOException {
+        removeStaleMount(mountPoint);
         Files.createDirectories(mountPoint);
         FuseBuilder builder = Fuse.builder();
         builder.setLibraryPath(LIBFUSE.toString());
@@ -57,8 +61,42 @@ public final class ControlMount implements AutoCloseable {
             closeQuietly(fuse);
             throw new IOException("cannot mount the control filesystem at " + mountPoint + ": " + e.getMessage(), e);
         }
+        FuseConnection connection;
+        try {
+            connection = FuseConnection.of(mountPoint);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fuse);
+            throw new IOException("cannot stat the control filesystem at " + mountPoint + ": " + e.getMessage(), e);
+        }
         Log.info("control filesystem mounted at " + mountPoint);
-        return new ControlMount(mountPoint, fuse, fs);
+        return new ControlMount(mountPoint, fuse, fs, connection);
+    }
+
+    /**
+     * A daemon that died left its mount behind ("Transport endpoint is not connected"); it is
+     * detached so the directory can be mounted again.
+     */
+    private static void removeStaleMount(Path mountPoint) throws IOException {
+        String want = mountPoint.toAbsolutePath().normalize().toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int dash = java.util.List.of(f).indexOf("-");
+            if (f.length > 4 && dash > 0 && dash + 1 < f.length && f[4].equals(want)
+                    && f[dash + 1].equals("fuse." + FS_NAME)) {
+                Log.warn("detaching a stale control filesystem mount at " + mountPoint + " left by an earlier run");
+                Process p = new ProcessBuilder("umount", "-l", want).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                        p.destroyForcibly();
+                        throw new IOException("cannot detach the stale mount at " + mountPoint);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
     }
 
     public Path mountPoint() {
@@ -67,6 +105,13 @@ public final class ControlMount implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // Detach first: libfuse skips its own unmount once the connection is aborted.
+        try {
+            SecurityfsOverlay.run("umount", "-l", mountPoint.toString());
+        } catch (IOException e) {
+            Log.warn(e.getMessage());
+        }
+        connection.abort();
         try {
             fuse.close();
         } catch (TimeoutException e) {

@@ -128,7 +128,7 @@ public final class SecurityfsOverlay implements AutoCloseable {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
-    private static void run(String... cmd) throws IOException {
+    static void run(String... cmd) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {

@@ -22,6 +22,9 @@ public record EngineConfig(int workers, int queueCapacity, int bufferBytes, bool
         if (workers < 1 || queueCapacity < 1 || bufferBytes < 4096) {
             throw new IllegalArgumentException("workers and queueCapacity must be >= 1, bufferBytes >= 4096");
         }
+        if (onDecisionError == null || onOverload == null || shutdownTimeout == null || shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("failure policies and a non-negative shutdown timeout are required");
+        }
         if ((modifyMask & ~(Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY)) != 0 || modifyMask == 0) {
             throw new IllegalArgumentException("modifyMask must be FAN_CLOSE_WRITE and/or FAN_MODIFY");
         }

@@ -62,7 +62,7 @@ public final class FanotifyEngine implements AutoCloseable {
         this.readerWake = EventFd.create();
         this.watcherWake = EventFd.create();
         Reply reply = new Reply(permissions, metrics);
-        this.ignoreMarks = new IgnoreMarks(permissions, metrics);
+        this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
                 Unistd.getpid(), this::failOpen);
@@ -71,6 +71,7 @@ public final class FanotifyEngine implements AutoCloseable {
         // Touch what the reader will need before it holds any event: logging and the failure paths load
         // classes and may read configuration files.
         LOG.isLoggable(Level.DEBUG);
+        QuietLog.dropped();
         Fanotify.maskName(PERM_MASK);
         new Errno(Errno.EPERM).name();
         this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);
@@ -170,6 +171,11 @@ public final class FanotifyEngine implements AutoCloseable {
     /** Whether events carry the opener's pidfd. */
     public boolean reportsPidfd() {
         return permissions.reportsPidfd();
+    }
+
+    /** The reader thread's id (for allocation measurements). */
+    long readerThreadId() {
+        return readerThread.threadId();
     }
 
     /** Why the reader stopped on its own (then the group was released: fail open), if it did. */

@@ -19,7 +19,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Kernel rules this relies on (docs/native.md, spec fanotify.md 2.4): a mark without SURV_MODIFY is
  * cleared by any FS_MODIFY (write, truncate); it is silently not added while any process has the file
  * open for write (so a file being written never gets one); writes through a shared writable mapping
- * clear nothing, which is why the modification watcher removes marks on FAN_CLOSE_WRITE.
+ * clear nothing. So every ignore-marked inode also gets a FAN_OPEN inode mark in the notification
+ * group: the modification watcher sees each later open, probes whether the file is now open for
+ * write ({@link dev.imans.linux.Leases}), and drops the ignore mark before a mapping can be written.
+ * The window left is the time the watcher takes to read that notification.
  */
 public final class IgnoreMarks {
     static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
@@ -31,13 +34,15 @@ public final class IgnoreMarks {
     };
 
     private final FanotifyGroup group;
+    private final FanotifyGroup openWatch;
     private final EngineMetrics metrics;
     private final ThreadLocal<MemorySegment> errno =
             ThreadLocal.withInitial(() -> Native.errnoSegment(Arena.ofAuto()));
     private volatile int flavour;
 
-    IgnoreMarks(FanotifyGroup group, EngineMetrics metrics) {
+    IgnoreMarks(FanotifyGroup group, FanotifyGroup openWatch, EngineMetrics metrics) {
         this.group = group;
+        this.openWatch = openWatch;
         this.metrics = metrics;
     }
 
@@ -58,6 +63,14 @@ public final class IgnoreMarks {
             }
             if (rc == 0) {
                 metrics.ignoreMarksAdded.increment();
+                int watchRc = Fanotify.markFd(err, openWatch.fd(),
+                        Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | (ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE),
+                        Fanotify.FAN_OPEN, fd);
+                if (watchRc != 0) {
+                    // Without the open watch a later shared-mapping write could hide behind the mark.
+                    remove(fd);
+                    return watchRc;
+                }
             }
             return rc;
         }
@@ -69,6 +82,8 @@ public final class IgnoreMarks {
                 ? Fanotify.FAN_MARK_IGNORE : Fanotify.FAN_MARK_IGNORED_MASK;
         int rc = Fanotify.markFd(errno.get(), group.fd(),
                 Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE | ignoreFlag, PERM_MASK, fd);
+        Fanotify.markFd(errno.get(), openWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
+                Fanotify.FAN_OPEN, fd);
         if (rc == 0) {
             metrics.ignoreMarksRemoved.increment();
             return true;
@@ -79,5 +94,6 @@ public final class IgnoreMarks {
     /** Drops every ignore mark of the group (the group has no other inode marks): after any policy change. */
     public void flush() throws LinuxException {
         group.flush(Fanotify.FAN_MARK_INODE);
+        openWatch.flush(Fanotify.FAN_MARK_INODE);
     }
 }

@@ -4,20 +4,27 @@ import dev.imans.linux.Errno;
 import dev.imans.linux.EventFd;
 import dev.imans.linux.FanotifyEvents;
 import dev.imans.linux.FanotifyGroup;
+import dev.imans.linux.Fanotify;
 import dev.imans.linux.FanotifyResponder;
+import dev.imans.linux.Leases;
 import dev.imans.linux.LinuxException;
+import dev.imans.linux.Native;
 import dev.imans.linux.Poll;
 import dev.imans.linux.Stat;
 import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Agent: the modification watcher, one platform thread serving a notification (non-permission) group
  * with FAN_CLOSE_WRITE / FAN_MODIFY filesystem marks on every filesystem the permission group marks.
  *
  * <p>Owns: that group's events. For each: drop the file's ignore mark in the permission group, then
- * tell the {@link ModificationListener} (dev, ino) so caches forget the file. FAN_CLOSE_WRITE is what
- * covers writes through a shared writable mapping: they raise no FS_MODIFY, so the kernel keeps the
- * ignore mark, but the mapping holds a file reference and the close is reported when the last one goes.
+ * tell the {@link ModificationListener} (dev, ino) so caches forget the file. Writes through a shared
+ * writable mapping raise no FS_MODIFY, so the kernel keeps the ignore mark through them; they are caught
+ * at the open that made the mapping possible: ignore-marked inodes carry a FAN_OPEN mark here, and an
+ * open after which the file has a writer drops the mark at once (the mapping's own FAN_CLOSE_WRITE
+ * comes only when its last reference goes, which may be long after the writes).
  *
  * <p>Must not: answer permission events (it has none), or open files by path.
  */
@@ -27,6 +34,8 @@ final class ModificationWatcher implements Runnable {
     private final IgnoreMarks ignoreMarks;
     private final ModificationListener listener;
     private final EngineMetrics metrics;
+    private static final long WRITES = Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY;
+
     private final QuietLog listenerErrors = new QuietLog("modification listener failed");
 
     ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, ModificationListener listener,
@@ -43,7 +52,9 @@ final class ModificationWatcher implements Runnable {
         try (FanotifyEvents events = new FanotifyEvents(64 * 1024);
                 FanotifyResponder closer = new FanotifyResponder();
                 Stat.Buffer st = new Stat.Buffer();
-                Poll poll = new Poll(2)) {
+                Poll poll = new Poll(2);
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
             poll.set(0, group.fd(), Poll.POLLIN);
             poll.set(1, wake.fd(), Poll.POLLIN);
             while (true) {
@@ -69,11 +80,18 @@ final class ModificationWatcher implements Runnable {
                     if (fd < 0) {
                         continue;
                     }
+                    long mask = events.mask();
+                    // A bare open matters only if it left a writer (a failed probe counts as one: dropping
+                    // a mark costs one more permission event, keeping a stale one costs integrity).
+                    if ((mask & WRITES) == 0 && Leases.openForWrite(err, fd) == 0) {
+                        closer.closeFd(fd);
+                        continue;
+                    }
                     metrics.modifications.increment();
                     ignoreMarks.remove(fd);
                     if (st.fstat(fd) == 0) {
                         try {
-                            listener.modified(st.dev(), st.ino(), events.mask());
+                            listener.modified(st.dev(), st.ino(), mask);
                         } catch (RuntimeException e) {
                             listenerErrors.log(Level.WARNING, e.toString(), e);
                         }

@@ -138,24 +138,19 @@ public final class NamespaceService {
     }
 
     /** Feeds a {@code write()} to a session; an error means the write fails with EINVAL. */
-    public synchronized Optional<SessionError> write(PolicyTarget target, PolicySession session, byte[] data,
-                                                     Caller writer) {
+    public synchronized PolicySession.Written write(PolicyTarget target, PolicySession session, byte[] data,
+                                                    Caller writer) {
         boolean before = session.failed();
-        Optional<SessionError> error = session.write(data);
+        PolicySession.Written written = session.write(data);
         if (!before) {
-            error.ifPresent(e -> rejectedLine(target, e, writer));
+            written.error().ifPresent(e -> rejectedLine(target, e, writer));
         }
-        return error;
+        return written;
     }
 
     /** A {@code close()} (flush) of a session's file; an error means the close fails with EINVAL. */
-    public synchronized Optional<SessionError> flush(PolicyTarget target, PolicySession session, Caller writer) {
-        boolean before = session.failed();
-        Optional<SessionError> error = session.flush();
-        if (!before) {
-            error.ifPresent(e -> rejectedLine(target, e, writer));
-        }
-        return error;
+    public synchronized Optional<SessionError> flush(PolicySession session) {
+        return session.flush();
     }
 
     /** Closes a write session: commits or discards it, then logs, audits and journals. */

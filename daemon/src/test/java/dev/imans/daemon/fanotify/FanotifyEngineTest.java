@@ -126,7 +126,7 @@ class FanotifyEngineTest {
     }
 
     @Test
-    void aSharedMappingWriteIsCaughtAtTheLastClose() throws Exception {
+    void aSharedMappingWriteIsSeenWhileTheMappingLives() throws Exception {
         Path f = file("cache-m", "aaaa");
         start();
         decider.onCache = e -> engine.ignoreUntilModified(e);
@@ -134,18 +134,71 @@ class FanotifyEngineTest {
         Sh.run("cat", f.toString());
         assertThat(decider.askedAbout("cache-m")).hasSize(1);
 
-        // The mapping writes raise no FS_MODIFY, so the kernel keeps the ignore mark; the mapping holds the
-        // file, and FAN_CLOSE_WRITE comes when the last reference (here: the unmap) goes.
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                Arena arena = Arena.ofConfined()) {
-            MemorySegment map = ch.map(FileChannel.MapMode.READ_WRITE, 0, 4, arena);
+        // Mapping writes raise no FS_MODIFY and the kernel keeps the ignore mark through them; the open
+        // that made the mapping left a writer, which the open watch sees, so the mark goes first.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment map;
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                map = ch.map(FileChannel.MapMode.READ_WRITE, 0, 4, arena);
+            }
+            eventually(() -> assertThat(engine.metrics().ignoreMarksRemoved()).isGreaterThanOrEqualTo(1));
             map.set(ValueLayout.JAVA_BYTE, 0, (byte) 'Z');
             map.force();
+            assertThat(Sh.run("cat", f.toString()).output()).isEqualTo("Zaaa");
+            assertThat(decider.askedAbout("cache-m")).as("seen again while the mapping lives").hasSize(2);
+            assertThat(modified).as("caches were told").isNotEmpty();
+        }
+    }
+
+    @Test
+    void plainReadsOfAnIgnoreMarkedFileKeepTheMark() throws Exception {
+        Path f = file("cache-r", "r");
+        start();
+        decider.onCache = e -> engine.ignoreUntilModified(e);
+        for (int i = 0; i < 5; i++) {
+            Sh.run("cat", f.toString());
+        }
+        Thread.sleep(200);
+        assertThat(decider.askedAbout("cache-r")).hasSize(1);
+        assertThat(engine.metrics().ignoreMarksRemoved()).isZero();
+        assertThat(modified).isEmpty();
+    }
+
+    @Test
+    void noIgnoreMarkIsAddedWhileAWriterHasTheFileOpen() throws Exception {
+        Path f = file("cache-w", "x");
+        start();
+        decider.onCache = e -> assertThat(engine.ignoreUntilModified(e)).isZero();
+        try (FileChannel writer = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            Sh.run("cat", f.toString());
+            Sh.run("cat", f.toString());
+            assertThat(decider.askedAbout("cache-w")).as("the kernel skipped the marks silently").hasSize(2);
         }
         awaitModified(f);
-        assertThat(Sh.run("cat", f.toString()).output()).isEqualTo("Zaaa");
-        assertThat(decider.askedAbout("cache-m")).as("seen again after the mapping went").hasSize(2);
-        eventually(() -> assertThat(engine.metrics().ignoreMarksRemoved()).isGreaterThanOrEqualTo(1));
+        Sh.run("cat", f.toString());
+        Sh.run("cat", f.toString());
+        assertThat(decider.askedAbout("cache-w")).hasSize(3);
+    }
+
+    @Test
+    void theReaderAllocatesNothingPerEvent() throws Exception {
+        Path f = file("plain-alloc", "x");
+        decider = null;
+        engine = FanotifyEngine.start(event -> Verdict.ALLOW, EngineConfig.defaults(), ModificationListener.NONE);
+        engine.markFilesystem(dir);
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = engine.readerThreadId();
+        // The shell's own redirection opens the file without a fork: many events, quickly. Enough of them
+        // that the reader loop is compiled (the interpreter allocates inside method-handle plumbing).
+        Sh.ok("sh", "-c", "for i in $(seq 30000); do : < " + f + "; done");
+        eventually(() -> assertThat(engine.metrics().allowed()).isGreaterThanOrEqualTo(30000));
+        long before = mx.getThreadAllocatedBytes(tid);
+        long eventsBefore = engine.metrics().events();
+        Sh.ok("sh", "-c", "for i in $(seq 5000); do : < " + f + "; done");
+        eventually(() -> assertThat(engine.metrics().events() - eventsBefore).isGreaterThanOrEqualTo(5000));
+        long perEvent = (mx.getThreadAllocatedBytes(tid) - before) / (engine.metrics().events() - eventsBefore);
+        assertThat(perEvent).as("bytes allocated by the reader per event").isLessThan(8);
     }
 
     @Test
@@ -220,6 +273,33 @@ class FanotifyEngineTest {
         decider = new NameDecider();
         start(EngineConfig.defaults().withOnDecisionError(FailurePolicy.ALLOW));
         assertThat(Sh.run("cat", dir.resolve("boom-1").toString())).isEqualTo(new Sh.Result(0, "x\n"));
+    }
+
+    @Test
+    void aFailingColdPathFollowsThePolicy() throws Exception {
+        file("slow-boom", "x\n");
+        start();
+        assertThat(Sh.run("cat", dir.resolve("slow-boom").toString()).output()).contains("Operation not permitted");
+        eventually(() -> assertThat(engine.metrics().decisionErrors()).isEqualTo(1));
+    }
+
+    @Test
+    void aFullWorkerQueueIsAnsweredAtOnceByTheOverloadPolicy() throws Exception {
+        for (String n : new String[] {"slow-1", "slow-2", "slow-3"}) {
+            file(n, n + "\n");
+        }
+        start(EngineConfig.defaults().withWorkers(1).withQueueCapacity(1));
+        Process first = Sh.start("cat", dir.resolve("slow-1").toString());
+        awaitAsked("slow-1");
+        Process second = Sh.start("cat", dir.resolve("slow-2").toString());
+        awaitAsked("slow-2");
+        Sh.Result third = Sh.run("cat", dir.resolve("slow-3").toString());
+        assertThat(third.output()).contains("Operation not permitted");
+        decider.slowRelease.countDown();
+        assertThat(Sh.await(first, "cat slow-1")).isEqualTo(new Sh.Result(0, "slow-1\n"));
+        assertThat(Sh.await(second, "cat slow-2")).isEqualTo(new Sh.Result(0, "slow-2\n"));
+        eventually(() -> assertThat(engine.metrics().overloaded()).isEqualTo(1));
+        eventually(() -> assertThat(engine.metrics().deferred()).isEqualTo(2));
     }
 
     @Test

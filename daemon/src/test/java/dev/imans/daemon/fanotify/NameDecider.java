@@ -49,6 +49,9 @@ final class NameDecider implements Decider {
     @Override
     public Verdict decideDeferred(PermissionEvent event) throws InterruptedException {
         String name = name(event);
+        if (name.startsWith("slow-boom")) {
+            throw new IllegalStateException("cold path bug on " + name);
+        }
         if (name.startsWith("hang-")) {
             hangEntered.countDown();
             sleepUninterruptibly(20_000);

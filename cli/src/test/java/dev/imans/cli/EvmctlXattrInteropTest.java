@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * on a tmpfs, as root. evmctl is the reference: what it writes we must read, and what we write it
  * must accept.
  */
-class EvmctlInteropTest {
+class EvmctlXattrInteropTest {
     @TempDir
     static Path tmp;
     static ScratchFs fs;
