@@ -1,5 +1,6 @@
 package dev.imans.daemon.enforce;
 
+import dev.imans.audit.AuditFormat;
 import dev.imans.audit.AuditRecordParser;
 import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.Daemon;
@@ -29,12 +30,17 @@ final class DaemonFixture implements AutoCloseable {
     final Path auditLog = base.resolve("audit.log");
     final Daemon daemon;
 
-    DaemonFixture(AppraiseMode mode, Set<String> rehash) throws IOException {
+    DaemonFixture(AppraiseMode mode, Set<String> rehash, AuditFormat format) throws IOException {
         Files.createDirectories(base);
         DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
+                .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
                         .withRehashOnClose(rehash));
         daemon = Daemon.start(config, PolicyUpdateListener.NONE);
+    }
+
+    DaemonFixture(AppraiseMode mode, Set<String> rehash) throws IOException {
+        this(mode, rehash, AuditFormat.SEED);
     }
 
     DaemonFixture(AppraiseMode mode) throws IOException {
@@ -51,6 +57,12 @@ final class DaemonFixture implements AutoCloseable {
 
     void policy(Namespace ns, String text) throws IOException {
         Files.writeString(control.resolve(ns.nsid + "/policy"), text);
+    }
+
+    /** The raw lines of the audit log so far. */
+    List<String> auditLines() throws IOException, InterruptedException {
+        daemon.audit().awaitWritten(Duration.ofSeconds(5));
+        return Files.exists(auditLog) ? Files.readAllLines(auditLog, StandardCharsets.UTF_8) : List.of();
     }
 
     /** Every integrity-data (1800) record written so far, parsed. */

@@ -2,6 +2,7 @@ package dev.imans.daemon.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.imans.audit.AuditFormat;
 import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.linux.Xattr;
@@ -170,6 +171,22 @@ class EnforcementTest {
         assertThat(daemon.appraisalRecords()).extracting(r -> r.value("name").orElseThrow() + " "
                 + r.value("cause").orElseThrow())
                 .containsExactly("/tmp/none missing-hash", "/tmp/short invalid-hash", "/tmp/odd unknown-ima-data");
+    }
+
+    @Test
+    void theCurrentAuditFormatIsTodaysKernelText() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE, Set.of(), AuditFormat.CURRENT);
+        Namespace ns = namespace(TMPFS_POLICY);
+        ns.shOk("echo hello > /tmp/none");
+        Run.Result cat = ns.sh("exec cat /tmp/none");
+        assertDenied(cat);
+        String ino = ns.shOk("stat -c %i /tmp/none").out().strip();
+        List<String> lines = daemon.auditLines().stream().filter(l -> l.startsWith("type=1800 ")).toList();
+        assertThat(lines).hasSize(1);
+        // As the 6.1 kernel prints it (kernel-captures/seed-flow), with the namespace after name=.
+        assertThat(lines.getFirst()).matches("type=1800 audit\\(\\d+\\.\\d{3}:\\d+\\): pid=" + cat.pid()
+                + " uid=0 auid=\\d+ ses=\\d+ op=appraise_data cause=missing-hash comm=\"cat\" name=\"/tmp/none\" mnt_ns="
+                + ns.nsid + " dev=\"tmpfs\" ino=" + ino + " res=0 errno=0");
     }
 
     @Test
