@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -42,7 +44,9 @@ public final class OpenBenchmark {
     private final int files;
     private final int size;
     private final int rounds;
-    private final String classpath = System.getProperty("java.class.path");
+    /** Absolute: the opener starts in the namespace's root directory, where relative entries mean nothing. */
+    private final String classpath = Arrays.stream(System.getProperty("java.class.path").split(":"))
+            .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(":"));
 
     private OpenBenchmark(int files, int size, int rounds) {
         this.files = files;
