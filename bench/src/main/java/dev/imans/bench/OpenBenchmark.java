@@ -5,7 +5,6 @@ import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.EnforcementMetrics;
-import dev.imans.daemon.ns.PolicyUpdateListener;
 import dev.imans.linux.Xattr;
 import dev.imans.ns.AppraiseMode;
 import java.io.BufferedReader;
@@ -126,7 +125,7 @@ public final class OpenBenchmark {
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseMode.ENFORCE)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
-        Daemon daemon = Daemon.start(config, PolicyUpdateListener.NONE);
+        Daemon daemon = Daemon.start(config);
         try {
             Files.writeString(config.control().resolve("namespaces"), ns.nsid + "\n");
             if (c == Config.APPRAISE) {

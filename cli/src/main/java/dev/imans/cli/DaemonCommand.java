@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.daemon.ns.PolicyUpdateListener;
 import dev.imans.ns.AppraiseMode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -120,7 +119,7 @@ public final class DaemonCommand implements Callable<Integer> {
         }
         Daemon daemon;
         try {
-            daemon = Daemon.start(config, PolicyUpdateListener.NONE);
+            daemon = Daemon.start(config);
         } catch (IOException | RuntimeException e) {
             err.println("imans daemon: " + e.getMessage());
             return 1;

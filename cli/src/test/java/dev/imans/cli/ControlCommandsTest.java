@@ -127,7 +127,8 @@ class ControlCommandsTest {
         Process d = new ProcessBuilder("unshare", "-m", "--propagation", "private", java,
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.imans.cli.Main", "daemon", "--control", tmp.resolve("ima").toString(), "--state",
-                tmp.resolve("state").toString(), "--mount-securityfs")
+                tmp.resolve("state").toString(), "--mount-securityfs", "--no-enforce", "--audit-log",
+                tmp.resolve("audit.log").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             String pid = Long.toString(d.pid());

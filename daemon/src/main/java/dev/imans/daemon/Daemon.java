@@ -51,7 +51,18 @@ public final class Daemon implements AutoCloseable {
         this.watcher = watcher;
     }
 
-    /** Starts a daemon with {@code config}; on failure nothing stays mounted. */
+    /**
+     * Starts a daemon with {@code config} whose policy update records go to its own audit sinks, with
+     * the appraisal records; on failure nothing stays mounted.
+     */
+    public static Daemon start(DaemonConfig config) throws IOException {
+        return start(config, null);
+    }
+
+    /**
+     * Starts a daemon with {@code config} that tells {@code listener} about policy updates (and writes
+     * no policy records itself); on failure nothing stays mounted.
+     */
     public static Daemon start(DaemonConfig config, PolicyUpdateListener listener) throws IOException {
         Proc proc = Proc.system();
         StateJournal journal = new StateJournal(config.state());
@@ -60,7 +71,7 @@ public final class Daemon implements AutoCloseable {
         AuditWriter audit = new AuditWriter(AuditEncoder.of(config.auditFormat()),
                 AuditSinks.open(config.auditLog(), config.auditKmsg(), config.auditStderr()));
         NamespaceService service = new NamespaceService(config.appraise(), proc, journal,
-                new PolicyUpdateAudit(audit).after(listener), proc.ownMountNamespace());
+                listener == null ? new PolicyUpdateAudit(audit) : listener, proc.ownMountNamespace());
         Log.info("starting: control " + config.control() + ", state " + journal.file() + ", appraise "
                 + config.appraise());
         service.restore(saved);

@@ -30,24 +30,6 @@ public final class PolicyUpdateAudit implements PolicyUpdateListener {
         writer.submit(StatusRecord.policyUpdate(subject(caller), error.isEmpty()));
     }
 
-    /** Tells {@code first}, then this. */
-    public PolicyUpdateListener after(PolicyUpdateListener first) {
-        PolicyUpdateAudit self = this;
-        return new PolicyUpdateListener() {
-            @Override
-            public void ruleRejected(PolicyTarget target, Caller caller, SessionError error) {
-                first.ruleRejected(target, caller, error);
-                self.ruleRejected(target, caller, error);
-            }
-
-            @Override
-            public void policyUpdate(PolicyTarget target, Caller caller, Optional<SessionError> error) {
-                first.policyUpdate(target, caller, error);
-                self.policyUpdate(target, caller, error);
-            }
-        };
-    }
-
     private static Subject subject(Caller c) {
         return Subject.of((int) c.pid(), Integer.toUnsignedLong(c.uid()), c.auid(), c.ses(), c.comm());
     }

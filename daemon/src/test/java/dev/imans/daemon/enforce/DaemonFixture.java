@@ -5,7 +5,6 @@ import dev.imans.audit.AuditRecordParser;
 import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.daemon.ns.PolicyUpdateListener;
 import dev.imans.ns.AppraiseMode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +35,7 @@ final class DaemonFixture implements AutoCloseable {
                 .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
                         .withRehashOnClose(rehash));
-        daemon = Daemon.start(config, PolicyUpdateListener.NONE);
+        daemon = Daemon.start(config);
     }
 
     DaemonFixture(AppraiseMode mode, Set<String> rehash) throws IOException {
