@@ -47,7 +47,7 @@ public final class OpenBenchmark {
     private final String classpath = Arrays.stream(System.getProperty("java.class.path").split(":"))
             .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(":"));
 
-    private OpenBenchmark(int files, int size, int rounds) {
+    OpenBenchmark(int files, int size, int rounds) {
         this.files = files;
         this.size = size;
         this.rounds = rounds;
@@ -72,7 +72,7 @@ public final class OpenBenchmark {
         new OpenBenchmark(files, size, rounds).run();
     }
 
-    private enum Config {
+    enum Config {
         NO_DAEMON("no daemon"),
         NO_POLICY("daemon, no policy for the namespace"),
         APPRAISE("daemon appraising every file");
@@ -84,7 +84,8 @@ public final class OpenBenchmark {
         }
     }
 
-    private void run() throws Exception {
+    /** Runs every round and prints the table; returns the opens/s of each round's two passes per configuration. */
+    Map<Config, List<double[]>> run() throws Exception {
         try (BenchNamespace ns = new BenchNamespace()) {
             Path dir = ns.hostPath("/tmp/bench");
             Files.createDirectories(dir);
@@ -114,6 +115,7 @@ public final class OpenBenchmark {
                 }
             }
             report(results);
+            return results;
         }
     }
 

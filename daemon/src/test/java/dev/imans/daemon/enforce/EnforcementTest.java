@@ -103,6 +103,24 @@ class EnforcementTest {
     }
 
     @Test
+    void theHostPolicyBindsNamespacesAndEnforceNsFixesANamespaceUntilItsPolicyIsWritten() throws Exception {
+        daemon = new DaemonFixture(AppraiseMode.ENFORCE_NS);
+        Namespace ns = new Namespace();
+        namespaces.add(ns);
+        daemon.register(ns);
+        ns.shOk("echo hello > /tmp/a; echo hello > /tmp/b; chown 71452 /tmp/a");
+        // The host enforces its own policy on every opener, registered namespaces included.
+        java.nio.file.Files.writeString(daemon.control.resolve("policy"), "appraise fsmagic=0x01021994 fowner=71452\n");
+        assertDenied(ns.sh("cat /tmp/a"));
+        assertThat(ns.sh("cat /tmp/b").out()).isEqualTo("hello\n");
+        // Its own first policy turns the namespace from fix to enforce: /tmp/b is refused, not repaired.
+        daemon.policy(ns, "appraise fsmagic=0x01021994 fowner=0\n");
+        assertDenied(ns.sh("cat /tmp/b"));
+        assertThat(Xattr.get(ns.hostPath("/tmp/b"), Xattr.SECURITY_IMA)).isEmpty();
+        assertThat(causes()).containsExactly("missing-hash", "missing-hash");
+    }
+
+    @Test
     void execOfATamperedBinaryIsDeniedUnderBprmCheck() throws Exception {
         daemon = new DaemonFixture(AppraiseMode.ENFORCE);
         Namespace ns = namespace("appraise func=BPRM_CHECK fsmagic=0x01021994\n");
