@@ -18,14 +18,18 @@ final class AuditFacts {
         long auid = Subject.UNSET;
         long ses = Subject.UNSET;
         String comm = "?";
+        long uid = Integer.toUnsignedLong(o.uid());
         try {
+            if (!o.credentialsRead()) {
+                uid = Integer.toUnsignedLong(Proc.status(o.pid()).ruid());
+            }
             auid = Proc.loginUid(o.pid());
             ses = Proc.sessionId(o.pid());
             comm = Proc.comm(o.pid());
         } catch (LinuxException | NumberFormatException e) {
             // Kernels without CONFIG_AUDIT have no loginuid/sessionid: the kernel's unset values stand.
         }
-        return Subject.of(o.pid(), Integer.toUnsignedLong(o.uid()), auid & 0xffffffffL, ses & 0xffffffffL, comm);
+        return Subject.of(o.pid(), uid, auid & 0xffffffffL, ses & 0xffffffffL, comm);
     }
 
     /**

@@ -77,7 +77,15 @@ public final class EnforcementDecider implements Decider {
     public Verdict decideDeferred(PermissionEvent event) throws LinuxException {
         Policies p = ctx.policies();
         FileFacts file = fileFacts(event);
-        Opener opener = OpenerProbe.probe(event);
+        // The opener's /proc files are read only as far as some policy in force can use them; the mask
+        // is also wanted for a file that may be new (empty) and where writers earn a re-hash.
+        boolean ids = false;
+        boolean mask = event.size() == 0;
+        for (Scope s : p.all()) {
+            ids |= s.testsIds();
+            mask |= s.testsMask() || s.rehashOnClose();
+        }
+        Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         FileKey key = new FileKey(event.dev(), event.ino());
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
         AccessFacts facts = accessFacts(func, opener, file);

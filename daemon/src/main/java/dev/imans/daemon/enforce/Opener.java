@@ -11,6 +11,7 @@ import java.util.OptionalInt;
  * @param requestedMask the {@code MAY_*} mask of its open, when it can be known ({@link AccessMask})
  * @param capSetuid CAP_SETUID in its effective set (then {@code euid=} rules also test uid and suid)
  * @param creates its open may create the file (O_CREAT), as far as its syscall shows
+ * @param credentialsRead whether the ids and capabilities were read (else they are zero: no rule needed them)
  */
 public record Opener(int pid, long mntNs, int uid, int euid, int suid, int gid, int egid, int sgid,
-        boolean capSetuid, boolean capSetgid, OptionalInt requestedMask, boolean creates) {}
+        boolean capSetuid, boolean capSetgid, OptionalInt requestedMask, boolean creates, boolean credentialsRead) {}

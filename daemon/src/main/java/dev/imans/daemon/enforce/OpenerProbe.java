@@ -21,7 +21,12 @@ final class OpenerProbe {
      * @throws LinuxException when the opener's /proc entries cannot be read (it was killed meanwhile,
      *     or is not visible in the daemon's pid namespace)
      */
-    static Opener probe(PermissionEvent event) throws LinuxException {
+    /**
+     * Reads only what the policies in force can use: the namespace always; the credentials
+     * ({@code /proc/PID/status}) when a rule tests uid/gid or the open mask is wanted; the open mask
+     * ({@code /proc/PID/syscall}) when wanted. What is not read is zero, and unknown for the mask.
+     */
+    static Opener probe(PermissionEvent event, boolean credentials, boolean openMask) throws LinuxException {
         int pid = event.pid();
         if (pid <= 0) {
             throw new LinuxException("fanotify", 3, "opener not visible in the daemon's pid namespace");
@@ -30,11 +35,14 @@ final class OpenerProbe {
         // /proc/PID/ns/mnt names the namespace while the opener is blocked; the pidfd's
         // PIDFD_GET_MNT_NAMESPACE would give the same nsfs inode with one more descriptor per event.
         long ns = NamespaceId.fromLink(Proc.readlink(base + "/ns/mnt")).inode();
+        if (!credentials && !openMask) {
+            return new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OptionalInt.empty(), false, false);
+        }
         String statusText = Proc.readSmall(base + "/status");
         ProcStatus st = ProcStatus.parse(statusText);
         OptionalInt mask = OptionalInt.empty();
         boolean creates = false;
-        if (threads(statusText) == 1) {
+        if (openMask && threads(statusText) == 1) {
             try {
                 String syscall = Proc.readSmall(base + "/syscall");
                 mask = AccessMask.fromSyscall(syscall);
@@ -44,7 +52,7 @@ final class OpenerProbe {
             }
         }
         return new Opener(pid, ns, st.ruid(), st.euid(), st.suid(), st.rgid(), st.egid(), st.sgid(),
-                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask, creates);
+                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask, creates, true);
     }
 
     private static int threads(String status) {

@@ -17,6 +17,16 @@ public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, bo
         return namespace.isEmpty();
     }
 
+    /** Whether a rule of this policy tests the opener's ids ({@code uid= euid= gid= egid=}). */
+    public boolean testsIds() {
+        return policy.rules().stream().anyMatch(r -> r.uid() != null || r.gid() != null);
+    }
+
+    /** Whether a rule of this policy tests the open mask ({@code mask=}). */
+    public boolean testsMask() {
+        return policy.rules().stream().anyMatch(r -> r.mask() != null);
+    }
+
     /** {@code host} or the namespace id, for logs. */
     public String label() {
         return namespace.isEmpty() ? "host" : "namespace " + namespace.getAsLong();
