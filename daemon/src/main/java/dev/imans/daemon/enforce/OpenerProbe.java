@@ -18,13 +18,12 @@ final class OpenerProbe {
     private OpenerProbe() {}
 
     /**
-     * @throws LinuxException when the opener's /proc entries cannot be read (it was killed meanwhile,
-     *     or is not visible in the daemon's pid namespace)
-     */
-    /**
      * Reads only what the policies in force can use: the namespace always; the credentials
      * ({@code /proc/PID/status}) when a rule tests uid/gid or the open mask is wanted; the open mask
      * ({@code /proc/PID/syscall}) when wanted. What is not read is zero, and unknown for the mask.
+     *
+     * @throws LinuxException when the opener's /proc entries cannot be read (it was killed meanwhile,
+     *     or is not visible in the daemon's pid namespace)
      */
     static Opener probe(PermissionEvent event, boolean credentials, boolean openMask) throws LinuxException {
         int pid = event.pid();
