@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
         versionProvider = Version.class,
         description = "Namespace-aware IMA for Linux containers.",
         subcommands = {DaemonCommand.class, NsCommand.class, PolicyCommand.class, HashCommand.class,
-                SignCommand.class, VerifyCommand.class, XattrCommand.class, MeasurementsCommand.class})
+                SignCommand.class, VerifyCommand.class, XattrCommand.class, MeasurementsCommand.class,
+                OciHookCommand.class})
 public final class ImansCommand implements Runnable {
     @Spec
     CommandSpec spec;

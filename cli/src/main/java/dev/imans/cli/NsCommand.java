@@ -1,9 +1,6 @@
 package dev.imans.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -54,37 +51,13 @@ public final class NsCommand implements Runnable {
             long pid = which == null || which.self || which.pid == null ? ProcessHandle.current().pid() : which.pid;
             try {
                 Path dir = control.running();
-                String nsid = mountNamespace(pid);
-                try {
-                    ControlFiles.write(dir.resolve("namespaces"), (nsid + "\n").getBytes(StandardCharsets.US_ASCII));
-                } catch (ControlFiles.ControlIoException e) {
-                    throw new ControlException(switch (e.failure) {
-                        case ENOENT -> "namespace " + nsid + " has no live process";
-                        case EINVAL -> "namespace " + nsid + " cannot be registered (it is the host's own mount "
-                                + "namespace, whose policy is " + dir.resolve("policy") + ")";
-                        case EPERM -> "registering needs CAP_SYS_ADMIN in the initial user namespace";
-                        case EBUSY -> dir.resolve("namespaces") + " is open by another writer; try again";
-                        default -> "cannot write " + dir.resolve("namespaces") + ": " + e.getMessage();
-                    });
-                }
+                String nsid = NamespaceControl.mountNamespace(pid);
+                NamespaceControl.register(dir, nsid);
                 spec.commandLine().getOut().println("registered mount namespace " + nsid + " (pid " + pid + ")");
                 return 0;
             } catch (ControlException e) {
                 err.println("imans ns add: " + e.getMessage());
                 return 1;
-            }
-        }
-
-        private static String mountNamespace(long pid) throws ControlException {
-            Path link = Path.of("/proc", Long.toString(pid), "ns", "mnt");
-            try {
-                String target = Files.readSymbolicLink(link).toString();
-                if (!target.startsWith("mnt:[") || !target.endsWith("]")) {
-                    throw new ControlException(link + " is not a mount namespace link: " + target);
-                }
-                return target.substring(5, target.length() - 1);
-            } catch (IOException e) {
-                throw new ControlException("cannot read " + link + " (no such process, or no permission)");
             }
         }
     }

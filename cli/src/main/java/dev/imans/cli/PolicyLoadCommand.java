@@ -42,36 +42,12 @@ public final class PolicyLoadCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new ControlException("cannot read " + file + ": " + e.getMessage());
             }
-            Path policy = target.policyFile(dir);
-            try {
-                ControlFiles.write(policy, rules);
-            } catch (ControlFiles.ControlIoException e) {
-                throw new ControlException(switch (e.failure) {
-                    case EINVAL -> "the daemon rejected " + file + " (" + reason(dir) + "); " + target.what()
-                            + " is unchanged";
-                    case EBUSY -> policy + " is open by another writer; try again";
-                    case EPERM -> "loading a policy needs CAP_SYS_ADMIN in the initial user namespace";
-                    case ENOENT -> target.nsid == null ? "cannot open " + policy
-                            : "namespace " + target.nsid + " is not registered (imans ns add)";
-                    default -> "cannot write " + policy + ": " + e.getMessage();
-                });
-            }
+            NamespaceControl.appendPolicy(dir, target.nsid, file.toString(), rules);
             spec.commandLine().getOut().println("loaded " + file + " into " + target.what());
             return 0;
         } catch (ControlException e) {
             err.println("imans policy load: " + e.getMessage());
             return 1;
-        }
-    }
-
-    /** The daemon's reason from {@code .imans/last_error}, without its time stamp and target. */
-    private static String reason(Path dir) {
-        try {
-            String last = ControlFiles.read(dir.resolve(".imans").resolve("last_error")).strip();
-            int colon = last.indexOf(": ");
-            return last.isEmpty() ? "see the daemon's log" : colon > 0 ? last.substring(colon + 2) : last;
-        } catch (ControlFiles.ControlIoException e) {
-            return "see the daemon's log";
         }
     }
 }

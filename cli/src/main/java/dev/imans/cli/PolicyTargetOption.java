@@ -10,10 +10,10 @@ final class PolicyTargetOption {
     Long nsid;
 
     Path policyFile(Path controlDir) {
-        return nsid == null ? controlDir.resolve("policy") : controlDir.resolve(Long.toString(nsid)).resolve("policy");
+        return NamespaceControl.policyFile(controlDir, nsid);
     }
 
     String what() {
-        return nsid == null ? "the host policy" : "the policy of namespace " + nsid;
+        return NamespaceControl.policyName(nsid);
     }
 }

@@ -1,0 +1,182 @@
+package dev.imans.cli;
+
+import dev.imans.cli.oci.ContainerPolicy;
+import dev.imans.cli.oci.HookException;
+import dev.imans.cli.oci.JsonException;
+import dev.imans.cli.oci.OciState;
+import dev.imans.cli.oci.PolicySelection;
+import dev.imans.policy.Policy;
+import dev.imans.policy.PolicyError;
+import dev.imans.policy.PolicyException;
+import dev.imans.policy.PolicyParser;
+import dev.imans.policy.PolicyWarning;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code imans oci-hook}: an OCI runtime hook for the {@code createRuntime} or {@code prestart}
+ * stage. It reads the container's state from standard input, registers the mount namespace of the
+ * container's process with the daemon and writes the container's policy there, before the
+ * container runs its first instruction. Any failure exits 1 with the reason on standard error, so
+ * the runtime refuses to start a container that would run without its policy. A state without a
+ * pid ({@code poststop}) and a container without a policy are left alone (exit 0).
+ */
+@Command(name = "oci-hook", mixinStandardHelpOptions = true,
+        description = {"OCI runtime hook (createRuntime or prestart stage): register the container's mount",
+            "namespace with the daemon and write its policy, from the annotation " + PolicySelection.POLICY
+                    + " (the rules),",
+            PolicySelection.POLICY_FILE + " (an absolute path or a name in --policy-dir), else --default-policy.",
+            "Reads the OCI state JSON on standard input. Exit 1 (the runtime then refuses to start the",
+            "container) for a bad policy, a missing daemon, or a state it cannot use; exit 0 at poststop."})
+public final class OciHookCommand implements Callable<Integer> {
+    /** The OCI state is a few hundred bytes; this only bounds what a broken runtime could send. */
+    static final int MAX_STATE_BYTES = 1 << 20;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ControlDir control;
+
+    @Option(names = "--policy-dir", paramLabel = "DIR",
+            description = "Where names given by " + PolicySelection.POLICY_FILE + " are looked up (default: ${DEFAULT-VALUE}).")
+    Path policyDir = PolicySelection.DEFAULT_POLICY_DIR;
+
+    @Option(names = "--default-policy", paramLabel = "FILE",
+            description = "The policy of containers whose annotations name none (default: none; such containers are left alone).")
+    Path defaultPolicy;
+
+    @Option(names = "--no-absolute-policy-files",
+            description = "Refuse absolute paths in " + PolicySelection.POLICY_FILE + ": only names in --policy-dir.")
+    boolean noAbsoluteFiles;
+
+    @Option(names = "--state", paramLabel = "FILE",
+            description = "Read the OCI state from FILE instead of standard input (for trying the hook by hand).")
+    Path stateFile;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        String container = "";
+        try {
+            OciState state = readState();
+            container = "container " + state.id() + ": ";
+            if (state.pid().isEmpty() || state.status().equals("stopped")) {
+                if (state.status().equals("stopped")) {
+                    return 0;
+                }
+                throw new HookException("the state (status \"" + state.status() + "\") has no pid; run the hook at"
+                        + " createRuntime or prestart");
+            }
+            Optional<ContainerPolicy> chosen = new PolicySelection(policyDir, Optional.ofNullable(defaultPolicy),
+                    !noAbsoluteFiles).select(state);
+            if (chosen.isEmpty()) {
+                return 0;
+            }
+            Policy policy = check(chosen.get(), err, container);
+            Path dir = control.running();
+            long pid = state.pid().getAsLong();
+            String nsid = NamespaceControl.mountNamespace(pid);
+            if (nsid.equals(NamespaceControl.mountNamespace(ProcessHandle.current().pid()))) {
+                throw new HookException("process " + pid + " is in the hook's own mount namespace: the hook runs"
+                        + " inside the container (createContainer or startContainer stage); run it at createRuntime"
+                        + " or prestart");
+            }
+            NamespaceControl.register(dir, nsid);
+            if (!inForce(dir, nsid, policy, chosen.get())) {
+                NamespaceControl.appendPolicy(dir, Long.parseLong(nsid), chosen.get().origin(), chosen.get().bytes());
+            }
+            spec.commandLine().getOut().println("imans oci-hook: " + container + "mount namespace " + nsid
+                    + " registered with " + policy.rules().size() + " rule(s) from " + chosen.get().origin());
+            return 0;
+        } catch (HookException | ControlException e) {
+            err.println("imans oci-hook: " + container + e.getMessage());
+            return 1;
+        }
+    }
+
+    private OciState readState() throws HookException {
+        byte[] bytes;
+        try (InputStream in = stateFile == null ? System.in : Files.newInputStream(stateFile)) {
+            bytes = in.readNBytes(MAX_STATE_BYTES + 1);
+        } catch (IOException e) {
+            throw new HookException("cannot read the OCI state from " + stateName() + ": " + e.getMessage());
+        }
+        if (bytes.length > MAX_STATE_BYTES) {
+            throw new HookException("the OCI state on " + stateName() + " is larger than " + MAX_STATE_BYTES + " bytes");
+        }
+        if (bytes.length == 0) {
+            throw new HookException("no OCI state on " + stateName() + " (the runtime writes it there; is this run as"
+                    + " a hook?)");
+        }
+        try {
+            return OciState.parse(bytes);
+        } catch (JsonException e) {
+            throw new HookException("the OCI state on " + stateName() + " is not valid: " + e.getMessage());
+        }
+    }
+
+    private String stateName() {
+        return stateFile == null ? "standard input" : stateFile.toString();
+    }
+
+    /**
+     * Checks the rules as the daemon will, so a bad policy stops the container before anything is
+     * registered. Text is taken byte for byte (ISO-8859-1), as {@code policy check} and the kernel do.
+     */
+    private static Policy check(ContainerPolicy chosen, PrintWriter err, String container) throws HookException {
+        Policy policy;
+        try {
+            policy = PolicyParser.parse(new String(chosen.bytes(), StandardCharsets.ISO_8859_1));
+        } catch (PolicyException e) {
+            for (PolicyError pe : e.errors()) {
+                err.println("imans oci-hook: " + container + chosen.origin() + ": line " + pe.line() + ", column "
+                        + pe.column() + ": " + pe.reason());
+            }
+            throw new HookException("invalid policy in " + chosen.origin() + "; the container is not started");
+        }
+        if (policy.isEmpty()) {
+            throw new HookException(chosen.origin() + " holds no rule (only blank lines or comments); the container"
+                    + " is not started");
+        }
+        for (PolicyWarning w : policy.warnings()) {
+            err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
+                    + w.column() + ": warning: " + w.message());
+        }
+        return policy;
+    }
+
+    /**
+     * Whether the namespace already has exactly this policy (the hook configured at two stages, or
+     * run again): then nothing is written, since writes append. A different policy already in force
+     * belongs to someone else (a container joining another's namespace) and is not extended.
+     */
+    private static boolean inForce(Path dir, String nsid, Policy policy, ContainerPolicy chosen)
+            throws HookException {
+        String current;
+        try {
+            current = ControlFiles.read(NamespaceControl.policyFile(dir, Long.parseLong(nsid)));
+        } catch (ControlFiles.ControlIoException e) {
+            throw new HookException("cannot read the policy of namespace " + nsid + ": " + e.getMessage());
+        }
+        if (current.isEmpty()) {
+            return false;
+        }
+        if (current.equals(policy.show())) {
+            return true;
+        }
+        throw new HookException("mount namespace " + nsid + " already has a different policy; rules can only be"
+                + " appended, so " + chosen.origin() + " is not added to it");
+    }
+}
