@@ -146,10 +146,6 @@ public final class OciHookCommand implements Callable<Integer> {
             }
             throw new HookException("invalid policy in " + chosen.origin() + "; the container is not started");
         }
-        if (policy.isEmpty()) {
-            throw new HookException(chosen.origin() + " holds no rule (only blank lines or comments); the container"
-                    + " is not started");
-        }
         for (PolicyWarning w : policy.warnings()) {
             err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
                     + w.column() + ": warning: " + w.message());

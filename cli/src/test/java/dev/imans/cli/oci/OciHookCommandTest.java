@@ -1,0 +1,199 @@
+package dev.imans.cli.oci;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imans.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code imans oci-hook} in this JVM against a real daemon and a real process in its own mount
+ * namespace, the state given with {@code --state} as a runtime would write it. Needs root.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class OciHookCommandTest {
+    @TempDir
+    Path tmp;
+
+    TestDaemon daemon;
+    Process container;
+
+    record Run(int exit, String out, String err) {}
+
+    Run hook(String state, String... options) throws Exception {
+        Path file = Files.writeString(tmp.resolve("state-" + System.nanoTime() + ".json"), state);
+        String[] args = new String[options.length + 3];
+        args[0] = "oci-hook";
+        args[1] = "--state";
+        args[2] = file.toString();
+        System.arraycopy(options, 0, args, 3, options.length);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static String state(String status, Long pid, String annotations) {
+        return "{\"ociVersion\":\"1.0.2-dev\",\"id\":\"c1\",\"status\":\"" + status + "\""
+                + (pid == null ? "" : ",\"pid\":" + pid) + ",\"bundle\":\"/b\",\"annotations\":{" + annotations + "}}";
+    }
+
+    /** A process in a new mount namespace, as a container's init is when createRuntime hooks run. */
+    String startContainerProcess() throws Exception {
+        container = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sleep", "60").start();
+        String own = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
+        Path link = Path.of("/proc", Long.toString(container.pid()), "ns", "mnt");
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        while (Files.readSymbolicLink(link).toString().equals(own)) {
+            assertThat(Instant.now()).as("unshare").isBefore(deadline);
+            Thread.sleep(20);
+        }
+        return Files.readSymbolicLink(link).toString().replaceAll("\\D", "");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (container != null) {
+            container.destroyForcibly();
+            container.waitFor(5, TimeUnit.SECONDS);
+        }
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    @Test
+    void registersTheNamespaceWithTheAnnotationPolicyOnce() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        String s = state("creating", container.pid(),
+                "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\\nmeasure func=BPRM_CHECK\"");
+        Run r = hook(s, "--control", daemon.control.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("container c1: mount namespace " + nsid + " registered with 2 rule(s)");
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fsmagic=0x1021994 \nmeasure func=BPRM_CHECK \n");
+        assertThat(daemon.namespaces()).contains(nsid + " enforce 2 1\n");
+
+        // The hook configured at both createRuntime and prestart: the second call adds nothing.
+        Run again = hook(s, "--control", daemon.control.toString());
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(daemon.namespaces()).contains(nsid + " enforce 2 1\n");
+
+        // A different policy for a namespace that already has one is refused, not appended.
+        Run other = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--control", daemon.control.toString());
+        assertThat(other.exit()).isEqualTo(1);
+        assertThat(other.err()).contains("mount namespace " + nsid + " already has a different policy");
+        assertThat(daemon.namespaces()).contains(nsid + " enforce 2 1\n");
+    }
+
+    @Test
+    void aPolicyFileFromThePolicyDirectory() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        Path dir = Files.createDirectories(tmp.resolve("policies"));
+        Files.writeString(dir.resolve("strict"), "# strict\nappraise func=FILE_CHECK fowner=0\n");
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy-file\":\"strict\""),
+                "--control", daemon.control.toString(), "--policy-dir", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise func=FILE_CHECK fowner=0 \n");
+    }
+
+    @Test
+    void aBadPolicyFailsWithLineAndColumnAndRegistersNothing() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(),
+                "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\\nappraise func=NOT_A_HOOK\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("""
+                imans oci-hook: container c1: annotation dev.imans.policy: line 2, column 10: unknown func "NOT_A_HOOK"
+                imans oci-hook: container c1: invalid policy in annotation dev.imans.policy; the container is not started
+                """);
+        assertThat(daemon.namespaces()).isEqualTo("nsid mode rules processes\nhost enforce 0 -\n");
+    }
+
+    @Test
+    void aPolicyWithoutRulesFails() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"# nothing\\n\\n\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("annotation dev.imans.policy: line 1, column 1: the policy has no rules")
+                .contains("the container is not started");
+    }
+
+    @Test
+    void withoutAPolicyNothingIsRegistered() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(), "\"io.example/x\":\"y\""), "--control", daemon.control.toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out() + r.err()).isEmpty();
+        assertThat(daemon.namespaces()).isEqualTo("nsid mode rules processes\nhost enforce 0 -\n");
+    }
+
+    @Test
+    void theDefaultPolicyCoversContainersWithoutAnnotations() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        Path def = Files.writeString(tmp.resolve("default.policy"), "appraise fowner=0\n");
+        Run r = hook(state("creating", container.pid(), ""), "--control", daemon.control.toString(),
+                "--default-policy", def.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fowner=0 \n");
+    }
+
+    @Test
+    void poststopIsQuiet() throws Exception {
+        Run r = hook(state("stopped", null, "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--control", tmp.resolve("no-daemon").toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out() + r.err()).isEmpty();
+    }
+
+    @Test
+    void noDaemonFailsClearly() throws Exception {
+        startContainerProcess();
+        Path none = tmp.resolve("no-daemon");
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--control", none.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("imans oci-hook: container c1: no imans daemon serves " + none + " ("
+                + none.resolve("namespaces") + " does not exist); start one with 'imans daemon --control " + none
+                + "'\n");
+    }
+
+    @Test
+    void aPidInTheHooksOwnNamespaceMeansTheWrongStage() throws Exception {
+        daemon = new TestDaemon(false);
+        Run r = hook(state("creating", ProcessHandle.current().pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("is in the hook's own mount namespace").contains("run it at createRuntime");
+    }
+
+    @Test
+    void unusableStatesFail() throws Exception {
+        Run garbage = hook("{\"ociVersion\":\"1\",}");
+        assertThat(garbage.exit()).isEqualTo(1);
+        assertThat(garbage.err()).contains("is not valid: line 1, column 19: unexpected '}', expected a member name");
+        Run noPid = hook(state("creating", null, "\"dev.imans.policy\":\"appraise fowner=0\""));
+        assertThat(noPid.exit()).isEqualTo(1);
+        assertThat(noPid.err()).contains("the state (status \"creating\") has no pid");
+        Run empty = hook("");
+        assertThat(empty.exit()).isEqualTo(1);
+        assertThat(empty.err()).contains("no OCI state on");
+    }
+}
