@@ -133,6 +133,28 @@ class RuncHookTest {
     }
 
     @Test
+    void runcImansAddsTheHookForCallersThatCannotAndRuncRunsIt() throws Exception {
+        daemon = new TestDaemon(false);
+        bundle.edit(".process.terminal = false | .process.args = [\"sleep\", \"60\"]"
+                + " | .annotations = {\"dev.imans.policy\": \"appraise fowner=0\"}");
+        Path wrapper = Launcher.IMANS.getParent().getParent().resolve("examples/oci/runc-imans");
+        ProcessBuilder pb = new ProcessBuilder(wrapper.toString(), "--root", runcRoot.toString(), "--log-format", "text",
+                "create", "--bundle", bundle.dir.toString(), "c5").redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("c5.out").toFile());
+        pb.environment().put("IMANS_HOOK_ARGS", "--control " + daemon.control);
+        // runc gives hooks without an env list its own environment: this reaches the launcher.
+        pb.environment().put("IMANS_JAR", jar.toString());
+        containers.add("c5");
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(tmp.resolve("c5.out"))).isZero();
+        String nsid = Files.readSymbolicLink(Path.of("/proc/" + pid("c5") + "/ns/mnt")).toString().replaceAll("\\D", "");
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fowner=0 \n");
+        assertThat(Files.readString(bundle.dir.resolve("config.json"))).contains("\"createRuntime\"")
+                .contains(Launcher.IMANS.toString());
+    }
+
+    @Test
     void aBadPolicyKeepsTheContainerFromStarting() throws Exception {
         daemon = new TestDaemon(false);
         configure("echo should-not-run; sleep 60", "appraise fsmagic=" + TMPFS_MAGIC + "\nappraise func=NOT_A_HOOK");
