@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -90,7 +90,7 @@ public final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         var err = spec.commandLine().getErr();
-        Optional<AppraiseMode> mode = AppraiseMode.byName(appraise);
+        Optional<AppraiseSetting> mode = AppraiseSetting.byName(appraise);
         if (mode.isEmpty()) {
             err.println("imans daemon: --appraise must be one of enforce, log, fix, off, enforce_ns (got '"
                     + appraise + "')");
