@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
  * filesystem, and stops cleanly on SIGTERM or SIGINT (a shutdown hook unmounts everything).
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
-        description = {"Run the imans daemon in the foreground: namespace registry, state journal and the",
-            "control filesystem (a copy of securityfs's ima/ directory). Ready when DIR/namespaces exists.",
+        description = {"Run the imans daemon (enforcement, registry, control filesystem) in the foreground.",
+            "It appraises opens with fanotify, keeps the namespace registry and its state journal, and serves",
+            "the control filesystem (a copy of securityfs's ima/ directory). Ready when DIR/namespaces exists.",
             "Stops cleanly on SIGTERM or SIGINT."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
