@@ -6,7 +6,7 @@ import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.EnforcementMetrics;
 import dev.imans.linux.Xattr;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -125,7 +125,7 @@ public final class OpenBenchmark {
         }
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
-                Optional.of(base.resolve("audit.log")), AppraiseMode.ENFORCE)
+                Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
         Daemon daemon = Daemon.start(config);
         try {

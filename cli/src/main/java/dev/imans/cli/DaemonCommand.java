@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
  * filesystem, and stops cleanly on SIGTERM or SIGINT (a shutdown hook unmounts everything).
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
-        description = {"Run the imans daemon in the foreground: namespace registry, state journal and the",
-            "control filesystem (a copy of securityfs's ima/ directory). Ready when DIR/namespaces exists.",
+        description = {"Run the imans daemon (enforcement, registry, control filesystem) in the foreground.",
+            "It appraises opens with fanotify, keeps the namespace registry and its state journal, and serves",
+            "the control filesystem (a copy of securityfs's ima/ directory). Ready when DIR/namespaces exists.",
             "Stops cleanly on SIGTERM or SIGINT."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
@@ -90,7 +91,7 @@ public final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         var err = spec.commandLine().getErr();
-        Optional<AppraiseMode> mode = AppraiseMode.byName(appraise);
+        Optional<AppraiseSetting> mode = AppraiseSetting.byName(appraise);
         if (mode.isEmpty()) {
             err.println("imans daemon: --appraise must be one of enforce, log, fix, off, enforce_ns (got '"
                     + appraise + "')");

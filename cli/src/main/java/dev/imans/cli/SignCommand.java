@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code imans sign}: a v2 signature in {@code security.ima}, byte for byte what {@code evmctl ima_sign} writes. */
 @Command(name = "sign",
-        description = {"Sign each file's digest and write the v2 signature (0x03 0x02 <algo> <keyid> <size> <sig>)",
-                "to security.ima, as evmctl ima_sign does; the value is also printed like getfattr -e hex.",
+        description = {"Sign each file's digest into security.ima, as evmctl ima_sign does.",
+                "The value is a v2 signature (0x03 0x02 <algo> <keyid> <size> <sig>), also printed like getfattr -e hex.",
                 "RSA (PKCS#1 v1.5) and EC (ECDSA) keys; PKCS#8, PKCS#1 or SEC1 PEM, unencrypted."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:every file signed", "1:some file failed (each is reported on stderr)", "2:usage error"})

@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  * hashes too (evmctl verifies signatures only and reports "xattr ima has no signature" for hashes).
  */
 @Command(name = "verify",
-        description = {"Check each file's security.ima against its content: hashes are recomputed and compared,",
-                "signatures verified with the given certificates (default: /etc/keys/x509_evm.der, as evmctl).",
+        description = {"Check each file's security.ima against its content, as evmctl ima_verify does.",
+                "Hashes are recomputed and compared; signatures are verified with the given certificates",
+                "(default: /etc/keys/x509_evm.der, as evmctl).",
                 "One line per file: 'PATH: OK: why' or 'PATH: FAIL <status> (op=... cause=...): why'."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:every file verified", "1:some file failed", "2:usage error"})

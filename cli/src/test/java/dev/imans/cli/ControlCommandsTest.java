@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.ns.PolicyUpdateListener;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -42,7 +42,7 @@ class ControlCommandsTest {
     Path startDaemon() throws IOException {
         Path ima = tmp.resolve("ima");
         daemon = Daemon.start(new DaemonConfig(ima, false, tmp.resolve("state"), Optional.empty(),
-                AppraiseMode.ENFORCE_NS), PolicyUpdateListener.NONE);
+                AppraiseSetting.ENFORCE_NS), PolicyUpdateListener.NONE);
         return ima;
     }
 

@@ -1,5 +1,6 @@
 package dev.imans.ns;
 
+import dev.imans.appraise.AppraiseMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,17 +19,17 @@ import java.util.TreeMap;
  * <p>Not thread-safe: the daemon serialises access.
  */
 public final class NamespaceRegistry {
-    private final AppraiseMode setting;
+    private final AppraiseSetting setting;
     private final PolicySlot host = new PolicySlot();
     private final Map<NamespaceId, Entry> entries = new TreeMap<>();
 
     /** @param setting the daemon-wide {@code --appraise} mode */
-    public NamespaceRegistry(AppraiseMode setting) {
+    public NamespaceRegistry(AppraiseSetting setting) {
         this.setting = setting;
     }
 
     /** The daemon-wide appraise setting. */
-    public AppraiseMode setting() {
+    public AppraiseSetting setting() {
         return setting;
     }
 

@@ -1,5 +1,6 @@
 package dev.imans.ns;
 
+import dev.imans.appraise.AppraiseMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,7 +12,7 @@ class NamespaceRegistryTest {
 
     @Test
     void registeringTwiceIsANoOpThatReleasesTheSecondPin() {
-        NamespaceRegistry r = new NamespaceRegistry(AppraiseMode.ENFORCE);
+        NamespaceRegistry r = new NamespaceRegistry(AppraiseSetting.ENFORCE);
         AtomicInteger first = new AtomicInteger();
         AtomicInteger second = new AtomicInteger();
         assertThat(r.register(A, first::incrementAndGet)).isTrue();
@@ -26,7 +27,7 @@ class NamespaceRegistryTest {
 
     @Test
     void unregisteredNamespaceHasNoSlotAndItsOpenSessionCannotCommit() {
-        NamespaceRegistry r = new NamespaceRegistry(AppraiseMode.ENFORCE);
+        NamespaceRegistry r = new NamespaceRegistry(AppraiseSetting.ENFORCE);
         r.register(A, () -> { });
         PolicyTarget t = new PolicyTarget.Namespace(A);
         PolicySlot slot = r.slot(t).orElseThrow();
@@ -40,7 +41,7 @@ class NamespaceRegistryTest {
 
     @Test
     void enforceNsStartsNamespacesInFixAndSwitchesToEnforceOnTheFirstCommit() {
-        NamespaceRegistry r = new NamespaceRegistry(AppraiseMode.ENFORCE_NS);
+        NamespaceRegistry r = new NamespaceRegistry(AppraiseSetting.ENFORCE_NS);
         r.register(A, () -> { });
         r.register(B, () -> { });
         PolicyTarget a = new PolicyTarget.Namespace(A);
@@ -58,21 +59,22 @@ class NamespaceRegistryTest {
 
     @Test
     void otherModesApplyAsGiven() {
-        for (AppraiseMode m : new AppraiseMode[] {AppraiseMode.OFF, AppraiseMode.LOG, AppraiseMode.FIX,
-            AppraiseMode.ENFORCE}) {
+        for (AppraiseSetting m : new AppraiseSetting[] {AppraiseSetting.OFF, AppraiseSetting.LOG, AppraiseSetting.FIX,
+            AppraiseSetting.ENFORCE}) {
             NamespaceRegistry r = new NamespaceRegistry(m);
             r.register(A, () -> { });
-            assertThat(r.mode(new PolicyTarget.Namespace(A))).contains(m);
-            assertThat(r.mode(PolicyTarget.HOST)).contains(m);
+            assertThat(r.mode(new PolicyTarget.Namespace(A))).contains(m.forHost());
+            assertThat(r.mode(PolicyTarget.HOST)).contains(m.forHost());
+            assertThat(m.forHost().text()).isEqualTo(m.kernelName());
         }
-        assertThat(AppraiseMode.byName("enforce_ns")).contains(AppraiseMode.ENFORCE_NS);
-        assertThat(AppraiseMode.byName("ENFORCE")).isEmpty();
-        assertThat(AppraiseMode.ENFORCE_NS.flags()).isEqualTo(0x41);
+        assertThat(AppraiseSetting.byName("enforce_ns")).contains(AppraiseSetting.ENFORCE_NS);
+        assertThat(AppraiseSetting.byName("ENFORCE")).isEmpty();
+        assertThat(AppraiseSetting.ENFORCE_NS.flags()).isEqualTo(0x41);
     }
 
     @Test
     void clearReleasesEveryPin() {
-        NamespaceRegistry r = new NamespaceRegistry(AppraiseMode.ENFORCE);
+        NamespaceRegistry r = new NamespaceRegistry(AppraiseSetting.ENFORCE);
         AtomicInteger released = new AtomicInteger();
         r.register(A, released::incrementAndGet);
         r.register(B, released::incrementAndGet);

@@ -2,7 +2,7 @@ package dev.imans.daemon;
 
 import dev.imans.audit.AuditFormat;
 import dev.imans.daemon.enforce.EnforcementConfig;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -22,11 +22,11 @@ import java.util.Optional;
  * @param auditStderr also write audit records to standard error
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
-                           AppraiseMode appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
+                           AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
                            boolean auditKmsg, boolean auditStderr) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
-    public static final AppraiseMode DEFAULT_APPRAISE = AppraiseMode.ENFORCE;
+    public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
     /** Where the securityfs view goes with {@code --mount-securityfs}. */
     public static final Path SECURITYFS = Path.of("/sys/kernel/security");
 
@@ -47,7 +47,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
 
     /** Registry and control filesystem only: no enforcement, audit records in the seed format. */
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
-                        AppraiseMode appraise) {
+                        AppraiseSetting appraise) {
         this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false);
     }
 

@@ -27,7 +27,10 @@ public final class KmsgAuditSink implements AuditSink {
 
     @Override
     public void write(String line) throws IOException {
-        out.write(("<5>audit: " + line).getBytes(StandardCharsets.UTF_8));
+        // Without the newline printk keeps the record open for a continuation: dmesg would not show it
+        // until the next message arrives.
+        String text = line.endsWith("\n") ? line : line + "\n";
+        out.write(("<5>audit: " + text).getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 

@@ -1,6 +1,5 @@
 package dev.imans.daemon.enforce;
 
-import dev.imans.appraise.AppraiseMode;
 import dev.imans.daemon.ns.NamespaceService;
 import dev.imans.ns.NamespaceId;
 import dev.imans.ns.PolicyTarget;
@@ -28,20 +27,15 @@ public final class ServicePolicies implements PolicySource {
         synchronized (service) {
             Scope host = new Scope(OptionalLong.empty(),
                     service.committedPolicy(PolicyTarget.HOST).orElse(Policy.empty()),
-                    mode(service.mode(PolicyTarget.HOST).orElseThrow()), config.rehashes("host"));
+                    service.mode(PolicyTarget.HOST).orElseThrow(), config.rehashes("host"));
             Map<Long, Scope> namespaces = new HashMap<>();
             for (NamespaceId id : service.ids()) {
                 PolicyTarget t = new PolicyTarget.Namespace(id);
                 namespaces.put(id.inode(), new Scope(OptionalLong.of(id.inode()),
                         service.committedPolicy(t).orElse(Policy.empty()),
-                        mode(service.mode(t).orElseThrow()), config.rehashes(id.toString())));
+                        service.mode(t).orElseThrow(), config.rehashes(id.toString())));
             }
             return new Policies(host, namespaces);
         }
-    }
-
-    /** The registry's modes are the kernel's words; enforce_ns is resolved per target before it gets here. */
-    static AppraiseMode mode(dev.imans.ns.AppraiseMode m) {
-        return AppraiseMode.parse(m.forHost().kernelName()).orElseThrow();
     }
 }

@@ -14,6 +14,7 @@ import dev.imans.linux.Stat;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Agent: the modification watcher, one platform thread serving a notification (non-permission) group
@@ -34,6 +35,7 @@ final class ModificationWatcher implements Runnable {
     private final IgnoreMarks ignoreMarks;
     private final ModificationListener listener;
     private final EngineMetrics metrics;
+    private static final long BATCH_PAUSE_NANOS = 1_000_000;
     private static final long WRITES = Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY;
 
     private final QuietLog listenerErrors = new QuietLog("modification listener failed");
@@ -98,6 +100,10 @@ final class ModificationWatcher implements Runnable {
                     }
                     closer.closeFd(fd);
                 }
+                // Let events pile up for a moment: a reader that is not waiting costs openers no wake-up,
+                // and queued events of one file merge. This delays only dropping marks that the kernel
+                // itself already dropped on FS_MODIFY, and the shared-mapping probe, by BATCH_PAUSE.
+                LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         } catch (Throwable t) {
             QuietLog.logger().log(Level.ERROR,

@@ -3,7 +3,8 @@ package dev.imans.daemon.ns;
 import dev.imans.daemon.Log;
 import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import dev.imans.ns.NamespaceId;
 import dev.imans.ns.NamespaceRegistry;
 import dev.imans.ns.PolicySession;
@@ -38,7 +39,7 @@ public final class NamespaceService {
      * @param hostNamespace the mount namespace the host policy is for (the daemon's own); it
      *     cannot be registered, as the patches refuse the initial namespace
      */
-    public NamespaceService(AppraiseMode setting, Proc proc, StateJournal journal,
+    public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
                             PolicyUpdateListener listener, NamespaceId hostNamespace) {
         this.registry = new NamespaceRegistry(setting);
         this.proc = proc;

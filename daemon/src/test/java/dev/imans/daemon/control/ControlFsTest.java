@@ -6,7 +6,7 @@ import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.Shell;
 import dev.imans.daemon.ns.PolicyAuditLog;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,10 +45,10 @@ class ControlFsTest {
         ima = tmp.resolve("run/ima");
         state = tmp.resolve("state");
         audit = tmp.resolve("audit.log");
-        startDaemon(AppraiseMode.ENFORCE);
+        startDaemon(AppraiseSetting.ENFORCE);
     }
 
-    void startDaemon(AppraiseMode mode) throws IOException {
+    void startDaemon(AppraiseSetting mode) throws IOException {
         auditLog = PolicyAuditLog.open(audit);
         daemon = Daemon.start(new DaemonConfig(ima, false, state, Optional.of(audit), mode), auditLog);
     }
@@ -258,7 +258,7 @@ class ControlFsTest {
         deadProcess.destroy();
         assertThat(deadProcess.waitFor(5, TimeUnit.SECONDS)).isTrue();
 
-        startDaemon(AppraiseMode.ENFORCE_NS);
+        startDaemon(AppraiseSetting.ENFORCE_NS);
         assertThat(Files.readString(ima.resolve(live).resolve("policy"))).isEqualTo(SEED_SHOWN);
         assertThat(Files.readString(ima.resolve("policy"))).isEqualTo("measure func=BPRM_CHECK \n");
         assertThat(ima.resolve(dead)).doesNotExist();
@@ -271,7 +271,7 @@ class ControlFsTest {
     @Test
     void enforceNsShowsFixUntilTheFirstCommit() throws Exception {
         stopDaemon();
-        startDaemon(AppraiseMode.ENFORCE_NS);
+        startDaemon(AppraiseSetting.ENFORCE_NS);
         String ns = newNamespace();
         sh("echo " + ns + " > \"$IMA/namespaces\"");
         assertThat(Files.readString(ima.resolve(".imans/namespaces"))).contains(ns + " fix 0 1\n");

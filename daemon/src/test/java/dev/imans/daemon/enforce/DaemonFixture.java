@@ -5,7 +5,7 @@ import dev.imans.audit.AuditRecordParser;
 import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +29,7 @@ final class DaemonFixture implements AutoCloseable {
     final Path auditLog = base.resolve("audit.log");
     final Daemon daemon;
 
-    DaemonFixture(AppraiseMode mode, Set<String> rehash, AuditFormat format) throws IOException {
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format) throws IOException {
         Files.createDirectories(base);
         DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
@@ -38,11 +38,11 @@ final class DaemonFixture implements AutoCloseable {
         daemon = Daemon.start(config);
     }
 
-    DaemonFixture(AppraiseMode mode, Set<String> rehash) throws IOException {
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash) throws IOException {
         this(mode, rehash, AuditFormat.SEED);
     }
 
-    DaemonFixture(AppraiseMode mode) throws IOException {
+    DaemonFixture(AppraiseSetting mode) throws IOException {
         this(mode, Set.of());
     }
 

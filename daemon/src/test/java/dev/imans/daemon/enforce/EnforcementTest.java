@@ -6,7 +6,7 @@ import dev.imans.audit.AuditFormat;
 import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.linux.Xattr;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -84,7 +84,7 @@ class EnforcementTest {
 
     @Test
     void aPassingFileIsIgnoreMarkedAndAppraisedAgainAfterASharedMmapWrite() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         labelled(ns, "/tmp/m");
         assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
@@ -104,7 +104,7 @@ class EnforcementTest {
 
     @Test
     void theHostPolicyBindsNamespacesAndEnforceNsFixesANamespaceUntilItsPolicyIsWritten() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE_NS);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE_NS);
         Namespace ns = new Namespace();
         namespaces.add(ns);
         daemon.register(ns);
@@ -122,7 +122,7 @@ class EnforcementTest {
 
     @Test
     void execOfATamperedBinaryIsDeniedUnderBprmCheck() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace("appraise func=BPRM_CHECK fsmagic=0x01021994\n");
         ns.shOk("cp /bin/busybox /tmp/busybox && setfattr -n security.ima -v 0x0404$(sha256sum /tmp/busybox | cut -d' ' -f1) /tmp/busybox");
         assertThat(ns.sh("/tmp/busybox echo works").out()).isEqualTo("works\n");
@@ -135,7 +135,7 @@ class EnforcementTest {
 
     @Test
     void aFileModifiedFromTheHostIsAppraisedAgain() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         labelled(ns, "/tmp/f");
         assertThat(ns.sh("cat /tmp/f").out()).isEqualTo("hello\n");
@@ -147,7 +147,7 @@ class EnforcementTest {
 
     @Test
     void fixModeRepairsAllowsAndAuditsTheFirstFailure() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.FIX);
+        daemon = new DaemonFixture(AppraiseSetting.FIX);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("echo hello > /tmp/bad && setfattr -n security.ima -v 0x0404" + "00".repeat(32) + " /tmp/bad");
         ns.shOk("echo hello > /tmp/none");
@@ -164,7 +164,7 @@ class EnforcementTest {
 
     @Test
     void logModeAllowsAndAuditsEveryFailure() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.LOG);
+        daemon = new DaemonFixture(AppraiseSetting.LOG);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("echo hello > /tmp/bad && setfattr -n security.ima -v 0x0404" + "00".repeat(32) + " /tmp/bad");
         assertThat(ns.sh("cat /tmp/bad").out()).isEqualTo("hello\n");
@@ -177,7 +177,7 @@ class EnforcementTest {
 
     @Test
     void missingAndMalformedLabelsAreReasonedDenials() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("echo hello > /tmp/none; echo hello > /tmp/short; echo hello > /tmp/odd;"
                 + " setfattr -n security.ima -v 0x04 /tmp/short; setfattr -n security.ima -v 0x07aabbcc /tmp/odd");
@@ -193,7 +193,7 @@ class EnforcementTest {
 
     @Test
     void theCurrentAuditFormatIsTodaysKernelText() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE, Set.of(), AuditFormat.CURRENT);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(), AuditFormat.CURRENT);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("echo hello > /tmp/none");
         Run.Result cat = ns.sh("exec cat /tmp/none");
@@ -209,7 +209,7 @@ class EnforcementTest {
 
     @Test
     void fifosDevicesAndDirectoriesNeverBlock() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("mkfifo /tmp/fifo && mknod /tmp/null c 1 3 && mkdir /tmp/dir");
         assertThat(ns.sh("(echo through > /tmp/fifo &) ; cat /tmp/fifo").out()).isEqualTo("through\n");
@@ -219,7 +219,7 @@ class EnforcementTest {
 
     @Test
     void aWriterCreatingAFileIsLetThroughButTheUnlabelledResultIsNot() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         assertThat(ns.sh("echo new > /tmp/created").exit()).isZero();
         assertDenied(ns.sh("cat /tmp/created"));
@@ -228,7 +228,7 @@ class EnforcementTest {
 
     @Test
     void theOpenModeDecidesMaskRules() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         // mask=MAY_READ matches an open whose requested mask is exactly MAY_READ: a read-only open.
         Namespace ns = namespace("appraise fsmagic=0x01021994 mask=MAY_READ\n");
         ns.shOk("echo hello > /tmp/f");
@@ -239,7 +239,7 @@ class EnforcementTest {
 
     @Test
     void aFilesystemMountedInsideARegisteredNamespaceLaterIsEnforcedToo() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         ns.shOk("mkdir -p /mnt/late && mount -t tmpfs late /mnt/late && echo hello > /mnt/late/f");
         eventually(() -> assertDenied(ns.sh("cat /mnt/late/f")));
@@ -248,7 +248,7 @@ class EnforcementTest {
 
     @Test
     void rehashOnCloseBehavesLikeMainline() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE, Set.of("all"));
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of("all"));
         Namespace ns = namespace(TMPFS_POLICY);
         labelled(ns, "/tmp/foo");
         assertThat(ns.sh("cat /tmp/foo").out()).isEqualTo("hello\n");
@@ -264,7 +264,7 @@ class EnforcementTest {
 
     @Test
     void stoppingTheDaemonReleasesEveryWaitingOpener() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         // Sparse files: hashing 3 GiB of holes keeps the workers busy for seconds without using memory.
         ns.shOk("for i in 1 2 3 4; do truncate -s 3G /tmp/big$i;"

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.audit.AuditField;
 import dev.imans.audit.ParsedRecord;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -70,7 +70,7 @@ class SeedScenarioTest {
 
     @Test
     void seedSessionDeniesTheTamperedFileWithTheSeedsAuditRecord() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Map<String, String> out = runSession();
 
         assertThat(out.get("policy")).isEqualTo("0");
@@ -101,7 +101,7 @@ class SeedScenarioTest {
 
     @Test
     void theHostAndOtherNamespacesKeepTheirOwnDecisions() throws Exception {
-        daemon = new DaemonFixture(AppraiseMode.ENFORCE);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Map<String, String> first = runSession();
         Path foo = Path.of("/proc/" + session.pid() + "/root/tmp/foo");
 

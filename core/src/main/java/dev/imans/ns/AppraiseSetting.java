@@ -1,18 +1,20 @@
 package dev.imans.ns;
 
+import dev.imans.appraise.AppraiseMode;
 import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The {@code ima_appraise=} modes, with the kernel's flag values
+ * The daemon-wide {@code ima_appraise=} setting: the kernel's modes, with the kernel's flag values
  * ({@code IMA_APPRAISE_*} in security/integrity/ima/ima.h) and the 2017 namespacing patches'
  * {@code enforce_ns} ({@code IMA_APPRAISE_ENFORCE | IMA_APPRAISE_NAMESPACE}).
  *
- * <p>{@code enforce_ns} is a daemon-wide setting only: the host then enforces, and each registered
+ * <p>What a scope actually appraises in is an {@link AppraiseMode}; this setting decides it per scope.
+ * {@code enforce_ns} exists only here: the host then enforces, and each registered
  * namespace appraises in {@code fix} mode until its first policy is committed, then in
  * {@code enforce} mode (patch "ima: appraise mode per namespace with new enforce_ns appraise mode").
  */
-public enum AppraiseMode {
+public enum AppraiseSetting {
     OFF("off", 0x00),
     ENFORCE("enforce", 0x01),
     FIX("fix", 0x02),
@@ -22,7 +24,7 @@ public enum AppraiseMode {
     private final String kernelName;
     private final int flags;
 
-    AppraiseMode(String kernelName, int flags) {
+    AppraiseSetting(String kernelName, int flags) {
         this.kernelName = kernelName;
         this.flags = flags;
     }
@@ -38,13 +40,18 @@ public enum AppraiseMode {
     }
 
     /** Exact, case-sensitive match of the kernel word (the kernel's own match is a prefix compare). */
-    public static Optional<AppraiseMode> byName(String name) {
+    public static Optional<AppraiseSetting> byName(String name) {
         return Arrays.stream(values()).filter(m -> m.kernelName.equals(name)).findFirst();
     }
 
     /** The mode the host (initial namespace) appraises in when this is the daemon-wide setting. */
     public AppraiseMode forHost() {
-        return this == ENFORCE_NS ? ENFORCE : this;
+        return switch (this) {
+            case OFF -> AppraiseMode.OFF;
+            case ENFORCE, ENFORCE_NS -> AppraiseMode.ENFORCE;
+            case FIX -> AppraiseMode.FIX;
+            case LOG -> AppraiseMode.LOG;
+        };
     }
 
     /**
@@ -55,9 +62,9 @@ public enum AppraiseMode {
      */
     public AppraiseMode forNamespace(boolean policyCommitted) {
         if (this == ENFORCE_NS) {
-            return policyCommitted ? ENFORCE : FIX;
+            return policyCommitted ? AppraiseMode.ENFORCE : AppraiseMode.FIX;
         }
-        return this;
+        return forHost();
     }
 
     @Override
