@@ -33,12 +33,13 @@ import picocli.CommandLine.Spec;
  * pid ({@code poststop}) and a container without a policy are left alone (exit 0).
  */
 @Command(name = "oci-hook", mixinStandardHelpOptions = true,
-        description = {"OCI runtime hook (createRuntime or prestart stage): register the container's mount",
-            "namespace with the daemon and write its policy, from the annotation " + PolicySelection.POLICY
-                    + " (the rules),",
-            PolicySelection.POLICY_FILE + " (an absolute path or a name in --policy-dir), else --default-policy.",
-            "Reads the OCI state JSON on standard input. Exit 1 (the runtime then refuses to start the",
-            "container) for a bad policy, a missing daemon, or a state it cannot use; exit 0 at poststop."})
+        description = {"Give a starting container its IMA policy (OCI hook: createRuntime, prestart).",
+            "Reads the OCI state on standard input, registers the mount namespace of the",
+            "container's process with the daemon and writes its policy: the annotation",
+            PolicySelection.POLICY + " (the rules), else " + PolicySelection.POLICY_FILE + " (an absolute",
+            "path or a name in --policy-dir), else --default-policy; with none, does nothing.",
+            "Exit 1 (the runtime then does not start the container) for a bad policy, no",
+            "daemon, or a state it cannot use; exit 0 at poststop."})
 public final class OciHookCommand implements Callable<Integer> {
     /** The OCI state is a few hundred bytes; this only bounds what a broken runtime could send. */
     static final int MAX_STATE_BYTES = 1 << 20;

@@ -3,7 +3,7 @@ package dev.imans.cli.oci;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.enforce.EnforcementConfig;
-import dev.imans.ns.AppraiseMode;
+import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ final class TestDaemon implements AutoCloseable {
     TestDaemon(boolean enforce) throws IOException {
         Files.createDirectories(base);
         DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog),
-                AppraiseMode.ENFORCE);
+                AppraiseSetting.ENFORCE);
         if (enforce) {
             config = config.withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
         }
