@@ -143,9 +143,13 @@ public final class JsonReader {
                 throw error("control character U+" + String.format("%04X", (int) c) + " in a string (must be escaped)");
             }
             if (Character.isSurrogate(c)) {
-                // Decoded input holds only paired surrogates; keep the pair together.
-                sb.append(c);
-                pos++;
+                // Text decoded from UTF-8 holds only pairs; a String given directly may not.
+                if (!Character.isHighSurrogate(c) || pos + 1 >= text.length()
+                        || !Character.isLowSurrogate(text.charAt(pos + 1))) {
+                    throw error("lone surrogate U+" + String.format("%04X", (int) c));
+                }
+                sb.append(c).append(text.charAt(pos + 1));
+                pos += 2;
                 continue;
             }
             if (c != '\\') {

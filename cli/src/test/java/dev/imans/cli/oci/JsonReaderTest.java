@@ -80,6 +80,12 @@ class JsonReaderTest {
     }
 
     @Test
+    void refusesLoneSurrogatesInStringInput() {
+        assertThatThrownBy(() -> JsonReader.parse("\"a\uD83D\"")).hasMessage("line 1, column 3: lone surrogate U+D83D");
+        assertThatThrownBy(() -> JsonReader.parse("\"\uDE00\"")).hasMessage("line 1, column 2: lone surrogate U+DE00");
+    }
+
+    @Test
     void refusesBytesThatAreNotUtf8AndAByteOrderMark() {
         assertThatThrownBy(() -> JsonReader.parse(new byte[] {'"', (byte) 0xff, '"'})).hasMessage("not UTF-8 text");
         assertThatThrownBy(() -> JsonReader.parse("\uFEFF{}".getBytes(StandardCharsets.UTF_8)))
