@@ -27,6 +27,21 @@ final class NamespaceControl {
         }
     }
 
+    /**
+     * This process's own mount-namespace id, through {@code /proc/self}: a pid from
+     * {@link ProcessHandle} is this process's pid in its own pid namespace, which need not be the
+     * one {@code /proc} belongs to (a hook run inside a container's new pid namespace).
+     */
+    static String ownMountNamespace() throws ControlException {
+        Path link = Path.of("/proc/self/ns/mnt");
+        try {
+            String target = Files.readSymbolicLink(link).toString();
+            return target.substring(target.indexOf('[') + 1, target.length() - 1);
+        } catch (IOException e) {
+            throw new ControlException("cannot read " + link + ": " + e.getMessage());
+        }
+    }
+
     /** Writes {@code nsid} to {@code DIR/namespaces}; registering an already registered namespace succeeds. */
     static void register(Path dir, String nsid) throws ControlException {
         try {

@@ -88,8 +88,13 @@ public final class OciHookCommand implements Callable<Integer> {
             Policy policy = check(chosen.get(), err, container);
             Path dir = control.running();
             long pid = state.pid().getAsLong();
+            if (pid == 1) {
+                // No container's process is the host's init: pid 1 is a pid inside the container.
+                throw new HookException("pid 1 is the container's own pid, not a host pid: the hook runs inside the"
+                        + " container (createContainer or startContainer stage); run it at createRuntime or prestart");
+            }
             String nsid = NamespaceControl.mountNamespace(pid);
-            if (nsid.equals(NamespaceControl.mountNamespace(ProcessHandle.current().pid()))) {
+            if (nsid.equals(NamespaceControl.ownMountNamespace())) {
                 throw new HookException("process " + pid + " is in the hook's own mount namespace: the hook runs"
                         + " inside the container (createContainer or startContainer stage); run it at createRuntime"
                         + " or prestart");

@@ -75,6 +75,11 @@ class RuncHookTest {
 
     /** The container's args and annotations, with imans as createRuntime and poststop hook. */
     private void configure(String script, String policy) throws Exception {
+        configure(script, policy, "createRuntime", "poststop");
+    }
+
+    /** The same, with imans as the hook of each of {@code stages}. */
+    private void configure(String script, String policy, String... stages) throws Exception {
         bundle.edit("""
                 .process.terminal = false
                 | .process.args = ["sh", "-c", $script]
@@ -83,9 +88,9 @@ class RuncHookTest {
                 | .annotations = {"dev.imans.policy": $policy}
                 | ($hook | {"path": ., "args": ["imans", "oci-hook", "--control", $control],
                             "env": ["IMANS_JAR=" + $jar], "timeout": 60}) as $h
-                | .hooks = {"createRuntime": [$h], "poststop": [$h]}
+                | .hooks = ($stages | split(",") | map({(.): [$h]}) | add)
                 """, "script", script, "policy", policy, "hook", Launcher.IMANS.toString(),
-                "control", daemon.control.toString(), "jar", jar.toString());
+                "control", daemon.control.toString(), "jar", jar.toString(), "stages", String.join(",", stages));
     }
 
     private long pid(String id) throws Exception {
@@ -152,6 +157,28 @@ class RuncHookTest {
         assertThat(daemon.policy(nsid)).isEqualTo("appraise fowner=0 \n");
         assertThat(Files.readString(bundle.dir.resolve("config.json"))).contains("\"createRuntime\"")
                 .contains(Launcher.IMANS.toString());
+    }
+
+    @Test
+    void atCreateRuntimeAndPrestartBothThePolicyIsWrittenOnce() throws Exception {
+        daemon = new TestDaemon(false);
+        configure("sleep 60", "appraise fowner=0\nmeasure func=BPRM_CHECK", "createRuntime", "prestart");
+        Path out = tmp.resolve("c6.out");
+        assertThat(create("c6", out)).as(Files.readString(out)).isZero();
+        String nsid = Files.readSymbolicLink(Path.of("/proc/" + pid("c6") + "/ns/mnt")).toString().replaceAll("\\D", "");
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fowner=0 \nmeasure func=BPRM_CHECK \n");
+    }
+
+    @Test
+    void insideTheContainerTheHookRefusesAndSaysWhichStageToUse() throws Exception {
+        daemon = new TestDaemon(false);
+        configure("echo should-not-run; sleep 60", "appraise fowner=0", "createContainer");
+        containers.add("c7");
+        Bundle.Proc run = runc("run", "-d", "--bundle", bundle.dir.toString(), "c7");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).contains("the hook runs inside the container (createContainer or startContainer stage)")
+                .doesNotContain("should-not-run");
+        assertThat(daemon.namespaces()).isEqualTo("nsid mode rules processes\nhost enforce 0 -\n");
     }
 
     @Test
