@@ -179,6 +179,25 @@ class MeasurementTest {
         assertThat(read(first.nsid + "/runtime_measurements_count")).isEqualTo("2\n");
     }
 
+    @Test
+    void aRuleTemplateAndPcrAreUsedAndImaSigRecordsTheSignature() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace("measure func=FILE_CHECK mask=MAY_READ pcr=11 template=ima-sig\n");
+        // A signature-typed value (0x03, v2 header): measured as it is, whatever it verifies to.
+        String sig = "030202deadbeef0004aabbccdd";
+        ns.shOk("echo signed > /tmp/s && setfattr -n security.ima -v 0x" + sig + " /tmp/s && echo plain > /tmp/p");
+        ns.shOk("cat /tmp/s /tmp/p");
+        List<String> lines = read(ns.nsid + "/ascii_runtime_measurements").lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).isEqualTo(BOOT_AGGREGATE);
+        assertThat(lines.get(1)).startsWith("11 ").endsWith(" ima-sig sha256:" + sha256("signed\n") + " /tmp/s " + sig);
+        // No signature: the sig field is empty, and the line ends with a space, as the kernel prints it.
+        assertThat(lines.get(2)).startsWith("11 ").endsWith(" ima-sig sha256:" + sha256("plain\n") + " /tmp/p ");
+        byte[] binary = Files.readAllBytes(daemon.control.resolve(ns.nsid + "/binary_runtime_measurements"));
+        assertThat(ListVerifier.replay(BinaryList.read(binary, HashAlgo.SHA1), List.of(HashAlgo.SHA1)).digestsValid())
+                .isTrue();
+    }
+
     /** A mount namespace unshared from inside {@code parent}: it has copies of the parent's mounts. */
     private long childNamespace(Namespace parent) throws Exception {
         Process p = new ProcessBuilder("nsenter", "-t", Integer.toString(parent.pid()), "-m", "unshare", "-m",
