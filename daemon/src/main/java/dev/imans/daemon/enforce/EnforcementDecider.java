@@ -175,7 +175,8 @@ public final class EnforcementDecider implements Decider {
             }
             ev = b.owner(event.uid(), event.gid()).mode(event.mode() & 0xffff).build();
         } catch (java.io.IOException e) {
-            // The kernel records nothing when it cannot collect the digest (it audits collect_data).
+            // No entry without a digest: the file could not be read through the event descriptor
+            // (counted, and logged with the metrics when enforcement stops).
             ctx.metrics().measureFailures.increment();
             return;
         }
