@@ -1,11 +1,14 @@
 package dev.imans.cli;
 
 import dev.imans.audit.AuditFormat;
+import dev.imans.crypto.HashAlgo;
 import dev.imans.crypto.KeyFiles;
 import dev.imans.crypto.Keyring;
 import dev.imans.crypto.VerificationKey;
 import dev.imans.daemon.audit.FileAuditSink;
 import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.measure.Template;
+import dev.imans.measure.TemplateException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +31,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
         description = {"Run the imans daemon (enforcement, registry, control filesystem) in the foreground.",
-            "It appraises opens with fanotify, keeps the namespace registry and its state journal, and serves",
-            "the control filesystem (a copy of securityfs's ima/ directory). Ready when DIR/namespaces exists.",
+            "It appraises and measures opens with fanotify, keeps the namespace registry, the measurement lists",
+            "and their state, and serves the control filesystem (a copy of securityfs's ima/ directory).",
+            "Ready when DIR/namespaces exists.",
             "Stops cleanly on SIGTERM or SIGINT."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
@@ -84,6 +88,16 @@ public final class DaemonCommand implements Callable<Integer> {
             description = "Public key or X.509 certificate (PEM or DER) that verifies security.ima signatures; repeatable.")
     List<Path> keys = List.of();
 
+    @Option(names = "--hash", paramLabel = "ALGO", converter = AlgoConverter.class,
+            description = "The kernel's ima_hash=: file digests of measurements, and what fix mode writes"
+                    + " (default: sha256).")
+    HashAlgo hash = HashAlgo.SHA256;
+
+    @Option(names = "--template", paramLabel = "NAME",
+            description = "The kernel's ima_template=: template of measure rules without template= and of"
+                    + " boot_aggregate; a built-in name or format such as ima-sig or d-ng|n-ng (default: ima-ng).")
+    String template = DaemonConfig.DEFAULT_TEMPLATE.name();
+
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
     String appraise = DaemonConfig.DEFAULT_APPRAISE.kernelName();
@@ -106,12 +120,20 @@ public final class DaemonCommand implements Callable<Integer> {
             err.println("imans daemon: --audit-format must be seed or current (got '" + auditFormat + "')");
             return 2;
         }
+        Template measureTemplate;
+        try {
+            measureTemplate = Template.lookup(template);
+        } catch (TemplateException e) {
+            err.println("imans daemon: --template: " + e.getMessage());
+            return 2;
+        }
         DaemonConfig config;
         try {
             config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get())
-                    .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr);
+                    .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr)
+                    .withTemplate(measureTemplate);
             if (!noEnforce) {
-                config = config.withEnforcement(EnforcementConfig.defaults().withKeyring(keyring())
+                config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
                         .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));
             }
         } catch (IllegalArgumentException | IOException e) {

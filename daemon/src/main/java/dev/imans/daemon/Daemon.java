@@ -9,7 +9,7 @@ import dev.imans.daemon.enforce.Enforcement;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.ServiceDirectory;
 import dev.imans.daemon.enforce.ServicePolicies;
-import dev.imans.daemon.control.MeasurementSource;
+import dev.imans.daemon.measure.MeasurementStore;
 import dev.imans.daemon.control.SecurityfsOverlay;
 import dev.imans.daemon.ns.LivenessWatcher;
 import dev.imans.daemon.ns.NamespaceService;
@@ -22,8 +22,8 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The running daemon: the namespace registry restored from the journal, the control filesystem,
- * the liveness watcher. {@link #start} returns once the control filesystem is live;
+ * The running daemon: the namespace registry restored from the journal, the measurement lists, the
+ * control filesystem, the liveness watcher. {@link #start} returns once the control filesystem is live;
  * {@link #close} undoes everything in reverse order and may be called from a shutdown hook.
  */
 public final class Daemon implements AutoCloseable {
@@ -37,11 +37,13 @@ public final class Daemon implements AutoCloseable {
     private final LivenessWatcher watcher;
     private final AuditWriter audit;
     private final Enforcement enforcement;
+    private final MeasurementStore measurements;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
-                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement) {
+                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements) {
+        this.measurements = measurements;
         this.audit = audit;
         this.enforcement = enforcement;
         this.config = config;
@@ -75,6 +77,16 @@ public final class Daemon implements AutoCloseable {
         Log.info("starting: control " + config.control() + ", state " + journal.file() + ", appraise "
                 + config.appraise());
         service.restore(saved);
+        MeasurementStore measurements;
+        try {
+            measurements = MeasurementStore.open(config.state(), config.imaHash(), config.template(), service.ids());
+        } catch (IOException e) {
+            service.releaseAll();
+            audit.close();
+            throw new IOException("cannot restore measurement lists: " + e.getMessage(), e);
+        }
+        // Before enforcement's listener: a namespace has its list before its first open is judged.
+        service.addChangeListener(() -> measurements.sync(service.ids()));
         // Enforcement starts before the control filesystem exists: every registration and policy write
         // then reaches it (a namespace registered in between would otherwise go unenforced).
         Enforcement enforcement = null;
@@ -82,8 +94,9 @@ public final class Daemon implements AutoCloseable {
             EnforcementConfig ec = config.enforcement().get();
             try {
                 enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
-                        new ServiceDirectory(service, proc), audit);
+                        new ServiceDirectory(service, proc), audit, measurements);
             } catch (IOException | RuntimeException e) {
+                measurements.close();
                 service.releaseAll();
                 audit.close();
                 throw new IOException("cannot start enforcement: " + e.getMessage(), e);
@@ -93,7 +106,7 @@ public final class Daemon implements AutoCloseable {
         ControlMount control = null;
         SecurityfsOverlay overlay = null;
         try {
-            control = ControlMount.mount(config.control(), service, MeasurementSource.NONE, proc);
+            control = ControlMount.mount(config.control(), service, measurements, proc);
             if (config.mountSecurityfs()) {
                 overlay = SecurityfsOverlay.install(DaemonConfig.SECURITYFS, config.control(),
                         config.control().resolveSibling("securityfs-staging"));
@@ -109,6 +122,7 @@ public final class Daemon implements AutoCloseable {
             if (enforcement != null) {
                 enforcement.close();
             }
+            measurements.close();
             service.releaseAll();
             audit.close();
             throw e;
@@ -116,7 +130,7 @@ public final class Daemon implements AutoCloseable {
         LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher, audit, enforcement);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements);
     }
 
     public DaemonConfig config() {
@@ -126,6 +140,11 @@ public final class Daemon implements AutoCloseable {
     /** The enforcement engine, when this daemon enforces. */
     public java.util.Optional<Enforcement> enforcement() {
         return java.util.Optional.ofNullable(enforcement);
+    }
+
+    /** The measurement lists. */
+    public MeasurementStore measurements() {
+        return measurements;
     }
 
     /** The audit writer every record goes through. */
@@ -150,6 +169,8 @@ public final class Daemon implements AutoCloseable {
             enforcement.close();
         }
         watcher.close();
+        // Every entry of an answered open is queued by now: add them all and save the lists.
+        measurements.close();
         if (overlay != null) {
             overlay.close();
         }

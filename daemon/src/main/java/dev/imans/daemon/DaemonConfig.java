@@ -1,7 +1,9 @@
 package dev.imans.daemon;
 
 import dev.imans.audit.AuditFormat;
+import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.measure.Template;
 import dev.imans.ns.AppraiseSetting;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -20,13 +22,17 @@ import java.util.Optional;
  * @param auditFormat the kernel text audit records are written in
  * @param auditKmsg also write audit records to the kernel log ({@code /dev/kmsg})
  * @param auditStderr also write audit records to standard error
+ * @param template the measurement template of {@code measure} rules without {@code template=} (the
+ *     kernel's {@code ima_template=}), and of each list's {@code boot_aggregate}
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                            AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
-                           boolean auditKmsg, boolean auditStderr) {
+                           boolean auditKmsg, boolean auditStderr, Template template) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
+    /** The kernel's CONFIG_IMA_DEFAULT_TEMPLATE on current distributions. */
+    public static final Template DEFAULT_TEMPLATE = Template.IMA_NG;
     /** Where the securityfs view goes with {@code --mount-securityfs}. */
     public static final Path SECURITYFS = Path.of("/sys/kernel/security");
 
@@ -37,6 +43,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(appraise, "appraise");
         Objects.requireNonNull(enforcement, "enforcement");
         Objects.requireNonNull(auditFormat, "auditFormat");
+        Objects.requireNonNull(template, "template");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
@@ -48,18 +55,31 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
     /** Registry and control filesystem only: no enforcement, audit records in the seed format. */
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                         AppraiseSetting appraise) {
-        this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false);
+        this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false,
+                DEFAULT_TEMPLATE);
     }
 
     /** The same daemon with fanotify enforcement. */
     public DaemonConfig withEnforcement(EnforcementConfig e) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
-                auditKmsg, auditStderr);
+                auditKmsg, auditStderr, template);
     }
 
     /** The same daemon with these audit sinks and format. */
     public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
-        return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr);
+        return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr,
+                template);
+    }
+
+    /** The same daemon with this default measurement template. */
+    public DaemonConfig withTemplate(Template t) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, t);
+    }
+
+    /** The {@code ima_hash} of the measurement lists: enforcement's hash algorithm, else SHA-256. */
+    public HashAlgo imaHash() {
+        return enforcement.map(EnforcementConfig::hashAlgo).orElse(HashAlgo.SHA256);
     }
 
     public static DaemonConfig defaults() {

@@ -5,37 +5,60 @@ import dev.imans.appraise.Requirements;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.policy.Action;
 import dev.imans.policy.Func;
+import dev.imans.policy.MatchResult;
 import dev.imans.policy.Rule;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
  * Which appraisals a file could ever need, whoever opens it from wherever: the basis of the fast
- * paths. An ignore mark silences the group for every opener in every namespace, so it is only
+ * paths (appraisal and measurement). An ignore mark silences the group for every opener in every namespace, so it is only
  * placed when the verdict cannot depend on the opener.
  *
  * <p>A rule "may cover" a file when every condition about the file holds (fsmagic, fsname, fowner,
  * fgroup; fsuuid is not read and counts as holding) and its func is one imans sees (none, FILE_CHECK,
  * BPRM_CHECK); conditions about the opener (uid, euid, gid, egid, func, mask) are assumed to hold.
- * {@code dont_appraise} rules are ignored, which can only add coverage. Rules with LSM conditions
+ * {@code dont_appraise} and {@code dont_measure} rules are ignored, which can only add coverage. Rules with LSM conditions
  * never match here ({@link dev.imans.policy.PolicyMatcher}) and cover nothing.
  */
 final class Coverage {
     private Coverage() {}
 
-    /** Whether any scope that appraises may ask for an appraisal of this file. */
+    /**
+     * Whether any scope that appraises may ask for an appraisal of this file, or any scope (whatever
+     * its appraise mode: {@code ima_appraise=} does not govern measurement) may measure it.
+     */
     static boolean anyMayCover(Policies p, FileFacts f) {
         for (Scope s : p.all()) {
-            if (s.mode() == AppraiseMode.OFF) {
-                continue;
-            }
             for (Rule r : s.policy().rules()) {
-                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                if (r.action() == Action.MEASURE && mayCover(r, f)) {
+                    return true;
+                }
+                if (r.action() == Action.APPRAISE && s.mode() != AppraiseMode.OFF && mayCover(r, f)) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /** A PCR a scope's {@code measure} rule may extend with this file. */
+    record MeasuredPcr(Scope scope, int pcr) {}
+
+    /**
+     * For every scope, the PCRs of its {@code measure} rules that may cover the file: until each has
+     * measured the file's current version there, an ignore mark would hide opens it must see.
+     */
+    static Set<MeasuredPcr> measurePcrs(Policies p, FileFacts f) {
+        Set<MeasuredPcr> out = new LinkedHashSet<>();
+        for (Scope s : p.all()) {
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.MEASURE && mayCover(r, f)) {
+                    out.add(new MeasuredPcr(s, r.pcr() != null ? r.pcr() : MatchResult.DEFAULT_PCR));
+                }
+            }
+        }
+        return out;
     }
 
     /**

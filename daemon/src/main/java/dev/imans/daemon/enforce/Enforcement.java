@@ -10,14 +10,15 @@ import dev.imans.linux.Stat;
 
 /**
  * Enforcement as one piece: the fanotify engine with the {@link EnforcementDecider}, the mount tracker
- * that marks every visible filesystem, the integrity cache, re-hash on close, and the current policy
- * snapshot. {@link #policiesChanged} must be called after any policy or registration change.
+ * that marks every visible filesystem, the integrity cache, re-hash on close, the measurement lists it
+ * feeds, and the current policy snapshot. {@link #policiesChanged} must be called after any policy or registration change.
  * {@link #close} answers every waiting opener (ALLOW) before it returns.
  */
 public final class Enforcement implements AutoCloseable {
     private final EnforcementConfig config;
     private final PolicySource source;
     private final AuditWriter audit;
+    private final Measurements measurements;
     private final IntegrityCache cache = new IntegrityCache();
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
@@ -27,7 +28,8 @@ public final class Enforcement implements AutoCloseable {
     private MountTracker tracker;
     private volatile boolean closed;
 
-    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit) {
+    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements) {
+        this.measurements = measurements;
         this.config = config;
         this.source = source;
         this.audit = audit;
@@ -41,7 +43,13 @@ public final class Enforcement implements AutoCloseable {
      */
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
             AuditWriter audit) throws LinuxException {
-        Enforcement e = new Enforcement(config, source, audit);
+        return start(config, source, directory, audit, Measurements.NONE);
+    }
+
+    /** As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter)}, measuring into {@code measurements}. */
+    public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
+            AuditWriter audit, Measurements measurements) throws LinuxException {
+        Enforcement e = new Enforcement(config, source, audit, measurements);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
         e.engine = FanotifyEngine.start(decider, config.engine(), e::modified);
         try {
@@ -105,6 +113,7 @@ public final class Enforcement implements AutoCloseable {
     private void modified(long dev, long ino, long mask) {
         FileKey key = new FileKey(dev, ino);
         cache.forget(key);
+        measurements.forget(key);
         if ((mask & Fanotify.FAN_CLOSE_WRITE) != 0) {
             rehash.closedAfterWrite(key);
         }
@@ -161,6 +170,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public EnforcementMetrics metrics() {
             return metrics;
+        }
+
+        @Override
+        public Measurements measurements() {
+            return measurements;
         }
 
         @Override

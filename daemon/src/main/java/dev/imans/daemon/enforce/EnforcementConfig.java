@@ -9,7 +9,8 @@ import java.util.Set;
 /**
  * Settings of enforcement.
  *
- * @param hashAlgo the kernel's {@code ima_hash=}: for values that name no algorithm, and what fix mode writes
+ * @param hashAlgo the kernel's {@code ima_hash=}: for values that name no algorithm, what fix mode writes,
+ *     and the file digests of measurements
  * @param keyring public keys that verify {@code security.ima} signatures
  * @param rehashOnClose scopes whose appraised writers get their file re-hashed on close, as mainline IMA
  *     does: {@code host}, namespace ids, or {@code all}; empty = none (the seed's behaviour: a changed
@@ -47,6 +48,10 @@ public record EnforcementConfig(HashAlgo hashAlgo, Keyring keyring, Set<String> 
 
     public EnforcementConfig withFilesystems(Set<String> types, boolean namespacesOnly) {
         return new EnforcementConfig(hashAlgo, keyring, rehashOnClose, types, namespacesOnly, engine);
+    }
+
+    public EnforcementConfig withHashAlgo(HashAlgo a) {
+        return new EnforcementConfig(a, keyring, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine);
     }
 
     public EnforcementConfig withKeyring(Keyring k) {

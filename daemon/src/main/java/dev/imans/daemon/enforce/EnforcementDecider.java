@@ -18,6 +18,9 @@ import dev.imans.daemon.fanotify.Verdict;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
+import dev.imans.measure.EventData;
+import dev.imans.measure.Field;
+import dev.imans.measure.MeasuredDigest;
 import dev.imans.policy.AccessFacts;
 import dev.imans.policy.Func;
 import dev.imans.policy.Mask;
@@ -35,7 +38,8 @@ import java.util.Set;
 /**
  * The decision engine: for each permission event, the opener's namespace and credentials, the host
  * policy and (if registered) the namespace's policy evaluated as the kernel does, appraisal through the
- * integrity cache, the appraise mode of each scope, audit records, and the ignore-mark fast path.
+ * integrity cache, the appraise mode of each scope, measurements into each scope's list, audit records,
+ * and the ignore-mark fast path.
  *
  * <p>An open is denied when any judging scope (the host's, and the opener's namespace if registered) in
  * enforce mode requires appraisal and appraisal fails: a namespace adds restrictions, never lifts the
@@ -63,7 +67,7 @@ public final class EnforcementDecider implements Decider {
     @Override
     public Verdict decide(PermissionEvent event) {
         Policies p = ctx.policies();
-        if (!p.appraisesAnything()) {
+        if (!p.appraisesOrMeasuresAnything()) {
             ctx.ignore(event);
             return Verdict.ALLOW;
         }
@@ -107,12 +111,14 @@ public final class EnforcementDecider implements Decider {
         boolean allow = true;
         boolean writerAppraised = false;
         Set<AppraisalResult> failures = new LinkedHashSet<>();
+        EventName name = new EventName(event, opener);
         for (Scope scope : p.judging(opener.mntNs())) {
-            if (scope.mode() == AppraiseMode.OFF) {
-                continue;
-            }
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
-            if (!m.appraise()) {
+            if (m.measure()) {
+                // As process_measurement() does: the measurement is stored before appraisal judges.
+                measure(event, key, scope, m, name);
+            }
+            if (scope.mode() == AppraiseMode.OFF || !m.appraise()) {
                 continue;
             }
             if (scope.rehashOnClose()) {
@@ -136,6 +142,66 @@ public final class EnforcementDecider implements Decider {
             ctx.ignoreChecked(event);
         }
         return allow ? Verdict.ALLOW : Verdict.DENY;
+    }
+
+    /**
+     * Adds the file to {@code scope}'s list unless this version is already measured there into the
+     * rule's PCR (ima_store_measurement in ima_api.c, after the {@code IMA_MEASURED} check of
+     * process_measurement). The digest is the daemon's {@code ima_hash}, through the integrity cache
+     * so appraisal does not hash again; the entry goes to the list's appender.
+     */
+    private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
+        Measurements lists = ctx.measurements();
+        FileStamp stamp = FileStamp.of(event);
+        int pcr = m.pcr();
+        if (lists.measured(scope.namespace(), key, stamp, pcr)) {
+            return;
+        }
+        dev.imans.measure.Template template = lists.template(m.template());
+        HashAlgo algo = ctx.config().hashAlgo();
+        EventData ev;
+        try {
+            var digests = ctx.cache().digests(key, stamp, event.fd());
+            EventData.Builder b = EventData.file("", new MeasuredDigest(algo, digests.digest(algo)))
+                    .name(name.bytes());
+            var fields = template.fields();
+            if (fields.contains(Field.D) && algo != HashAlgo.SHA1 && algo != HashAlgo.MD5) {
+                // The old 20-byte d field takes SHA-1 (ima_calc_field_array_hash re-hashes likewise).
+                b.sha1Digest(new MeasuredDigest(HashAlgo.SHA1, digests.digest(HashAlgo.SHA1)));
+            }
+            if (fields.contains(Field.SIG) || fields.contains(Field.EVMSIG)) {
+                b.imaXattr(Xattr.get(event.fd(), Xattr.SECURITY_IMA).orElse(null));
+                b.evmXattr(Xattr.get(event.fd(), Xattr.SECURITY_EVM).orElse(null));
+            }
+            ev = b.owner(event.uid(), event.gid()).mode(event.mode() & 0xffff).build();
+        } catch (java.io.IOException e) {
+            // No entry without a digest: the file could not be read through the event descriptor
+            // (counted, and logged with the metrics when enforcement stops).
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
+        if (lists.claim(scope.namespace(), key, stamp, pcr)) {
+            lists.append(scope.namespace(), pcr, template, ev);
+        }
+    }
+
+    /** The file's name as its opener sees it, read once per event and only when some list wants it. */
+    private static final class EventName {
+        private final PermissionEvent event;
+        private final Opener opener;
+        private byte[] bytes;
+
+        EventName(PermissionEvent event, Opener opener) {
+            this.event = event;
+            this.opener = opener;
+        }
+
+        byte[] bytes() {
+            if (bytes == null) {
+                bytes = AuditFacts.name(event.fd(), opener.pid()).bytes();
+            }
+            return bytes;
+        }
     }
 
     /**
@@ -188,7 +254,7 @@ public final class EnforcementDecider implements Decider {
             return cached.get();
         }
         ctx.metrics().appraisals.increment();
-        AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), FdHasher.of(event.fd()), req,
+        AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), ctx.cache().digests(key, stamp, event.fd()), req,
                 ctx.config().keyring());
         ctx.cache().put(key, stamp, req, r);
         return r;
@@ -200,8 +266,9 @@ public final class EnforcementDecider implements Decider {
 
     /**
      * Whether the verdict holds for every opener everywhere: every appraising scope's rules that may
-     * cover the file are satisfied by it (it passes their requirements), the open does not write, and
-     * nothing waits for a re-hash.
+     * cover the file are satisfied by it (it passes their requirements), every scope whose measure rules
+     * may cover it has measured this version into their PCRs, the open does not write, and nothing
+     * waits for a re-hash.
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask)
             throws LinuxException {
@@ -212,6 +279,12 @@ public final class EnforcementDecider implements Decider {
         FileStamp stamp = FileStamp.of(event);
         for (Requirements req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
             if (!appraised(event, key, stamp, req).passed()) {
+                return false;
+            }
+        }
+        // The mark silences every namespace: each list that may take the file must hold this version.
+        for (Coverage.MeasuredPcr mp : Coverage.measurePcrs(p, file)) {
+            if (!ctx.measurements().measured(mp.scope().namespace(), key, stamp, mp.pcr())) {
                 return false;
             }
         }
@@ -272,6 +345,8 @@ public final class EnforcementDecider implements Decider {
         AuditWriter audit();
 
         EnforcementMetrics metrics();
+
+        Measurements measurements();
 
         /** Ignore-marks the event's file (fast path, reader thread). */
         void ignore(PermissionEvent event);

@@ -1,7 +1,9 @@
 package dev.imans.daemon.enforce;
 
 import dev.imans.appraise.AppraisalResult;
+import dev.imans.appraise.FileDigests;
 import dev.imans.appraise.Requirements;
+import dev.imans.crypto.HashAlgo;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * from anywhere: a new stamp misses, and the modification watcher {@link #forget}s the file on every
  * write and close-after-write (which also covers writes through a shared mapping, which may leave
  * mtime alone). One file may hold results for several {@link Requirements} (a hash rule in one
- * namespace, {@code appraise_type=imasig} in another).
+ * namespace, {@code appraise_type=imasig} in another), and the file's digests: appraisal and
+ * measurement hash a file version once per algorithm, whichever asks first.
  *
  * <p>Thread-safe. Bounded: past {@link #MAX_FILES} files it starts over rather than grow without end
  * (a miss costs one hash, never a wrong verdict).
@@ -20,7 +23,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class IntegrityCache {
     static final int MAX_FILES = 200_000;
 
-    private record Entry(FileStamp stamp, Map<Requirements, AppraisalResult> results) {}
+    private record Entry(FileStamp stamp, Map<Requirements, AppraisalResult> results, Map<HashAlgo, byte[]> digests) {
+        Entry(FileStamp stamp) {
+            this(stamp, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        }
+    }
 
     private final ConcurrentHashMap<FileKey, Entry> entries = new ConcurrentHashMap<>();
 
@@ -39,8 +46,38 @@ public final class IntegrityCache {
             entries.clear();
         }
         entries.compute(key, (k, old) -> {
-            Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp, new ConcurrentHashMap<>());
+            Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
             e.results.put(req, result);
+            return e;
+        });
+    }
+
+    /**
+     * The file's digests in this state, computed through {@code fd} on first use and remembered: a
+     * second appraisal or a measurement of the same version does not read the file again.
+     */
+    public FileDigests digests(FileKey key, FileStamp stamp, int fd) {
+        return algo -> {
+            Entry e = entries.get(key);
+            if (e != null && e.stamp.equals(stamp)) {
+                byte[] d = e.digests.get(algo);
+                if (d != null) {
+                    return d.clone();
+                }
+            }
+            byte[] d = FdHasher.forThread().digest(fd, algo);
+            putDigest(key, stamp, algo, d);
+            return d.clone();
+        };
+    }
+
+    private void putDigest(FileKey key, FileStamp stamp, HashAlgo algo, byte[] digest) {
+        if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
+            entries.clear();
+        }
+        entries.compute(key, (k, old) -> {
+            Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
+            e.digests.put(algo, digest.clone());
             return e;
         });
     }

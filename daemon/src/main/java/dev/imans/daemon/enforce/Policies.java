@@ -34,11 +34,15 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
         return out;
     }
 
-    /** Whether any scope appraises anything at all (else every open is allowed at once). */
-    public boolean appraisesAnything() {
+    /**
+     * Whether any scope appraises or measures anything at all (else every open is allowed at once). A
+     * scope with appraisal off still measures.
+     */
+    public boolean appraisesOrMeasuresAnything() {
         for (Scope s : all()) {
-            if (s.mode() != dev.imans.appraise.AppraiseMode.OFF
-                    && s.policy().rules().stream().anyMatch(r -> r.action() == Action.APPRAISE)) {
+            boolean appraises = s.mode() != dev.imans.appraise.AppraiseMode.OFF;
+            if (s.policy().rules().stream().anyMatch(r -> r.action() == Action.MEASURE
+                    || appraises && r.action() == Action.APPRAISE)) {
                 return true;
             }
         }

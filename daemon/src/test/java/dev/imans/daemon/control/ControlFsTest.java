@@ -125,10 +125,10 @@ class ControlFsTest {
                 binary_runtime_measurements 440 root root
                 runtime_measurements_count 440 root root
                 violations 440 root root
+                1
                 0
-                0
-                0
-                0
+                138
+                101
                 0
                 """);
         Shell.Result read = sh("cat \"$IMA/namespaces\"");
@@ -147,7 +147,7 @@ class ControlFsTest {
         assertThat(reg.exit()).as(reg.toString()).isZero();
         assertThat(ima.resolve(ns)).isDirectory();
         assertThat(ima.resolve(ns).resolve("policy")).exists();
-        assertThat(Files.readString(ima.resolve(ns).resolve("runtime_measurements_count"))).isEqualTo("0\n");
+        assertThat(Files.readString(ima.resolve(ns).resolve("runtime_measurements_count"))).isEqualTo("1\n");
         assertThat(Files.readString(ima.resolve(ns).resolve("policy"))).isEmpty();
 
         Shell.Result pol = sh("user=71452; TMPFS_MAGIC=0x01021994; printf \"appraise fsmagic=$TMPFS_MAGIC "

@@ -27,11 +27,12 @@ final class DaemonFixture implements AutoCloseable {
     final Path base = Path.of("/run/imans-test-" + UUID.randomUUID());
     final Path control = base.resolve("ima");
     final Path auditLog = base.resolve("audit.log");
-    final Daemon daemon;
+    private final DaemonConfig config;
+    Daemon daemon;
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format) throws IOException {
         Files.createDirectories(base);
-        DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
+        config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
                         .withRehashOnClose(rehash));
@@ -44,6 +45,12 @@ final class DaemonFixture implements AutoCloseable {
 
     DaemonFixture(AppraiseSetting mode) throws IOException {
         this(mode, Set.of());
+    }
+
+    /** Stops the daemon and starts it again with the same control directory and state. */
+    void restart() throws IOException {
+        daemon.close();
+        daemon = Daemon.start(config);
     }
 
     Enforcement enforcement() {

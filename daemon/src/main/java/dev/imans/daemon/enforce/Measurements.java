@@ -1,0 +1,61 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.measure.EventData;
+import dev.imans.measure.Template;
+import java.util.OptionalLong;
+
+/**
+ * Where the decider records measurements: one list per scope (the host, each registered namespace).
+ * A scope measures a file version into a PCR once, like the kernel's per-inode {@code IMA_MEASURED}
+ * flag and {@code measured_pcrs} bits: a file with a new {@link FileStamp}, or one the modification
+ * watcher saw written ({@link #forget}), is measured again.
+ *
+ * <p>Thread-safe; called from the reader thread and the decision workers. {@link #append} may store the
+ * entry later, off the opener's path, but never loses it: a reader of the list waits for every entry
+ * appended before its read began.
+ */
+public interface Measurements {
+    /** The template of a {@code measure} rule: its {@code template=}, or the daemon's default for null. */
+    Template template(dev.imans.policy.Template fromRule);
+
+    /** Whether {@code scope} (empty: the host) has measured this version of the file into {@code pcr}. */
+    boolean measured(OptionalLong scope, FileKey key, FileStamp stamp, int pcr);
+
+    /**
+     * Claims the measurement of this version into {@code pcr} for {@code scope}: true for the first caller,
+     * which must then {@link #append} it; false when it is measured already (or the scope has no list).
+     */
+    boolean claim(OptionalLong scope, FileKey key, FileStamp stamp, int pcr);
+
+    /** Adds the entry made of {@code event} to {@code scope}'s list (the kernel's {@code ima_store_measurement}). */
+    void append(OptionalLong scope, int pcr, Template template, EventData event);
+
+    /** Forgets what was measured of the file: it was written (its stamp need not have moved). */
+    void forget(FileKey key);
+
+    /** Measures nothing (a daemon without lists). */
+    Measurements NONE = new Measurements() {
+        @Override
+        public Template template(dev.imans.policy.Template fromRule) {
+            return Template.IMA_NG;
+        }
+
+        @Override
+        public boolean measured(OptionalLong scope, FileKey key, FileStamp stamp, int pcr) {
+            return true;
+        }
+
+        @Override
+        public boolean claim(OptionalLong scope, FileKey key, FileStamp stamp, int pcr) {
+            return false;
+        }
+
+        @Override
+        public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+        }
+
+        @Override
+        public void forget(FileKey key) {
+        }
+    };
+}

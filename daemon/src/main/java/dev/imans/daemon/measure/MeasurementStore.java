@@ -1,0 +1,270 @@
+package dev.imans.daemon.measure;
+
+import dev.imans.crypto.HashAlgo;
+import dev.imans.daemon.Log;
+import dev.imans.daemon.control.MeasurementSource;
+import dev.imans.daemon.enforce.FileKey;
+import dev.imans.daemon.enforce.FileStamp;
+import dev.imans.daemon.enforce.Measurements;
+import dev.imans.measure.AsciiList;
+import dev.imans.measure.BinaryList;
+import dev.imans.measure.BootAggregate;
+import dev.imans.measure.EventData;
+import dev.imans.measure.MeasurementEntry;
+import dev.imans.measure.MeasurementList;
+import dev.imans.measure.Template;
+import dev.imans.ns.NamespaceId;
+import dev.imans.ns.PolicyTarget;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The daemon's measurement lists: one for the host and one per registered namespace, each opening with
+ * a {@code boot_aggregate} entry (zeros: there is no TPM, as in the kernel's TPM-bypass mode) in PCR 10.
+ * The decider measures into them ({@link Measurements}), the control filesystem serves them
+ * ({@link MeasurementSource}), and they are saved under the state directory ({@link ListFiles}) within
+ * {@link #FLUSH_DELAY} of a change and at {@link #close}, and restored on start.
+ *
+ * <p>A namespace's list lives as long as its registration: when the namespace is unregistered (its last
+ * process exited, so it can no longer be attested) the list is dropped with its file, and its final
+ * counters and PCR values are logged.
+ */
+public final class MeasurementStore implements Measurements, MeasurementSource, AutoCloseable {
+    /** How long an added entry may wait before the lists are saved. */
+    public static final Duration FLUSH_DELAY = Duration.ofSeconds(1);
+    /** How long a reader of a list waits for the entries queued before its read. */
+    private static final Duration READ_WAIT = Duration.ofSeconds(5);
+
+    private final HashAlgo imaHash;
+    private final Template defaultTemplate;
+    private final ListFiles files;
+    private final ScopeList host;
+    private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
+    private final MeasurementAppender appender;
+
+    private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, ScopeList host,
+                             Map<Long, ScopeList> restored) {
+        this.imaHash = imaHash;
+        this.defaultTemplate = defaultTemplate;
+        this.files = files;
+        this.host = host;
+        this.namespaces.putAll(restored);
+        this.appender = new MeasurementAppender(this::flush, FLUSH_DELAY);
+        // Lists made fresh here are saved by the first flush.
+        appender.submit(() -> { });
+    }
+
+    /**
+     * Restores the host's list and those of {@code registered} from {@code stateDir} (new lists where none
+     * was saved) and drops the saved lists of namespaces no longer registered, logging their final PCRs.
+     *
+     * @param imaHash         the {@code ima_hash} of new lists and file digests
+     * @param defaultTemplate the template of {@code measure} rules without {@code template=}, and of boot_aggregate
+     * @throws IOException naming the file when a saved list of a registered scope cannot be restored
+     */
+    public static MeasurementStore open(Path stateDir, HashAlgo imaHash, Template defaultTemplate,
+                                        List<NamespaceId> registered) throws IOException {
+        ListFiles files = new ListFiles(stateDir);
+        ScopeList host = restoreOrCreate(files, ListFiles.HOST, "host", imaHash, defaultTemplate);
+        Map<Long, ScopeList> restored = new ConcurrentHashMap<>();
+        Set<String> kept = new HashSet<>();
+        for (NamespaceId id : registered) {
+            restored.put(id.inode(), restoreOrCreate(files, ListFiles.name(id), "namespace " + id, imaHash,
+                    defaultTemplate));
+            kept.add(ListFiles.name(id));
+        }
+        for (String stale : files.namespaceNames()) {
+            if (kept.contains(stale)) {
+                continue;
+            }
+            try {
+                Optional<MeasurementList> l = files.load(stale);
+                if (l.isPresent()) {
+                    Log.info("namespace " + stale + " is no longer registered: its measurement list is dropped ("
+                            + new ScopeList("", l.get(), false).pcrSummary() + ")");
+                }
+                files.delete(stale);
+            } catch (IOException e) {
+                Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
+                        + e.getMessage());
+            }
+        }
+        return new MeasurementStore(imaHash, defaultTemplate, files, host, restored);
+    }
+
+    private static ScopeList restoreOrCreate(ListFiles files, String name, String label, HashAlgo imaHash,
+                                             Template template) throws IOException {
+        Optional<MeasurementList> saved = files.load(name);
+        if (saved.isPresent()) {
+            ScopeList l = new ScopeList(label, saved.get(), false);
+            Log.info(label + " measurement list restored: " + l.pcrSummary());
+            if (saved.get().imaHash() != imaHash) {
+                Log.warn(label + " measurement list was saved with ima_hash " + saved.get().imaHash()
+                        + "; new file digests use " + imaHash);
+            }
+            return l;
+        }
+        return fresh(label, imaHash, template);
+    }
+
+    private static ScopeList fresh(String label, HashAlgo imaHash, Template template) {
+        MeasurementList list = new MeasurementList(imaHash, MeasurementList.DEFAULT_BANKS);
+        list.add(BootAggregate.entry(template, imaHash, Map.of()));
+        return new ScopeList(label, list, true);
+    }
+
+    /**
+     * Follows the registry: a list for every namespace newly registered, and the list of every namespace
+     * gone dropped. Runs as a registry change listener (under the registry's lock): it only updates the
+     * map and queues the file work.
+     */
+    public void sync(List<NamespaceId> registered) {
+        Set<Long> ids = new HashSet<>();
+        for (NamespaceId id : registered) {
+            ids.add(id.inode());
+            namespaces.computeIfAbsent(id.inode(), k -> {
+                appender.submit(() -> { });
+                return fresh("namespace " + id, imaHash, defaultTemplate);
+            });
+        }
+        for (Long id : List.copyOf(namespaces.keySet())) {
+            if (ids.contains(id)) {
+                continue;
+            }
+            ScopeList gone = namespaces.remove(id);
+            appender.submit(() -> {
+                Log.info(gone.label() + " unregistered: its measurement list is dropped (" + gone.pcrSummary() + ")");
+                if (!namespaces.containsKey(id)) {
+                    try {
+                        files.delete(Long.toString(id));
+                    } catch (IOException e) {
+                        Log.error("cannot delete the saved list of " + gone.label() + ": " + e.getMessage());
+                    }
+                }
+            });
+        }
+    }
+
+    private ScopeList list(OptionalLong scope) {
+        return scope.isEmpty() ? host : namespaces.get(scope.getAsLong());
+    }
+
+    private ScopeList list(PolicyTarget target) {
+        return switch (target) {
+            case PolicyTarget.Host h -> host;
+            case PolicyTarget.Namespace n -> namespaces.get(n.id().inode());
+        };
+    }
+
+    // Measurements: the decider's side.
+
+    @Override
+    public Template template(dev.imans.policy.Template fromRule) {
+        return fromRule == null ? defaultTemplate : Template.lookup(fromRule.templateName());
+    }
+
+    @Override
+    public boolean measured(OptionalLong scope, FileKey key, FileStamp stamp, int pcr) {
+        ScopeList l = list(scope);
+        return l == null || l.measured(key, stamp, pcr);
+    }
+
+    @Override
+    public boolean claim(OptionalLong scope, FileKey key, FileStamp stamp, int pcr) {
+        ScopeList l = list(scope);
+        return l != null && l.claim(key, stamp, pcr);
+    }
+
+    @Override
+    public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+        ScopeList l = list(scope);
+        if (l == null) {
+            return;
+        }
+        appender.submit(() -> l.add(MeasurementEntry.create(pcr, template, event, imaHash)));
+    }
+
+    @Override
+    public void forget(FileKey key) {
+        host.forget(key);
+        for (ScopeList l : namespaces.values()) {
+            l.forget(key);
+        }
+    }
+
+    // MeasurementSource: the control filesystem's side.
+
+    private MeasurementList.Snapshot snapshot(PolicyTarget target) {
+        try {
+            if (!appender.awaitQueued(READ_WAIT)) {
+                Log.warn("measurement appender is behind; serving the lists as they are");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ScopeList l = list(target);
+        return l == null ? null : l.snapshot();
+    }
+
+    @Override
+    public byte[] ascii(PolicyTarget scope) {
+        MeasurementList.Snapshot s = snapshot(scope);
+        return s == null ? new byte[0] : AsciiList.render(s.entries(), HashAlgo.SHA1);
+    }
+
+    @Override
+    public byte[] binary(PolicyTarget scope) {
+        MeasurementList.Snapshot s = snapshot(scope);
+        return s == null ? new byte[0] : BinaryList.write(s.entries(), HashAlgo.SHA1);
+    }
+
+    @Override
+    public long count(PolicyTarget scope) {
+        MeasurementList.Snapshot s = snapshot(scope);
+        return s == null ? 0 : s.runtimeMeasurementsCount();
+    }
+
+    @Override
+    public long violations(PolicyTarget scope) {
+        MeasurementList.Snapshot s = snapshot(scope);
+        return s == null ? 0 : s.violations();
+    }
+
+    /** The list of {@code target} as it is now, after every queued entry: for tests and tools. */
+    public Optional<MeasurementList.Snapshot> current(PolicyTarget target) {
+        return Optional.ofNullable(snapshot(target));
+    }
+
+    /** Saves every list changed since its last save (appender thread). */
+    private void flush() {
+        save(ListFiles.HOST, host);
+        namespaces.forEach((id, l) -> save(Long.toString(id), l));
+    }
+
+    private void save(String name, ScopeList l) {
+        byte[] data = l.takeDirty();
+        if (data == null) {
+            return;
+        }
+        try {
+            files.save(name, data);
+        } catch (IOException e) {
+            l.markDirty();
+            Log.error("cannot save the " + l.label() + " measurement list: " + e.getMessage());
+        }
+    }
+
+    /** Adds every queued entry, saves the lists, and stops the appender. Call after enforcement stopped. */
+    @Override
+    public void close() {
+        appender.close();
+    }
+}
