@@ -87,7 +87,7 @@ public final class OpenBenchmark {
     /** Runs every round and prints the table; returns the opens/s of each round's two passes per configuration. */
     Map<Config, List<double[]>> run() throws Exception {
         try (BenchNamespace ns = new BenchNamespace()) {
-            Path dir = ns.hostPath("/tmp/bench");
+            Path dir = ns.hostPath(ns.filesDir());
             Files.createDirectories(dir);
             Random random = new Random(42);
             byte[] content = new byte[size];
@@ -150,7 +150,7 @@ public final class OpenBenchmark {
     private double[] openLoop(BenchNamespace ns) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder("nsenter", "-t", Long.toString(ns.pid()), "-m", java, "-XX:+UseSerialGC",
-                "-cp", classpath, OpenLoop.class.getName(), "/tmp/bench", Integer.toString(files), "2")
+                "-cp", classpath, OpenLoop.class.getName(), ns.filesDir(), Integer.toString(files), "2")
                 .redirectErrorStream(true).start();
         double[] r = new double[2];
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -191,14 +191,20 @@ public final class OpenBenchmark {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** A mount namespace with its own tmpfs at /tmp, held by a sleeping member. */
+    /**
+     * A mount namespace with its own tmpfs, held by a sleeping member. The tmpfs goes on a fresh empty
+     * directory rather than /tmp: the opener's JVM must still see its class path, which may live in /tmp.
+     */
     private static final class BenchNamespace implements AutoCloseable {
         final Process holder;
         final long nsid;
+        final Path mountPoint;
 
         BenchNamespace() throws IOException {
+            mountPoint = Files.createTempDirectory(Path.of("/run"), "imans-bench-ns.");
             holder = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
-                    "mount -t tmpfs -o size=1g imans-bench /tmp && readlink /proc/self/ns/mnt && exec sleep 86400")
+                    "mount -t tmpfs -o size=1g imans-bench \"$0\" && readlink /proc/self/ns/mnt && exec sleep 86400",
+                    mountPoint.toString())
                     .redirectErrorStream(true).start();
             String line = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))
                     .readLine();
@@ -213,14 +219,20 @@ public final class OpenBenchmark {
             return holder.pid();
         }
 
+        /** Where the benchmark's files are, as the namespace sees them. */
+        String filesDir() {
+            return mountPoint + "/bench";
+        }
+
         Path hostPath(String path) {
             return Path.of("/proc/" + pid() + "/root" + path);
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() throws InterruptedException, IOException {
             holder.destroyForcibly();
             holder.waitFor(10, TimeUnit.SECONDS);
+            Files.deleteIfExists(mountPoint);
         }
     }
 

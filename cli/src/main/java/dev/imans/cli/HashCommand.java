@@ -4,13 +4,11 @@ import dev.imans.crypto.HashAlgo;
 import dev.imans.linux.Xattr;
 import dev.imans.xattr.ImaXattr;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code imans hash}: the {@code security.ima} hash value of files, like {@code evmctl ima_hash}. */
@@ -31,17 +29,14 @@ final class HashCommand implements Callable<Integer> {
     @Option(names = "--set", description = "write the value to security.ima")
     boolean set;
 
-    @Option(names = {"-r", "--recursive"}, description = "walk directories (regular files only, links not followed)")
-    boolean recursive;
-
-    @Parameters(arity = "1..*", paramLabel = "PATH")
-    List<Path> paths;
+    @Mixin
+    FileArgs files;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         FileRun run = new FileRun("hash", spec.commandLine().getErr());
-        return run.run(paths, recursive, f -> {
+        return run.run(files.paths, files.recursive, f -> {
             byte[] value = ImaXattr.hash(algo, run.digester().digest(algo, f)).encode();
             if (set) {
                 Xattr.set(f, Xattr.SECURITY_IMA, value);

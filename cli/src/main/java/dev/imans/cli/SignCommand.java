@@ -9,14 +9,13 @@ import dev.imans.linux.Xattr;
 import dev.imans.xattr.ImaXattr;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code imans sign}: a v2 signature in {@code security.ima}, byte for byte what {@code evmctl ima_sign} writes. */
@@ -49,11 +48,8 @@ final class SignCommand implements Callable<Integer> {
             description = "hash algorithm (default: ${DEFAULT-VALUE})")
     HashAlgo algo;
 
-    @Option(names = {"-r", "--recursive"}, description = "walk directories (regular files only, links not followed)")
-    boolean recursive;
-
-    @Parameters(arity = "1..*", paramLabel = "PATH")
-    List<Path> paths;
+    @Mixin
+    FileArgs files;
 
     @Override
     public Integer call() {
@@ -61,7 +57,7 @@ final class SignCommand implements Callable<Integer> {
         KeyId id = keyId(signing);
         PrintWriter out = spec.commandLine().getOut();
         FileRun run = new FileRun("sign", spec.commandLine().getErr());
-        return run.run(paths, recursive, f -> {
+        return run.run(files.paths, files.recursive, f -> {
             byte[] digest = run.digester().digest(algo, f);
             byte[] sig = DigestSignature.sign(signing.privateKey(), algo, digest);
             byte[] value = ImaXattr.SignatureV2.of(algo, id, sig).encode();

@@ -5,13 +5,12 @@ import dev.imans.appraise.Requirements;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.crypto.Keyring;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -39,11 +38,8 @@ final class VerifyCommand implements Callable<Integer> {
             description = "the kernel's ima_hash= default, used for values that name no algorithm (default: ${DEFAULT-VALUE})")
     HashAlgo defaultAlgo;
 
-    @Option(names = {"-r", "--recursive"}, description = "walk directories (regular files only, links not followed)")
-    boolean recursive;
-
-    @Parameters(arity = "1..*", paramLabel = "PATH")
-    List<Path> paths;
+    @Mixin
+    FileArgs files;
 
     @Override
     public Integer call() {
@@ -51,7 +47,7 @@ final class VerifyCommand implements Callable<Integer> {
         Requirements req = new Requirements(requireSignature, java.util.Set.of(), defaultAlgo);
         PrintWriter out = spec.commandLine().getOut();
         FileRun run = new FileRun("verify", spec.commandLine().getErr());
-        return run.run(paths, recursive, f -> {
+        return run.run(files.paths, files.recursive, f -> {
             AppraisalResult r = LocalAppraisal.appraise(f, run.digester(), req, keyring).result();
             out.println(f + ": " + LocalAppraisal.verdict(r) + ": " + r.reason());
             out.flush();
