@@ -178,15 +178,20 @@ public final class Enforcement implements AutoCloseable {
         }
 
         @Override
-        public void ignore(PermissionEvent event) {
+        public void ignore(PermissionEvent event, Policies judgedUnder) {
             if (engine.ignoreUntilModified(event) == 0) {
                 metrics.ignoreMarks.increment();
+            }
+            // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
+            // for a verdict of the old snapshot would keep the file unchecked under the new policy.
+            if (policies != judgedUnder) {
+                flush();
             }
         }
 
         @Override
-        public void ignoreChecked(PermissionEvent event) {
-            ignore(event);
+        public void ignoreChecked(PermissionEvent event, Policies judgedUnder) {
+            ignore(event, judgedUnder);
             // A write that landed between the appraisal and the mark would leave a stale pass: the
             // watcher may have dropped the (not yet existing) mark already. Compare the file again and
             // drop every mark if it moved.

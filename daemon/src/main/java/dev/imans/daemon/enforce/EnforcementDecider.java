@@ -68,7 +68,7 @@ public final class EnforcementDecider implements Decider {
     public Verdict decide(PermissionEvent event) {
         Policies p = ctx.policies();
         if (!p.appraisesOrMeasuresAnything()) {
-            ctx.ignore(event);
+            ctx.ignore(event, p);
             return Verdict.ALLOW;
         }
         FileFacts file;
@@ -78,7 +78,7 @@ public final class EnforcementDecider implements Decider {
             return Verdict.DEFER;
         }
         if (!Coverage.anyMayCover(p, file)) {
-            ctx.ignore(event);
+            ctx.ignore(event, p);
             return Verdict.ALLOW;
         }
         if (event.size() > INLINE_MAX_BYTES) {
@@ -139,7 +139,7 @@ public final class EnforcementDecider implements Decider {
             audit(event, opener, failures);
         }
         if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask())) {
-            ctx.ignoreChecked(event);
+            ctx.ignoreChecked(event, p);
         }
         return allow ? Verdict.ALLOW : Verdict.DENY;
     }
@@ -233,7 +233,7 @@ public final class EnforcementDecider implements Decider {
     /** Fix mode: audit the failure, write the file's hash as the kernel would, allow. */
     private Outcome fix(PermissionEvent event, FileKey key, Requirements req) throws LinuxException {
         Optional<ImaXattr> xattr = readXattr(event.fd());
-        Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd()), req, ctx.config().keyring());
+        Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd(), event.size()), req, ctx.config().keyring());
         if (d.fixedXattr().isPresent()) {
             Xattr.set(event.fd(), Xattr.SECURITY_IMA, d.fixedXattr().get().encode());
             // The new xattr moved ctime: remember the repaired verdict under the file's new stamp.
@@ -348,10 +348,13 @@ public final class EnforcementDecider implements Decider {
 
         Measurements measurements();
 
-        /** Ignore-marks the event's file (fast path, reader thread). */
-        void ignore(PermissionEvent event);
+        /**
+         * Ignore-marks the event's file (fast path, reader thread). {@code judgedUnder} is the policy
+         * snapshot the verdict came from: a mark must not outlive a policy change that raced with it.
+         */
+        void ignore(PermissionEvent event, Policies judgedUnder);
 
         /** Ignore-marks the event's file, then checks it did not change meanwhile (worker). */
-        void ignoreChecked(PermissionEvent event);
+        void ignoreChecked(PermissionEvent event, Policies judgedUnder);
     }
 }

@@ -35,13 +35,21 @@ final class FdHasher {
         return PER_THREAD.get();
     }
 
-    /** The digest of everything the descriptor's file holds. */
-    byte[] digest(int fd, HashAlgo algo) throws IOException {
+    /**
+     * The digest of the first {@code size} bytes of the descriptor's file (fewer if it is shorter now).
+     * The size is the one the verdict will be filed under: reading to the current end instead would let
+     * a writer that grows the file meanwhile (a sparse terabyte costs it nothing) hold the hashing
+     * thread, and on the reader thread every opener with it.
+     */
+    byte[] digest(int fd, HashAlgo algo, long size) throws IOException {
         MessageDigest md = digests.computeIfAbsent(algo, HashAlgo::newDigest);
         try {
             long offset = 0;
             while (true) {
-                long n = Unistd.pread(err, fd, buf, BUFFER, offset);
+                if (offset >= size) {
+                    return md.digest();
+                }
+                long n = Unistd.pread(err, fd, buf, Math.min(BUFFER, size - offset), offset);
                 if (n == -Errno.EINTR) {
                     continue;
                 }
@@ -60,8 +68,8 @@ final class FdHasher {
         }
     }
 
-    /** The appraisal's digest source for one descriptor. */
-    static FileDigests of(int fd) {
-        return algo -> forThread().digest(fd, algo);
+    /** The appraisal's digest source for one descriptor, over the file's first {@code size} bytes. */
+    static FileDigests of(int fd, long size) {
+        return algo -> forThread().digest(fd, algo, size);
     }
 }

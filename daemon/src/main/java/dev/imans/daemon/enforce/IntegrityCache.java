@@ -65,7 +65,7 @@ public final class IntegrityCache {
                     return d.clone();
                 }
             }
-            byte[] d = FdHasher.forThread().digest(fd, algo);
+            byte[] d = FdHasher.forThread().digest(fd, algo, stamp.size());
             putDigest(key, stamp, algo, d);
             return d.clone();
         };

@@ -5,6 +5,7 @@ import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.Log;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
+import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
 import dev.imans.xattr.ImaXattr;
 import java.io.IOException;
@@ -89,7 +90,15 @@ final class RehashTracker implements AutoCloseable {
                 return;
             }
             HashAlgo algo = FixMode.algorithm(current, defaultAlgo);
-            byte[] digest = FdHasher.forThread().digest(fd, algo);
+            long size;
+            try (Stat.Buffer st = new Stat.Buffer()) {
+                if (st.fstat(fd) != 0) {
+                    return;
+                }
+                // The size now, as the kernel's re-hash reads i_size: the writer has closed the file.
+                size = st.size();
+            }
+            byte[] digest = FdHasher.forThread().digest(fd, algo, size);
             Optional<ImaXattr> value = FixMode.replacement(current, algo, digest);
             if (value.isPresent()) {
                 Xattr.set(fd, Xattr.SECURITY_IMA, value.get().encode());

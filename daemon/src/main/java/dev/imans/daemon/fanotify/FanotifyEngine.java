@@ -7,6 +7,7 @@ import dev.imans.linux.FanotifyGroup;
 import dev.imans.linux.FanotifyResponder;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
+import dev.imans.linux.Signals;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Unistd;
 import java.lang.System.Logger.Level;
@@ -56,6 +57,9 @@ public final class FanotifyEngine implements AutoCloseable {
         Fanotify.unavailabilityReason().ifPresent(why -> {
             throw new IllegalStateException("fanotify permission events unavailable: " + why);
         });
+        // The modification watcher's lease probe can be broken by any writer, and a broken lease sends
+        // SIGIO, whose default action would kill the daemon (and with it, enforcement).
+        Signals.ignore(Signals.SIGIO);
         this.devNull = Fd.open(Path.of("/dev/null"), Fd.O_WRONLY);
         this.permissions = FanotifyGroup.openPermissionGroup(config.reportPidfd());
         this.modifications = FanotifyGroup.openNotificationGroup();
