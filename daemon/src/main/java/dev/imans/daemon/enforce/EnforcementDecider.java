@@ -81,7 +81,8 @@ public final class EnforcementDecider implements Decider {
             ctx.ignore(event, p);
             return Verdict.ALLOW;
         }
-        if (event.size() > INLINE_MAX_BYTES) {
+        // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
+        if (event.size() > INLINE_MAX_BYTES || ctx.rehash().isPending(new FileKey(event.dev(), event.ino()))) {
             return Verdict.DEFER;
         }
         try {
