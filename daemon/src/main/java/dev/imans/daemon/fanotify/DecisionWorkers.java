@@ -9,16 +9,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Agent: the decision workers, a bounded pool of platform threads for cold work (hashing).
  *
  * <p>Owns: the deferred events until they are answered, and their descriptors. Every deferred event is
- * answered exactly once, by whoever wins its {@code answered} flag: its worker (with the decider's
- * verdict, or the failure policy if the decider throws) or shutdown (ALLOW). The winner writes the
- * answer and closes the descriptors; the loser touches nothing. Must not: read the group, or block the
+ * answered exactly once: by its worker (with the decider's verdict, or the failure policy if the
+ * decider throws) or by shutdown (ALLOW). Shutdown closes the descriptors only of events no worker
+ * has started; a running worker keeps using its event's descriptor, so only that worker may close
+ * it (closing it under the worker would let its fd number be reused by another file mid-hash). Must not: read the group, or block the
  * reader (a full queue is refused at once and answered by the reader with the overload policy).
  */
 final class DecisionWorkers {
@@ -61,9 +61,13 @@ final class DecisionWorkers {
     void shutdown(FanotifyResponder responder) {
         pool.shutdownNow();
         for (Pending p : pending) {
-            if (p.answered.compareAndSet(false, true)) {
+            if (p.state.compareAndSet(QUEUED, ANSWERED)) {
                 pending.remove(p);
                 reply.send(responder, p.event.fd(), p.event.pidfd(), Verdict.ALLOW);
+                metrics.releasedAtShutdown.increment();
+            } else if (p.state.compareAndSet(RUNNING, RELEASED)) {
+                pending.remove(p);
+                reply.answer(responder, p.event.fd(), Verdict.ALLOW);
                 metrics.releasedAtShutdown.increment();
             }
         }
@@ -77,9 +81,15 @@ final class DecisionWorkers {
         return pending.size();
     }
 
+    /** {@link Pending#state}: queued, taken by a worker, answered by its worker, answered by shutdown. */
+    private static final int QUEUED = 0;
+    private static final int RUNNING = 1;
+    private static final int ANSWERED = 2;
+    private static final int RELEASED = 3;
+
     private final class Pending implements Runnable {
         final PermissionEvent event;
-        final AtomicBoolean answered = new AtomicBoolean();
+        final AtomicInteger state = new AtomicInteger(QUEUED);
 
         Pending(PermissionEvent event) {
             this.event = event;
@@ -87,7 +97,7 @@ final class DecisionWorkers {
 
         @Override
         public void run() {
-            if (answered.get()) {
+            if (!state.compareAndSet(QUEUED, RUNNING)) {
                 return;
             }
             Verdict v;
@@ -99,14 +109,17 @@ final class DecisionWorkers {
                 failure = t;
             }
             boolean usable = v == Verdict.ALLOW || v == Verdict.DENY;
-            if (answered.compareAndSet(false, true)) {
-                pending.remove(this);
-                reply.send(responders.get(), event.fd(), event.pidfd(), usable ? v : onError.verdict());
-                if (!usable) {
-                    metrics.decisionErrors.increment();
-                    errors.log(Level.WARNING, event + " -> " + (failure == null ? String.valueOf(v) : failure.toString()),
-                            failure);
-                }
+            if (!state.compareAndSet(RUNNING, ANSWERED)) {
+                // Shutdown answered while this ran; the descriptors are still this worker's to close.
+                reply.close(responders.get(), event.fd(), event.pidfd());
+                return;
+            }
+            pending.remove(this);
+            reply.send(responders.get(), event.fd(), event.pidfd(), usable ? v : onError.verdict());
+            if (!usable) {
+                metrics.decisionErrors.increment();
+                errors.log(Level.WARNING, event + " -> " + (failure == null ? String.valueOf(v) : failure.toString()),
+                        failure);
             }
         }
     }

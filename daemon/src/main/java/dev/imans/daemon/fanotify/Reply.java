@@ -19,14 +19,24 @@ final class Reply {
 
     /** Answers {@code verdict} (ALLOW or DENY) for {@code fd}, then closes {@code fd} and {@code pidfd}; 0 or errno. */
     int send(FanotifyResponder responder, int fd, int pidfd, Verdict verdict) {
+        int errno = answer(responder, fd, verdict);
+        close(responder, fd, pidfd);
+        return errno;
+    }
+
+    /** Answers {@code verdict} for {@code fd} and leaves the descriptors open (their user still runs). */
+    int answer(FanotifyResponder responder, int fd, Verdict verdict) {
         int errno = responder.respond(group.fd(), fd, verdict.response());
         if (errno == 0) {
             metrics.count(verdict);
         } else {
             metrics.responseErrors.increment();
         }
+        return errno;
+    }
+
+    void close(FanotifyResponder responder, int fd, int pidfd) {
         responder.closeFd(fd);
         responder.closeFd(pidfd);
-        return errno;
     }
 }
