@@ -233,6 +233,7 @@ public final class EnforcementDecider implements Decider {
 
     /** Fix mode: audit the failure, write the file's hash as the kernel would, allow. */
     private Outcome fix(PermissionEvent event, FileKey key, Requirements req) throws LinuxException {
+        IntegrityCache.Token token = ctx.cache().token(key);
         Optional<ImaXattr> xattr = readXattr(event.fd());
         Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd(), event.size()), req, ctx.config().keyring());
         if (d.fixedXattr().isPresent()) {
@@ -240,7 +241,7 @@ public final class EnforcementDecider implements Decider {
             // The new xattr moved ctime: remember the repaired verdict under the file's new stamp.
             try (Stat.Buffer st = new Stat.Buffer()) {
                 if (st.fstat(event.fd()) == 0 && d.result().isPresent()) {
-                    ctx.cache().put(key, FileStamp.of(st), req, d.result().get());
+                    ctx.cache().put(key, FileStamp.of(st), req, d.result().get(), token);
                 }
             }
         }
@@ -255,9 +256,10 @@ public final class EnforcementDecider implements Decider {
             return cached.get();
         }
         ctx.metrics().appraisals.increment();
+        IntegrityCache.Token token = ctx.cache().token(key);
         AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), ctx.cache().digests(key, stamp, event.fd()), req,
                 ctx.config().keyring());
-        ctx.cache().put(key, stamp, req, r);
+        ctx.cache().put(key, stamp, req, r, token);
         return r;
     }
 

@@ -7,6 +7,7 @@ import dev.imans.crypto.HashAlgo;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The integrity cache: appraisal results per file, keyed by (dev, ino) and valid for one
@@ -16,6 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * mtime alone). One file may hold results for several {@link Requirements} (a hash rule in one
  * namespace, {@code appraise_type=imasig} in another), and the file's digests: appraisal and
  * measurement hash a file version once per algorithm, whichever asks first.
+ *
+ * <p>A result is stored only if the file was not forgotten while it was computed ({@link Token}): on
+ * filesystems with coarse timestamps a same-size write within one clock tick keeps the stamp, and the
+ * write's forget could otherwise come before the put of a result about the old content.
  *
  * <p>Thread-safe. Bounded: past {@link #MAX_FILES} files it starts over rather than grow without end
  * (a miss costs one hash, never a wrong verdict).
@@ -30,6 +35,20 @@ public final class IntegrityCache {
     }
 
     private final ConcurrentHashMap<FileKey, Entry> entries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<FileKey, Long> forgets = new ConcurrentHashMap<>();
+    private final AtomicLong clears = new AtomicLong();
+
+    /** What was known about a file's modifications when a computation about it began. */
+    public record Token(long clears, long forgets) {}
+
+    /** Take before reading anything of the file that a result will rest on. */
+    public Token token(FileKey key) {
+        return new Token(clears.get(), forgets.getOrDefault(key, 0L));
+    }
+
+    private boolean current(FileKey key, Token t) {
+        return clears.get() == t.clears() && forgets.getOrDefault(key, 0L) == t.forgets();
+    }
 
     /** The result remembered for this file in this state under {@code req}. */
     public Optional<AppraisalResult> get(FileKey key, FileStamp stamp, Requirements req) {
@@ -40,12 +59,18 @@ public final class IntegrityCache {
         return Optional.ofNullable(e.results.get(req));
     }
 
-    /** Remembers {@code result} for this file in this state; results for an older state are dropped. */
-    public void put(FileKey key, FileStamp stamp, Requirements req, AppraisalResult result) {
+    /**
+     * Remembers {@code result} for this file in this state, unless the file was forgotten since
+     * {@code token} was taken; results for an older state are dropped.
+     */
+    public void put(FileKey key, FileStamp stamp, Requirements req, AppraisalResult result, Token token) {
         if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
-            entries.clear();
+            clear();
         }
         entries.compute(key, (k, old) -> {
+            if (!current(k, token)) {
+                return old;
+            }
             Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
             e.results.put(req, result);
             return e;
@@ -57,6 +82,7 @@ public final class IntegrityCache {
      * second appraisal or a measurement of the same version does not read the file again.
      */
     public FileDigests digests(FileKey key, FileStamp stamp, int fd) {
+        Token token = token(key);
         return algo -> {
             Entry e = entries.get(key);
             if (e != null && e.stamp.equals(stamp)) {
@@ -66,16 +92,19 @@ public final class IntegrityCache {
                 }
             }
             byte[] d = FdHasher.forThread().digest(fd, algo, stamp.size());
-            putDigest(key, stamp, algo, d);
+            putDigest(key, stamp, algo, d, token);
             return d.clone();
         };
     }
 
-    private void putDigest(FileKey key, FileStamp stamp, HashAlgo algo, byte[] digest) {
+    private void putDigest(FileKey key, FileStamp stamp, HashAlgo algo, byte[] digest, Token token) {
         if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
-            entries.clear();
+            clear();
         }
         entries.compute(key, (k, old) -> {
+            if (!current(k, token)) {
+                return old;
+            }
             Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
             e.digests.put(algo, digest.clone());
             return e;
@@ -84,11 +113,19 @@ public final class IntegrityCache {
 
     /** Drops everything known about the file (it was written). */
     public void forget(FileKey key) {
+        // Count first, then drop: a put that passed its check before the count is removed here, one
+        // that checks after it stores nothing.
+        forgets.merge(key, 1L, Long::sum);
         entries.remove(key);
+        if (forgets.size() > MAX_FILES) {
+            clear();
+        }
     }
 
     public void clear() {
+        clears.incrementAndGet();
         entries.clear();
+        forgets.clear();
     }
 
     public int size() {
