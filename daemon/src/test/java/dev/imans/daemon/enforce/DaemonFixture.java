@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,7 @@ final class DaemonFixture implements AutoCloseable {
     final Path control = base.resolve("ima");
     final Path auditLog = base.resolve("audit.log");
     private final DaemonConfig config;
+    private final List<Namespace> namespaces = new ArrayList<>();
     Daemon daemon;
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format) throws IOException {
@@ -55,6 +57,21 @@ final class DaemonFixture implements AutoCloseable {
 
     Enforcement enforcement() {
         return daemon.enforcement().orElseThrow();
+    }
+
+    /** A new namespace (closed with this fixture, before the daemon), registered, without policy. */
+    Namespace registered() throws IOException, InterruptedException {
+        Namespace ns = new Namespace();
+        namespaces.add(ns);
+        register(ns);
+        return ns;
+    }
+
+    /** A new registered namespace with {@code policy} written to its policy file. */
+    Namespace namespace(String policy) throws IOException, InterruptedException {
+        Namespace ns = registered();
+        policy(ns, policy);
+        return ns;
     }
 
     void register(Namespace ns) throws IOException {
@@ -85,6 +102,13 @@ final class DaemonFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        for (Namespace ns : namespaces) {
+            try {
+                ns.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         daemon.close();
         try (Stream<Path> s = Files.walk(base)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {

@@ -25,24 +25,16 @@ class EnforcementTest {
     private static final String FOO_SHA256 = "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c";
 
     private DaemonFixture daemon;
-    private final List<Namespace> namespaces = new ArrayList<>();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (Namespace ns : namespaces) {
-            ns.close();
-        }
         if (daemon != null) {
             daemon.close();
         }
     }
 
     private Namespace namespace(String policy) throws Exception {
-        Namespace ns = new Namespace();
-        namespaces.add(ns);
-        daemon.register(ns);
-        daemon.policy(ns, policy);
-        return ns;
+        return daemon.namespace(policy);
     }
 
     /** Creates {@code path} in the namespace with content "hello\n", labelled with its sha256 (0x0404 form). */
@@ -105,9 +97,7 @@ class EnforcementTest {
     @Test
     void theHostPolicyBindsNamespacesAndEnforceNsFixesANamespaceUntilItsPolicyIsWritten() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE_NS);
-        Namespace ns = new Namespace();
-        namespaces.add(ns);
-        daemon.register(ns);
+        Namespace ns = daemon.registered();
         ns.shOk("echo hello > /tmp/a; echo hello > /tmp/b; chown 71452 /tmp/a");
         // The host enforces its own policy on every opener, registered namespaces included.
         java.nio.file.Files.writeString(daemon.control.resolve("policy"), "appraise fsmagic=0x01021994 fowner=71452\n");
@@ -244,6 +234,26 @@ class EnforcementTest {
         ns.shOk("mkdir -p /mnt/late && mount -t tmpfs late /mnt/late && echo hello > /mnt/late/f");
         eventually(() -> assertDenied(ns.sh("cat /mnt/late/f")));
         assertThat(causes()).contains("missing-hash");
+    }
+
+    @Test
+    void filesOpenedThroughAnOverlayAreJudgedOnTheirLayersFilesystem() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        // Layers on the namespace's tmpfs, the container-like overlay on top of them.
+        ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged");
+        labelled(ns, "/tmp/lower/f");
+        labelled(ns, "/tmp/lower/g");
+        ns.shOk("mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
+        daemon.enforcement().rescanMounts();
+        assertThat(ns.shOk("cat /tmp/merged/f").out()).isEqualTo("hello\n");
+        // An appending write copies the data up with security.ima; the new content no longer matches it.
+        ns.shOk("echo tampered >> /tmp/merged/f");
+        eventually(() -> assertDenied(ns.sh("cat /tmp/merged/f")));
+        assertThat(causes()).contains("invalid-hash");
+        // A truncating write copies up no data: the upper file is empty under the copied label, so that
+        // write's own open is refused, as an open of any file whose content no longer matches its label.
+        assertDenied(ns.sh("echo tampered > /tmp/merged/g"));
     }
 
     @Test

@@ -38,7 +38,6 @@ class MeasurementTest {
     private static final String HOST_POLICY = "measure func=BPRM_CHECK fsmagic=0xEF53\n";
 
     private DaemonFixture daemon;
-    private final List<Namespace> namespaces = new ArrayList<>();
     private final List<Process> holders = new ArrayList<>();
 
     @AfterEach
@@ -47,20 +46,13 @@ class MeasurementTest {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
         }
-        for (Namespace ns : namespaces) {
-            ns.close();
-        }
         if (daemon != null) {
             daemon.close();
         }
     }
 
     private Namespace namespace(String policy) throws Exception {
-        Namespace ns = new Namespace();
-        namespaces.add(ns);
-        daemon.register(ns);
-        daemon.policy(ns, policy);
-        return ns;
+        return daemon.namespace(policy);
     }
 
     private String read(String file) throws Exception {
