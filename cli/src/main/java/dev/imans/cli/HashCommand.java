@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code imans hash}: the {@code security.ima} hash value of files, like {@code evmctl ima_hash}. */
-@Command(name = "hash",
+@Command(name = "hash", mixinStandardHelpOptions = true,
         description = {"Print the security.ima hash value of each file, as getfattr --absolute-names -e hex shows it.",
                 "sha1 and weaker are written 0x01<digest>, stronger algorithms 0x04<algo><digest>, as the kernel and",
                 "evmctl ima_hash write them. With --set the value is also written to the file."},

@@ -19,7 +19,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code imans sign}: a v2 signature in {@code security.ima}, byte for byte what {@code evmctl ima_sign} writes. */
-@Command(name = "sign",
+@Command(name = "sign", mixinStandardHelpOptions = true,
         description = {"Sign each file's digest into security.ima, as evmctl ima_sign does.",
                 "The value is a v2 signature (0x03 0x02 <algo> <keyid> <size> <sig>), also printed like getfattr -e hex.",
                 "RSA (PKCS#1 v1.5) and EC (ECDSA) keys; PKCS#8, PKCS#1 or SEC1 PEM, unencrypted."},

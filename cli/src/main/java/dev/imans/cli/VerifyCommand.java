@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
  * {@code imans verify}: appraises files as the kernel would, like {@code evmctl ima_verify} but for
  * hashes too (evmctl verifies signatures only and reports "xattr ima has no signature" for hashes).
  */
-@Command(name = "verify",
+@Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Check each file's security.ima against its content, as evmctl ima_verify does.",
                 "Hashes are recomputed and compared; signatures are verified with the given certificates",
                 "(default: /etc/keys/x509_evm.der, as evmctl).",

@@ -6,7 +6,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code imans xattr}: tools for {@code security.ima} values. */
-@Command(name = "xattr", description = "Inspect security.ima values.", subcommands = {XattrExplainCommand.class})
+@Command(name = "xattr", mixinStandardHelpOptions = true, description = "Inspect security.ima values.", subcommands = {XattrExplainCommand.class})
 final class XattrCommand implements Runnable {
     @Spec
     CommandSpec spec;

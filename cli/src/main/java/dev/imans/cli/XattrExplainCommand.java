@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code imans xattr explain}: decodes a file's {@code security.ima}, recomputes, and says what the kernel would do. */
-@Command(name = "explain",
+@Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Decode each file's security.ima, recompute the digest the kernel would compute, and say",
                 "plainly whether it matches and, if not, why, with the audit cause the kernel would log."},
         exitCodeListHeading = "Exit codes:%n",
