@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 
-/** Loads the keys named on the command line; an unusable key is a usage error (exit 2) naming the file. */
+/**
+ * Loads the keys named on the command line. An unusable key is a usage error (exit 2) that names the file
+ * and the reason once, without the usage text: the command line was well formed, the file was not.
+ */
 final class KeyOptions {
     /** evmctl's default verification certificate (src/evmctl.c). */
     static final Path EVMCTL_DEFAULT_CERT = Path.of("/etc/keys/x509_evm.der");
@@ -23,9 +25,9 @@ final class KeyOptions {
         try {
             return KeyFiles.readSigningKey(Files.readAllBytes(file), file.toString());
         } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "cannot read key " + file + ": " + e.getMessage());
+            throw new KeyError(spec, "cannot read key " + file + ": " + ListFile.reason(e));
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
+            throw new KeyError(spec, e.getMessage());
         }
     }
 
@@ -33,9 +35,9 @@ final class KeyOptions {
         try {
             return KeyFiles.readVerificationKey(Files.readAllBytes(file), file.toString());
         } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "cannot read certificate " + file + ": " + e.getMessage());
+            throw new KeyError(spec, "cannot read certificate " + file + ": " + ListFile.reason(e));
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
+            throw new KeyError(spec, e.getMessage());
         }
     }
 
@@ -53,5 +55,14 @@ final class KeyOptions {
             keys.add(verificationKey(spec, Path.of(n)));
         }
         return Keyring.of(keys);
+    }
+
+    /** A key that cannot be used: reported by {@link Main}'s handler as one line, exit 2. */
+    static final class KeyError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        KeyError(CommandSpec spec, String message) {
+            super("imans " + spec.qualifiedName(" ").replaceFirst("^imans ", "") + ": " + message);
+        }
     }
 }

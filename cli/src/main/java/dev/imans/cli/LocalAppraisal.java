@@ -1,6 +1,7 @@
 package dev.imans.cli;
 
 import dev.imans.appraise.AppraisalResult;
+import dev.imans.appraise.IntegrityStatus;
 import dev.imans.appraise.Appraiser;
 import dev.imans.appraise.Requirements;
 import dev.imans.crypto.FileDigester;
@@ -24,9 +25,15 @@ final class LocalAppraisal {
         return new Outcome(raw, r);
     }
 
-    /** {@code FAIL (appraise_data invalid-hash)}: the kernel's words for a failure. */
+    /**
+     * {@code FAIL NOLABEL (op=appraise_data cause=missing-hash)}: the kernel's words for a failure. The
+     * status is left out where it is the plain {@code INTEGRITY_FAIL}, which would only repeat FAIL.
+     */
     static String verdict(AppraisalResult r) {
-        return r.passed() ? "OK" : "FAIL " + r.status() + " (op=" + r.op().orElse("") + " cause="
-                + r.causeText().orElse("") + ")";
+        if (r.passed()) {
+            return "OK";
+        }
+        String status = r.status() == IntegrityStatus.FAIL ? "" : r.status() + " ";
+        return "FAIL " + status + "(op=" + r.op().orElse("") + " cause=" + r.causeText().orElse("") + ")";
     }
 }

@@ -30,6 +30,13 @@ public final class Main {
     }
 
     private static CommandLine commandLine() {
-        return new CommandLine(new ImansCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new ImansCommand()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cl, parsed) -> {
+                    if (e instanceof KeyOptions.KeyError k) {
+                        cl.getErr().println(k.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                });
     }
 }

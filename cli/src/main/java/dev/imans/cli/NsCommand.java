@@ -23,9 +23,9 @@ public final class NsCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: add or list");
     }
 
-    /** {@code imans ns add [PID|--self]}: writes the mount namespace id of PID to {@code namespaces}. */
+    /** {@code imans ns add PID|--self}: writes the mount namespace id of PID to {@code namespaces}. */
     @Command(name = "add", mixinStandardHelpOptions = true,
-            description = {"Register the mount namespace of PID (default: this process's own) with the daemon,",
+            description = {"Register the mount namespace of PID (or, with --self, this process's own) with the daemon,",
                 "as 'echo $nsid > ima/namespaces' does. A live process must be in it."})
     static final class Add implements Callable<Integer> {
         @Spec
@@ -34,7 +34,7 @@ public final class NsCommand implements Runnable {
         @Mixin
         ControlDir control;
 
-        @ArgGroup(exclusive = true)
+        @ArgGroup(exclusive = true, multiplicity = "1")
         Which which;
 
         static final class Which {
@@ -48,7 +48,7 @@ public final class NsCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
-            long pid = which == null || which.self || which.pid == null ? ProcessHandle.current().pid() : which.pid;
+            long pid = which.self ? ProcessHandle.current().pid() : which.pid;
             try {
                 Path dir = control.running();
                 String nsid = NamespaceControl.mountNamespace(pid);

@@ -2,6 +2,7 @@ package dev.imans.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,12 +36,16 @@ public final class PolicyLoadCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            Path dir = control.running();
             byte[] rules;
             try {
                 rules = Files.readAllBytes(file);
             } catch (IOException e) {
-                throw new ControlException("cannot read " + file + ": " + e.getMessage());
+                throw new ControlException("cannot read " + file + ": " + ListFile.reason(e));
+            }
+            Path dir = control.running();
+            if (!holdsRule(rules)) {
+                // The kernel drops an update with no rules without telling the writer (ima_check_policy).
+                throw new ControlException(file + " holds no rules (only blank and comment lines); nothing loaded");
             }
             NamespaceControl.appendPolicy(dir, target.nsid, file.toString(), rules);
             spec.commandLine().getOut().println("loaded " + file + " into " + target.what());
@@ -49,5 +54,11 @@ public final class PolicyLoadCommand implements Callable<Integer> {
             err.println("imans policy load: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Whether some line is a rule: the kernel skips blank lines and lines starting with '#'. */
+    static boolean holdsRule(byte[] rules) {
+        return new String(rules, StandardCharsets.UTF_8).lines().map(String::strip)
+                .anyMatch(l -> !l.isEmpty() && !l.startsWith("#"));
     }
 }

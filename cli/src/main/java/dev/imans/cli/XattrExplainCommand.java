@@ -35,6 +35,9 @@ final class XattrExplainCommand implements Callable<Integer> {
             description = "the kernel's ima_hash= default algorithm (default: ${DEFAULT-VALUE})")
     HashAlgo defaultAlgo;
 
+    @Option(names = {"-r", "--recursive"}, description = "walk directories (regular files only, links not followed)")
+    boolean recursive;
+
     @Parameters(arity = "1..*", paramLabel = "PATH")
     List<Path> paths;
 
@@ -44,7 +47,7 @@ final class XattrExplainCommand implements Callable<Integer> {
         Requirements req = Requirements.hashOrSignature(defaultAlgo);
         PrintWriter out = spec.commandLine().getOut();
         FileRun run = new FileRun("xattr explain", spec.commandLine().getErr());
-        return run.run(paths, false, f -> {
+        return run.run(paths, recursive, f -> {
             LocalAppraisal.Outcome o = LocalAppraisal.appraise(f, run.digester(), req, keyring);
             out.print(explain(f, o.raw(), o.result()));
             out.flush();

@@ -92,9 +92,9 @@ class CommandsTest {
         Tools.Result v = Tools.imans("verify", good.toString(), seed.toString(), none.toString(), tampered.toString());
         assertThat(v.rc()).isEqualTo(1);
         assertThat(v.out()).contains(good + ": OK")
-                .contains(seed + ": FAIL FAIL (op=appraise_data cause=invalid-hash)")
+                .contains(seed + ": FAIL (op=appraise_data cause=invalid-hash)")
                 .contains(none + ": FAIL NOLABEL (op=appraise_data cause=missing-hash): the file has no security.ima")
-                .contains(tampered + ": FAIL FAIL (op=appraise_data cause=invalid-hash)");
+                .contains(tampered + ": FAIL (op=appraise_data cause=invalid-hash)");
         assertThat(Tools.imans("verify", good.toString()).rc()).isZero();
         assertThat(Tools.imans("verify", "--require-signature", good.toString()).out())
                 .contains("cause=IMA-signature-required");
@@ -111,5 +111,30 @@ class CommandsTest {
         Tools.Result ok = Tools.imans("xattr", "explain", good.toString());
         assertThat(ok.rc()).isZero();
         assertThat(ok.out()).contains("stored:    sha256:" + SHA256).contains("MATCHES");
+    }
+
+    @Test
+    void errorsNameTheFileAndReasonOnceWithoutUsage() throws Exception {
+        Path f = hello("plain");
+        Path missing = dir.resolve("missing.pem");
+        for (String[] cmd : new String[][] {{"sign", "--key", missing.toString(), f.toString()},
+                {"verify", "--key", missing.toString(), f.toString()},
+                {"xattr", "explain", "--key", missing.toString(), f.toString()}}) {
+            Tools.Result r = Tools.imans(cmd);
+            assertThat(r.rc()).as(String.join(" ", cmd)).isEqualTo(2);
+            String what = cmd[0].equals("sign") ? "key" : "certificate";
+            assertThat(r.err()).isEqualTo("imans " + (cmd[0].equals("xattr") ? "xattr explain" : cmd[0])
+                    + ": cannot read " + what + " " + missing + ": no such file\n");
+        }
+    }
+
+    @Test
+    void explainWalksADirectoryWithR() throws Exception {
+        Path a = hello("tree/a");
+        Tools.Result plain = Tools.imans("xattr", "explain", dir.resolve("tree").toString());
+        assertThat(plain.rc()).isEqualTo(1);
+        assertThat(plain.err()).contains("is a directory (use -r to walk it)");
+        Tools.Result walked = Tools.imans("xattr", "explain", "-r", dir.resolve("tree").toString());
+        assertThat(walked.out()).contains("# file: " + a + "\n", "security.ima: absent");
     }
 }

@@ -90,6 +90,9 @@ class ControlCommandsTest {
         Run self = imans("ns", "add", "--self", "--control", control);
         assertThat(self.exit()).isEqualTo(1);
         assertThat(self.err()).contains("host's own mount namespace");
+        Run none = imans("ns", "add", "--control", control);
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains("Missing required argument", "PID", "--self");
 
         Path seed = tmp.resolve("seed.policy");
         Files.writeString(seed, "appraise fsmagic=0x01021994 fowner=71452\nappraise func=MODULE_CHECK\n");
@@ -97,6 +100,13 @@ class ControlCommandsTest {
         assertThat(load.exit()).as(load.err()).isZero();
         Run show = imans("policy", "show", "--ns", nsid, "--control", control);
         assertThat(show.out()).isEqualTo("appraise fsmagic=0x1021994 fowner=71452 \nappraise func=MODULE_CHECK \n");
+
+        Path comments = tmp.resolve("comments.policy");
+        Files.writeString(comments, "# nothing here\n\n");
+        Run empty = imans("policy", "load", comments.toString(), "--control", control);
+        assertThat(empty.exit()).isEqualTo(1);
+        assertThat(empty.err()).isEqualTo("imans policy load: " + comments
+                + " holds no rules (only blank and comment lines); nothing loaded\n");
 
         Path bad = tmp.resolve("bad.policy");
         Files.writeString(bad, "measure func=BPRM_CHECK\nmeasure func=NOT_A_HOOK\n");
