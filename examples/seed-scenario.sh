@@ -6,6 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "seed-scenario: must run as root" >&2; exit 1; }
+# What running it needs (libfuse3, fusermount3, setfattr, unshare) is installed when missing.
+"$root/bin/setup-deps" run
 
 work=$(mktemp -d /run/imans-seed.XXXXXX)
 IMA=$work/ima
