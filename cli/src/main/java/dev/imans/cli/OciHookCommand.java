@@ -150,6 +150,12 @@ public final class OciHookCommand implements Callable<Integer> {
                 err.println("imans oci-hook: " + container + chosen.origin() + ": line " + pe.line() + ", column "
                         + pe.column() + ": " + pe.reason());
             }
+            if (chosen.origin().startsWith("annotation") && !PolicyLoadCommand.holdsRule(chosen.bytes())) {
+                // The likeliest cause: a multi-line value that podman cut down to its first (comment) line.
+                err.println("imans oci-hook: " + container + "podman keeps only the first line of an annotation:"
+                        + " separate rules with ';' or a literal \\n, or name a file with "
+                        + PolicySelection.POLICY_FILE);
+            }
             throw new HookException("invalid policy in " + chosen.origin() + "; the container is not started");
         }
         for (PolicyWarning w : policy.warnings()) {

@@ -40,7 +40,8 @@ public record PolicySelection(Path policyDir, Optional<Path> defaultPolicy, bool
             throw new HookException("both annotations " + POLICY + " and " + POLICY_FILE + " are set; set one");
         }
         if (text.isPresent()) {
-            return Optional.of(new ContainerPolicy("annotation " + POLICY, text.get().getBytes(StandardCharsets.UTF_8)));
+            return Optional.of(new ContainerPolicy("annotation " + POLICY,
+                    annotationRules(text.get()).getBytes(StandardCharsets.UTF_8)));
         }
         if (file.isPresent()) {
             return Optional.of(read(resolve(file.get())));
@@ -49,6 +50,15 @@ public record PolicySelection(Path policyDir, Optional<Path> defaultPolicy, bool
             return Optional.of(read(defaultPolicy.get()));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The annotation's rules one per line. podman keeps only the first line of a multi-line
+     * {@code --annotation} value, so rules may also be separated by {@code ;} or by a literal
+     * backslash-n, neither of which the policy language uses.
+     */
+    static String annotationRules(String value) {
+        return value.replace("\\n", "\n").replace(';', '\n');
     }
 
     private Path resolve(String value) throws HookException {

@@ -97,6 +97,17 @@ class OciHookCommandTest {
     }
 
     @Test
+    void anAnnotationOnOneLineAsPodmanPassesItKeepsEveryRule() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        Run r = hook(state("creating", container.pid(),
+                "\"dev.imans.policy\":\"appraise fsmagic=0x01021994; measure func=BPRM_CHECK\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fsmagic=0x1021994 \nmeasure func=BPRM_CHECK \n");
+    }
+
+    @Test
     void aPolicyFileFromThePolicyDirectory() throws Exception {
         daemon = new TestDaemon(false);
         String nsid = startContainerProcess();
@@ -131,6 +142,7 @@ class OciHookCommandTest {
                 "--control", daemon.control.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("annotation dev.imans.policy: line 1, column 1: the policy has no rules")
+                .contains("podman keeps only the first line of an annotation: separate rules with ';'")
                 .contains("the container is not started");
     }
 

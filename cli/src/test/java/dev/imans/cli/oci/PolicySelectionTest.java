@@ -44,6 +44,15 @@ class PolicySelectionTest {
     }
 
     @Test
+    void annotationRulesMaySurvivePodmanOnOneLine() throws Exception {
+        String expected = "measure func=BPRM_CHECK\nappraise fowner=0";
+        assertThat(text(selection.select(state(Map.of(PolicySelection.POLICY,
+                "measure func=BPRM_CHECK;appraise fowner=0"))))).isEqualTo(expected);
+        assertThat(text(selection.select(state(Map.of(PolicySelection.POLICY,
+                "measure func=BPRM_CHECK\\nappraise fowner=0"))))).isEqualTo(expected);
+    }
+
+    @Test
     void fileAnnotationNamesAFileInThePolicyDirectoryOrAnAbsolutePath() throws Exception {
         var byName = selection.select(state(Map.of(PolicySelection.POLICY_FILE, "web.policy")));
         assertThat(byName.orElseThrow().origin()).isEqualTo(dir.resolve("web.policy").toString());
