@@ -30,10 +30,13 @@ public final class Main {
     }
 
     private static CommandLine commandLine() {
-        return new CommandLine(new ImansCommand()).setCaseInsensitiveEnumValuesAllowed(true)
-                .setExecutionExceptionHandler((e, cl, parsed) -> {
+        CommandLine cl = new CommandLine(new ImansCommand());
+        // Packagers' tools (like generate-man): not part of the everyday command list.
+        cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
+        return cl.setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, failed, parsed) -> {
                     if (e instanceof KeyOptions.KeyError k) {
-                        cl.getErr().println(k.getMessage());
+                        failed.getErr().println(k.getMessage());
                         return 2;
                     }
                     throw e;
