@@ -16,7 +16,7 @@ final class ControlFiles {
     private ControlFiles() {}
 
     /** What went wrong, by the errno text the JDK reports. */
-    enum Failure { EINVAL, EBUSY, EPERM, EACCES, ENOENT, OTHER }
+    enum Failure { EINVAL, EBUSY, EPERM, EACCES, ENOENT, EIO, OTHER }
 
     /** A failed control-file operation: when it failed, how, and the JDK's message. */
     static final class ControlIoException extends IOException {
@@ -75,6 +75,7 @@ final class ControlFiles {
                 : m.contains("Operation not permitted") ? Failure.EPERM
                 : m.contains("Permission denied") ? Failure.EACCES
                 : m.contains("No such file or directory") ? Failure.ENOENT
+                : m.contains("Input/output error") ? Failure.EIO
                 : Failure.OTHER;
         return new ControlIoException(m, f, atClose, e);
     }

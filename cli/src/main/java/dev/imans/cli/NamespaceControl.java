@@ -53,6 +53,8 @@ final class NamespaceControl {
                         + "namespace, whose policy is " + dir.resolve("policy") + ")";
                 case EPERM -> "registering needs CAP_SYS_ADMIN in the initial user namespace";
                 case EBUSY -> dir.resolve("namespaces") + " is open by another writer; try again";
+                case EIO -> "namespace " + nsid + " was registered, but the daemon could not put that in force ("
+                        + lastError(dir) + ")";
                 default -> "cannot write " + dir.resolve("namespaces") + ": " + e.getMessage();
             });
         }
@@ -72,6 +74,8 @@ final class NamespaceControl {
                 case EINVAL -> "the daemon rejected " + source + " (" + lastError(dir) + "); " + policyName(nsid)
                         + " is unchanged";
                 case EBUSY -> policy + " is open by another writer; try again";
+                case EIO -> "the rules of " + source + " were committed to " + policyName(nsid)
+                        + ", but the daemon could not put them in force (" + lastError(dir) + ")";
                 case EPERM -> "loading a policy needs CAP_SYS_ADMIN in the initial user namespace";
                 case ENOENT -> nsid == null ? "cannot open " + policy
                         : "namespace " + nsid + " is not registered (imans ns add)";

@@ -4,6 +4,7 @@ import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
 import dev.imans.policy.PolicyParser;
+import dev.imans.policy.Rule;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,80 +12,96 @@ import java.util.Optional;
 
 /**
  * One open/write/close of a policy file, as {@code ima_write_policy} and
- * {@code ima_release_policy} (security/integrity/ima/ima_fs.c) see it.
+ * {@code ima_release_policy} (security/integrity/ima/ima_fs.c) see it, except for where a line ends.
  *
- * <p>The kernel parses one line per {@code write()}: it takes the data up to the first newline
- * (or all of it when there is none), parses that as one rule and returns its length, so the
- * writer's libc re-sends the rest. It remembers the first failure; on close the whole batch is
- * committed or, after any failure or when it holds no rule, thrown away. This class does the same
- * with every complete line of a write: {@link #write} consumes the data up to its last newline (or
- * all of it when there is none, which is then the last line, as the seed's single {@code printf}
- * writes it) and reports how much it consumed, so the rest comes back in the next write. The
- * write carrying a bad rule fails, and every later one too.
+ * <p>The kernel parses one line per {@code write()}: the end of a write ends its rule. Through FUSE
+ * that cannot work: {@code cat} writes 128 KiB blocks that end mid-line, and the kernel's FUSE
+ * write path splits a writer's data at {@code max_write}, so a rule would be cut in two and each
+ * half parsed on its own. This session instead carries an unterminated last line over to the next
+ * write and parses it when the file is flushed ({@link #endLine}, at every close(2)): the rules are
+ * exactly the newline-separated lines of what was written, as the kernel would take them one write
+ * each. The carried line is bounded by the kernel's longest rule, so memory stays bounded whatever
+ * is written. Line numbers count from the session's first byte.
+ *
+ * <p>The first bad line fails the session: the write that completes it (or the flush, for an
+ * unterminated last line) fails, and every later write and flush too. Accepted rules wait here
+ * until {@link PolicySlot#commit} takes them; a failed session gives none.
  */
 public final class PolicySession {
-    private final List<String> acceptedLines = new ArrayList<>();
-    private Policy accepted;
-    private int ruleLines;
+    private final byte[] tail = new byte[PolicyParser.MAX_LINE];
+    private int tailLength;
+    private List<Rule> pendingRules = new ArrayList<>();
+    private List<String> pendingLines = new ArrayList<>();
+    private int rulesTaken;
     private int lineNumber;
     private SessionError failure;
+    private boolean failureTold;
     private boolean finished;
+    private final PolicySlot slot;
 
-    PolicySession() {}
+    PolicySession(PolicySlot slot) {
+        this.slot = slot;
+    }
 
-    /** What a {@code write()} did: how many bytes it consumed, or the session's error. */
-    public record Written(int consumed, Optional<SessionError> error) {}
+    /** {@link PolicySlot#commit} on this session's slot (a close(2)). */
+    public Outcome commit() {
+        return slot.commit(this);
+    }
+
+    /** {@link PolicySlot#close} on this session's slot (the last descriptor is gone). */
+    public Outcome close() {
+        return slot.close(this);
+    }
+
+    /** Parses {@code data} on from the line carried over from the last write; see {@link #write(byte[], int, int)}. */
+    public Optional<SessionError> write(byte[] data) {
+        return write(data, 0, data.length);
+    }
 
     /**
-     * Parses the complete lines at the start of {@code data}.
+     * Parses every line {@code data} completes; an unterminated rest is carried to the next write
+     * or to {@link #endLine}. All of {@code data} is always taken (no short count).
      *
-     * @return the bytes consumed (up to and including the last newline, or all of them when there
-     *     is no newline), or the error of the session's first bad line (the write then fails with
-     *     EINVAL)
+     * @return the session's error (the write then fails with EINVAL): the first bad line, now or
+     *     in an earlier write
      */
-    public Written write(byte[] data) {
+    public Optional<SessionError> write(byte[] data, int offset, int length) {
         requireOpen();
-        if (failure != null) {
-            return new Written(0, Optional.of(failure));
-        }
-        int lastNewline = -1;
-        for (int i = data.length - 1; i >= 0; i--) {
-            if (data[i] == '\n') {
-                lastNewline = i;
-                break;
-            }
-        }
-        int end = lastNewline >= 0 ? lastNewline + 1 : data.length;
-        int start = 0;
+        int end = offset + length;
+        int start = offset;
         while (start < end && failure == null) {
             int nl = start;
             while (nl < end && data[nl] != '\n') {
                 nl++;
             }
-            parseLine(new String(data, start, nl - start, StandardCharsets.UTF_8));
+            if (nl == end) {
+                carry(data, start, end);
+                break;
+            }
+            if (tailLength == 0) {
+                line(data, start, nl - start);
+            } else if (carry(data, start, nl)) {
+                line(tail, 0, tailLength);
+                tailLength = 0;
+            }
             start = nl + 1;
         }
-        return new Written(end, Optional.ofNullable(failure));
-    }
-
-    /** The session's error, if it has one: the file's {@code close()} fails with it too. */
-    public Optional<SessionError> flush() {
-        requireOpen();
         return Optional.ofNullable(failure);
     }
 
-    /** Ends the session; the result says whether its rules may be committed. */
-    public Outcome finish() {
+    /**
+     * Ends the carried unterminated line, if any, and parses it (a flush: the writer closed a
+     * descriptor, so what it wrote last was a whole line, as a write's end is in the kernel).
+     *
+     * @return the session's error, if it has one: the close then fails with EINVAL
+     */
+    public Optional<SessionError> endLine() {
         requireOpen();
-        finished = true;
-        if (failure != null) {
-            return new Outcome.Rejected(failure);
+        if (failure == null && tailLength > 0) {
+            line(tail, 0, tailLength);
         }
-        if (accepted == null || ruleLines == 0) {
-            // ima_check_policy(): an empty batch fails the update (-EINVAL, not seen by the writer).
-            return new Outcome.Rejected(new SessionError(0, 0, "no rules in policy update"));
-        }
-        return new Outcome.Accepted(accepted, List.copyOf(acceptedLines));
+        tailLength = 0;
+        return Optional.ofNullable(failure);
     }
 
     /** Whether a failure has been seen (the session can only be rejected now). */
@@ -92,29 +109,92 @@ public final class PolicySession {
         return failure != null;
     }
 
-    private void parseLine(String line) {
+    /** The session's error, if it has one. */
+    public Optional<SessionError> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** How many rules were accepted and are not yet taken for commit. */
+    public int pending() {
+        return pendingRules.size();
+    }
+
+    /** Fails the session from outside (its namespace went away); a first failure stays. */
+    void fail(SessionError error) {
+        if (failure == null) {
+            failure = error;
+        }
+    }
+
+    /** True the first time it is asked after the session failed: its failure is reported once. */
+    boolean tellFailure() {
+        boolean first = !failureTold;
+        failureTold = true;
+        return first;
+    }
+
+    /** Hands the accepted rules over for commit; empty when there are none (or the session failed). */
+    Optional<Outcome.Accepted> take() {
+        if (failure != null || pendingRules.isEmpty()) {
+            return Optional.empty();
+        }
+        Outcome.Accepted a = new Outcome.Accepted(Policy.of(pendingRules), List.copyOf(pendingLines));
+        rulesTaken += pendingRules.size();
+        pendingRules = new ArrayList<>();
+        pendingLines = new ArrayList<>();
+        return Optional.of(a);
+    }
+
+    /** Whether some of the session's rules were committed already (at an earlier close of a descriptor). */
+    public boolean committedAny() {
+        return rulesTaken > 0;
+    }
+
+    /** How many of the session's rules were taken for commit so far. */
+    int rulesTaken() {
+        return rulesTaken;
+    }
+
+    void finish() {
+        requireOpen();
+        finished = true;
+    }
+
+    /** Appends {@code data[from, to)} to the carried line; false (and the session fails) when it grows too long. */
+    private boolean carry(byte[] data, int from, int to) {
+        int n = to - from;
+        if (n > tail.length - tailLength) {
+            tooLong();
+            return false;
+        }
+        System.arraycopy(data, from, tail, tailLength, n);
+        tailLength += n;
+        return true;
+    }
+
+    private void line(byte[] data, int offset, int length) {
+        if (length > PolicyParser.MAX_LINE) {
+            tooLong();
+            return;
+        }
         lineNumber++;
-        String content = line.stripLeading();
-        if (content.isEmpty() || content.startsWith("#")) {
-            return; // ima_parse_add_rule accepts and ignores blank and comment lines
-        }
+        String line = new String(data, offset, length, StandardCharsets.UTF_8);
         try {
-            Policy p = PolicyParser.parse(line);
-            if (p.rules().isEmpty()) {
-                return;
+            Optional<Rule> rule = PolicyParser.parseLine(line, lineNumber);
+            if (rule.isPresent()) {
+                pendingRules.add(rule.get());
+                pendingLines.add(line.strip());
             }
-            accepted = accepted == null ? p : accepted.append(p);
-            ruleLines++;
-            acceptedLines.add(line.strip());
         } catch (PolicyException e) {
-            List<PolicyError> errors = e.errors();
-            if (errors.isEmpty()) {
-                failure = new SessionError(lineNumber, 0, e.getMessage());
-            } else {
-                PolicyError first = errors.getFirst();
-                failure = new SessionError(lineNumber, first.column(), first.reason());
-            }
+            PolicyError first = e.errors().getFirst();
+            failure = new SessionError(lineNumber, first.column(), first.reason());
         }
+    }
+
+    private void tooLong() {
+        failure = new SessionError(lineNumber + 1, PolicyParser.MAX_LINE + 1, "rule longer than "
+                + PolicyParser.MAX_LINE + " bytes: the kernel reads at most " + PolicyParser.MAX_LINE
+                + " bytes per write and would cut it apart");
     }
 
     private void requireOpen() {
@@ -123,12 +203,24 @@ public final class PolicySession {
         }
     }
 
-    /** What closing the session produced. */
+    /** What committing or closing the session produced. */
     public sealed interface Outcome {
-        /** The session's rules, to be appended to the committed policy; {@code lines} is their source text. */
+        /** Rules appended to the committed policy now; {@code lines} is their source text. */
         record Accepted(Policy rules, List<String> lines) implements Outcome {}
 
-        /** The session is thrown away; the old policy stays in force. */
-        record Rejected(SessionError error) implements Outcome {}
+        /**
+         * The session failed: none of its uncommitted rules are, or will be, committed; the policy
+         * stays as it was.
+         *
+         * @param first whether this is the first time the failure is reported
+         */
+        record Rejected(SessionError error, boolean first) implements Outcome {
+            public Rejected(SessionError error) {
+                this(error, true);
+            }
+        }
+
+        /** Nothing new to commit (nothing written since the last commit). */
+        record Unchanged() implements Outcome {}
     }
 }

@@ -24,28 +24,53 @@ public final class PolicySlot {
         if (writer != null || detached) {
             return Optional.empty();
         }
-        writer = new PolicySession();
+        writer = new PolicySession(this);
         return Optional.of(writer);
     }
 
     /**
-     * Closes {@code session}: its rules are appended when it was valid; either way the slot is
-     * free again. A session of a slot whose namespace was unregistered meanwhile is rejected.
+     * Commits what {@code session} has accepted so far, its unterminated last line included (a
+     * close(2) of one of the writer's descriptors). A failed session commits nothing more; a session
+     * of a slot whose namespace was unregistered meanwhile fails.
+     */
+    public PolicySession.Outcome commit(PolicySession session) {
+        requireWriter(session);
+        session.endLine();
+        if (detached) {
+            session.fail(new SessionError(0, 0, "namespace no longer registered"));
+        }
+        if (session.failed()) {
+            return new PolicySession.Outcome.Rejected(session.failure().orElseThrow(), session.tellFailure());
+        }
+        Optional<PolicySession.Outcome.Accepted> taken = session.take();
+        if (taken.isEmpty()) {
+            return new PolicySession.Outcome.Unchanged();
+        }
+        PolicySession.Outcome.Accepted a = taken.get();
+        committed = committed == null ? a.rules() : committed.append(a.rules());
+        committedLines.addAll(a.lines());
+        return a;
+    }
+
+    /**
+     * Ends {@code session} (the last descriptor is gone): commits what is left as {@link #commit}
+     * does, and frees the slot. A session that committed no rule at all fails, as
+     * {@code ima_check_policy} fails an empty update.
      */
     public PolicySession.Outcome close(PolicySession session) {
+        PolicySession.Outcome outcome = commit(session);
+        writer = null;
+        session.finish();
+        if (outcome instanceof PolicySession.Outcome.Unchanged && session.rulesTaken() == 0) {
+            return new PolicySession.Outcome.Rejected(new SessionError(0, 0, "no rules in policy update"));
+        }
+        return outcome;
+    }
+
+    private void requireWriter(PolicySession session) {
         if (session != writer) {
             throw new IllegalStateException("not this slot's open session");
         }
-        writer = null;
-        PolicySession.Outcome outcome = session.finish();
-        if (detached) {
-            return new PolicySession.Outcome.Rejected(new SessionError(0, 0, "namespace no longer registered"));
-        }
-        if (outcome instanceof PolicySession.Outcome.Accepted a) {
-            committed = committed == null ? a.rules() : committed.append(a.rules());
-            committedLines.addAll(a.lines());
-        }
-        return outcome;
     }
 
     /** The committed policy, empty before the first successful commit. */

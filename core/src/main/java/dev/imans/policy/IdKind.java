@@ -38,13 +38,19 @@ public enum IdKind {
 
     /** The kind and operator a token stands for, or null if it is not an id token. */
     static IdCondition.Spec of(Token token) {
-        for (IdKind k : values()) {
-            for (IdOp op : IdOp.values()) {
-                if (k.token(op) == token) {
-                    return new IdCondition.Spec(k, op);
+        return Specs.BY_TOKEN.get(token);
+    }
+
+    /** Built once, on first use (every word of every parsed rule asks). */
+    private static final class Specs {
+        static final java.util.Map<Token, IdCondition.Spec> BY_TOKEN = new java.util.EnumMap<>(Token.class);
+
+        static {
+            for (IdKind k : values()) {
+                for (IdOp op : IdOp.values()) {
+                    BY_TOKEN.put(k.token(op), new IdCondition.Spec(k, op));
                 }
             }
         }
-        return null;
     }
 }

@@ -11,6 +11,8 @@ public final class Policy {
     private static final Policy EMPTY = new Policy(List.of());
 
     private final List<Rule> rules;
+    /** The read-back text, made once: a large policy is read back in many small reads. */
+    private String shown;
 
     private Policy(List<Rule> rules) {
         this.rules = List.copyOf(rules);
@@ -36,11 +38,17 @@ public final class Policy {
 
     /** The read-back text ({@code cat /sys/kernel/security/ima/policy}): one line per rule. */
     public String show() {
-        StringBuilder b = new StringBuilder();
-        for (Rule r : rules) {
-            b.append(r.show());
+        // A race makes it twice at worst; a String is safely published through a plain field.
+        String s = shown;
+        if (s == null) {
+            StringBuilder b = new StringBuilder();
+            for (Rule r : rules) {
+                b.append(r.show());
+            }
+            s = b.toString();
+            shown = s;
         }
-        return b.toString();
+        return s;
     }
 
     /**

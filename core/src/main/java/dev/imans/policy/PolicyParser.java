@@ -2,6 +2,7 @@ package dev.imans.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Parses a whole policy text as the kernel takes it through {@code cat file > policy}: one rule
@@ -13,8 +14,8 @@ import java.util.List;
 public final class PolicyParser {
     private PolicyParser() {}
 
-    /** The kernel takes at most PAGE_SIZE-1 bytes per write(), so a longer rule is cut apart. */
-    static final int MAX_LINE = 4095;
+    /** The kernel takes at most PAGE_SIZE-1 bytes per write(), so a longer rule is cut apart: the longest line, in bytes. */
+    public static final int MAX_LINE = 4095;
 
     /** Parses with {@link KernelProfile#defaults()}. */
     public static Policy parse(String text) throws PolicyException {
@@ -57,6 +58,29 @@ public final class PolicyParser {
                     "the policy has no rules: the kernel rejects an empty policy (only blank lines or comments)")));
         }
         return Policy.of(rules);
+    }
+
+    /**
+     * One line of a policy write, as {@code ima_parse_add_rule} takes it, with {@link KernelProfile#defaults()}.
+     *
+     * @param line the line without its newline
+     * @param lineNo its 1-based number, for the error
+     * @return its rule, or empty for a blank or comment line
+     * @throws PolicyException with the line's one error when the kernel would refuse it
+     */
+    public static Optional<Rule> parseLine(String line, int lineNo) throws PolicyException {
+        PolicyError lineError = checkLine(line, lineNo);
+        if (lineError != null) {
+            throw new PolicyException(List.of(lineError));
+        }
+        if (isBlankOrComment(line)) {
+            return Optional.empty();
+        }
+        RuleParser.Outcome out = RuleParser.parse(line, lineNo, KernelProfile.defaults());
+        if (out.error() != null) {
+            throw new PolicyException(List.of(out.error()));
+        }
+        return Optional.of(out.rule());
     }
 
     private static PolicyError checkLine(String line, int lineNo) {

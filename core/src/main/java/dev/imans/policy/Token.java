@@ -59,9 +59,16 @@ public enum Token {
     private static final Token[] TABLE = values();
 
     private final String pattern;
+    /** Computed once: the parser matches every word of every rule against the whole table. */
+    private final String prefix;
+    private final String key;
+    private final boolean value;
 
     Token(String pattern) {
         this.pattern = pattern;
+        this.value = pattern.endsWith(ARG);
+        this.prefix = value ? pattern.substring(0, pattern.length() - ARG.length()) : pattern;
+        this.key = value ? pattern.substring(0, pattern.length() - ARG.length() - 1) : pattern;
     }
 
     /** The kernel's pattern, e.g. {@code uid>%s} or {@code permit_directio}. */
@@ -70,15 +77,12 @@ public enum Token {
     }
 
     public boolean takesValue() {
-        return pattern.endsWith(ARG);
+        return value;
     }
 
     /** The token's name without operator and value: {@code uid} for {@code uid>%s}, {@code measure} for {@code measure}. */
     public String key() {
-        if (!takesValue()) {
-            return pattern;
-        }
-        return pattern.substring(0, pattern.length() - ARG.length() - 1);
+        return key;
     }
 
     /** The pattern with its value filled in, as {@code seq_printf(m, pt(token), value)} prints it. */
@@ -87,7 +91,7 @@ public enum Token {
     }
 
     private String prefix() {
-        return pattern.substring(0, pattern.length() - ARG.length());
+        return prefix;
     }
 
     /** A token of a rule line matched against the table; {@code value} is empty for flag tokens. */

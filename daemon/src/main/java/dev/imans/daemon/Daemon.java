@@ -142,6 +142,11 @@ public final class Daemon implements AutoCloseable {
         return java.util.Optional.ofNullable(enforcement);
     }
 
+    /** The namespace registry and policies the control filesystem changes. */
+    public NamespaceService namespaces() {
+        return service;
+    }
+
     /** The measurement lists. */
     public MeasurementStore measurements() {
         return measurements;

@@ -51,6 +51,8 @@ public final class ControlFs implements FuseOperations {
     private final Map<Long, OpenFile> handles = new HashMap<>();
     /** The content each file's size was last reported from; the next read-open serves exactly it. */
     private final Map<String, byte[]> sized = new HashMap<>();
+    private String lastPolicyText;
+    private byte[] lastPolicyBytes;
     private long nextHandle = 1;
     private boolean namespacesBusy;
 
@@ -258,9 +260,22 @@ public final class ControlFs implements FuseOperations {
         PolicyTarget target = f.ns().<PolicyTarget>map(PolicyTarget.Namespace::new).orElse(PolicyTarget.HOST);
         return switch (f.file()) {
             case NAMESPACES -> null;
-            case POLICY -> service.policyText(target).map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
+            case POLICY -> service.policyText(target).map(this::policyBytes).orElse(null);
             default -> content(f.file(), target);
         };
+    }
+
+    /**
+     * The bytes of a policy's text; the kernel asks for the size before every read of a large
+     * policy, so the bytes of the text last asked for are kept (the text is the same object until
+     * the policy changes).
+     */
+    private byte[] policyBytes(String text) {
+        if (text != lastPolicyText) {
+            lastPolicyBytes = text.getBytes(StandardCharsets.UTF_8);
+            lastPolicyText = text;
+        }
+        return lastPolicyBytes;
     }
 
     private byte[] content(ControlFile file, PolicyTarget target) {
@@ -279,7 +294,7 @@ public final class ControlFs implements FuseOperations {
     private String status() {
         StringBuilder b = new StringBuilder("nsid mode rules processes\n");
         b.append("host ").append(service.hostMode()).append(' ')
-                .append(service.policyText(PolicyTarget.HOST).map(t -> t.lines().count()).orElse(0L))
+                .append(service.committedPolicy(PolicyTarget.HOST).map(p -> p.rules().size()).orElse(0))
                 .append(" -\n");
         for (NamespaceService.Listed l : service.list()) {
             b.append(l.status().id()).append(' ').append(l.status().mode()).append(' ')
@@ -318,11 +333,9 @@ public final class ControlFs implements FuseOperations {
         byte[] data = new byte[(int) Math.min(size, buf.remaining())];
         buf.get(data);
         return switch (h) {
-            case OpenFile.PolicyWriter w -> {
-                // A short count makes the writer send the rest again, as the kernel's one line per write does.
-                PolicySession.Written written = service.write(w.target(), w.session(), data, w.writer());
-                yield written.error().isPresent() ? -Errno.EINVAL : written.consumed();
-            }
+            // Every byte is taken: an unterminated last line waits for the next write or the flush.
+            case OpenFile.PolicyWriter w ->
+                    service.write(w.target(), w.session(), data, w.writer()).isPresent() ? -Errno.EINVAL : data.length;
             case OpenFile.NamespacesWriter n -> register(data, offset);
             case null, default -> -Errno.EBADF;
         };
@@ -340,6 +353,7 @@ public final class ControlFs implements FuseOperations {
             Log.warn(e.getMessage());
             return -Errno.EINVAL;
         }
+        // register() returns once the namespace is enforced (its filesystems marked): so does this write.
         try {
             return switch (service.register(id)) {
                 case REGISTERED, ALREADY_REGISTERED -> data.length;
@@ -352,13 +366,25 @@ public final class ControlFs implements FuseOperations {
         }
     }
 
+    /**
+     * Every close(2) of a descriptor of the file (dup'd and inherited ones too) sends a FLUSH and
+     * waits for its answer; RELEASE comes only after the last close has returned. So a policy write
+     * is committed here, and in force when the writer's close returns.
+     */
     @Override
     public int flush(String path, FileInfo fi) {
-        // close(2) returns this: a session with a bad rule fails its close too.
         if (handles.get(fi.getFh()) instanceof OpenFile.PolicyWriter w) {
-            return service.flush(w.session()).isPresent() ? -Errno.EINVAL : 0;
+            return errno(service.flush(w.target(), w.session(), w.writer()));
         }
         return 0;
+    }
+
+    private static int errno(NamespaceService.Commit commit) {
+        return switch (commit) {
+            case DONE -> 0;
+            case REJECTED -> -Errno.EINVAL;
+            case NOT_APPLIED -> -Errno.EIO;
+        };
     }
 
     @Override
@@ -370,6 +396,7 @@ public final class ControlFs implements FuseOperations {
     public int release(String path, FileInfo fi) {
         OpenFile h = handles.remove(fi.getFh());
         switch (h) {
+            // Normally all committed at the flush of the last close; nobody hears this result.
             case OpenFile.PolicyWriter w -> service.close(w.target(), w.session(), w.writer());
             case OpenFile.NamespacesWriter n -> namespacesBusy = false;
             case null, default -> { }

@@ -69,11 +69,22 @@ public final class Enforcement implements AutoCloseable {
             return;
         }
         policies = source.current();
-        flush();
+        LinuxException flushFailed = null;
+        try {
+            engine.flushIgnoreMarks();
+            metrics.flushes.increment();
+        } catch (LinuxException ex) {
+            flushFailed = ex;
+        }
         if (tracker != null) {
             // Synchronously: a namespace's filesystems are marked before its registration (or policy
             // write) returns to the writer, so its very next open is already checked.
             tracker.scan();
+        }
+        if (flushFailed != null) {
+            // Marks of verdicts under the old policy would keep files unchecked under the new one: the
+            // writer of the change must hear of it (its write or close fails), not only the log.
+            throw new IllegalStateException("cannot flush ignore marks: " + flushFailed.getMessage(), flushFailed);
         }
     }
 

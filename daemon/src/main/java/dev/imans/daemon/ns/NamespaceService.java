@@ -85,8 +85,16 @@ public final class NamespaceService {
             registry.register(id, pin);
             Log.info("namespace " + id + " registered (pinned through pid " + member.get() + "), appraise mode "
                     + registry.mode(new PolicyTarget.Namespace(id)).orElseThrow());
-            save();
-            changed();
+            List<String> failures = changed();
+            try {
+                save();
+            } catch (IOException e) {
+                failures.add("saving the state: " + e.getMessage());
+            }
+            if (!failures.isEmpty()) {
+                // The writer must not take the namespace for enforced: its write fails (EIO).
+                throw new IOException(notApplied("namespace " + id, "registered", failures));
+            }
             return Registration.REGISTERED;
         }
         Log.warn("namespace " + id + " has no live process; not registered");
@@ -99,8 +107,11 @@ public final class NamespaceService {
             return false;
         }
         Log.info("namespace " + id + " unregistered: " + why);
+        List<String> failures = changed();
+        if (!failures.isEmpty()) {
+            notApplied("namespace " + id, "unregistered", failures);
+        }
         save();
-        changed();
         return true;
     }
 
@@ -139,50 +150,107 @@ public final class NamespaceService {
     }
 
     /** Feeds a {@code write()} to a session; an error means the write fails with EINVAL. */
-    public synchronized PolicySession.Written write(PolicyTarget target, PolicySession session, byte[] data,
-                                                    Caller writer) {
+    public synchronized Optional<SessionError> write(PolicyTarget target, PolicySession session, byte[] data,
+                                                     Caller writer) {
         boolean before = session.failed();
-        PolicySession.Written written = session.write(data);
+        Optional<SessionError> error = session.write(data);
         if (!before) {
-            written.error().ifPresent(e -> rejectedLine(target, e, writer));
+            error.ifPresent(e -> rejectedLine(target, e, writer));
         }
-        return written;
+        return error;
     }
 
-    /** A {@code close()} (flush) of a session's file; an error means the close fails with EINVAL. */
-    public synchronized Optional<SessionError> flush(PolicySession session) {
-        return session.flush();
+    /** What a policy file's close tells its writer. */
+    public enum Commit {
+        /** Committed and in force, or nothing new to commit: success. */
+        DONE,
+        /** The session failed (a bad rule, or its namespace is gone): EINVAL; nothing more of it is committed. */
+        REJECTED,
+        /**
+         * Committed, but a part of putting it in force failed (see {@link #lastError}): EIO, so the
+         * writer does not take it for enforced.
+         */
+        NOT_APPLIED
     }
 
-    /** Closes a write session: commits or discards it, then logs, audits and journals. */
-    public synchronized PolicySession.Outcome close(PolicyTarget target, PolicySession session, Caller writer) {
-        Optional<PolicySlot> slot = registry.slot(target);
-        PolicySession.Outcome outcome;
-        if (slot.isPresent()) {
-            outcome = slot.get().close(session);
-        } else {
-            session.finish();
-            outcome = new PolicySession.Outcome.Rejected(new SessionError(0, 0, "namespace no longer registered"));
+    /**
+     * A close(2) of one descriptor of a session's file (FUSE's FLUSH, which close(2) waits for):
+     * the session's accepted rules, its unterminated last line included, are committed and every
+     * change listener (enforcement's ignore-mark flush among them) has run before this returns.
+     * Rules written later through another descriptor of the same open file commit at the next
+     * flush or at {@link #close}.
+     */
+    public synchronized Commit flush(PolicyTarget target, PolicySession session, Caller writer) {
+        return settle(target, session, writer, false);
+    }
+
+    /**
+     * The last descriptor of a session's file is gone (FUSE's RELEASE, sent after close(2) has
+     * returned): commits whatever is left as {@link #flush} does and frees the policy file for the
+     * next writer. A session that committed no rule at all fails here, as in the kernel.
+     */
+    public synchronized Commit close(PolicyTarget target, PolicySession session, Caller writer) {
+        return settle(target, session, writer, true);
+    }
+
+    private Commit settle(PolicyTarget target, PolicySession session, Caller writer, boolean last) {
+        boolean before = session.failed();
+        PolicySession.Outcome outcome = last ? session.close() : session.commit();
+        if (!before) {
+            // A bad unterminated last line is found here, not in a write.
+            session.failure().filter(e -> e.line() > 0).ifPresent(e -> rejectedLine(target, e, writer));
         }
-        switch (outcome) {
+        return switch (outcome) {
             case PolicySession.Outcome.Accepted a -> {
+                int inForce = registry.slot(target).map(PolicySlot::ruleCount).orElse(0);
                 Log.info(target + " policy update completed: " + a.lines().size() + " rule(s) added, "
-                        + slot.orElseThrow().ruleCount() + " in force");
-                listener.policyUpdate(target, writer, Optional.empty());
-                changed();
+                        + inForce + " in force");
+                List<String> failures = changed();
+                try {
+                    listener.policyUpdate(target, writer, Optional.empty());
+                } catch (RuntimeException e) {
+                    failures.add("policy update listener: " + e);
+                }
                 try {
                     save();
                 } catch (IOException e) {
-                    Log.error("cannot save state: " + e.getMessage());
+                    failures.add("saving the state: " + e.getMessage());
                 }
+                if (!failures.isEmpty()) {
+                    notApplied(target.toString(), a.lines().size() + " rule(s) committed", failures);
+                    yield Commit.NOT_APPLIED;
+                }
+                yield Commit.DONE;
             }
             case PolicySession.Outcome.Rejected r -> {
-                Log.warn(target + " policy update failed: " + r.error() + "; the previous policy stays in force");
-                lastError = Instant.now() + " " + target + ": " + r.error() + "\n";
-                listener.policyUpdate(target, writer, Optional.of(r.error()));
+                if (r.first()) {
+                    Log.warn(target + " policy update failed: " + r.error() + "; "
+                            + (session.committedAny() ? "the rules committed at earlier closes stay, nothing more"
+                                : "the previous policy stays in force"));
+                    lastError = Instant.now() + " " + target + ": " + r.error() + "\n";
+                    try {
+                        listener.policyUpdate(target, writer, Optional.of(r.error()));
+                    } catch (RuntimeException e) {
+                        Log.error("policy update listener failed: " + e);
+                    }
+                }
+                yield Commit.REJECTED;
             }
-        }
-        return outcome;
+            case PolicySession.Outcome.Unchanged u -> Commit.DONE;
+        };
+    }
+
+    /**
+     * Records that a change was made but not wholly put in force: logged and shown in
+     * {@code .imans/last_error}.
+     *
+     * @return the message
+     */
+    private String notApplied(String what, String done, List<String> failures) {
+        String message = what + ": " + done + ", but putting it in force failed: " + String.join("; ", failures);
+        Log.error(message);
+        lastError = Instant.now() + " " + message + "\n";
+        return message;
     }
 
     /** {@code target}'s committed policy as the kernel prints it; empty text before the first commit. */
@@ -190,7 +258,10 @@ public final class NamespaceService {
         return registry.slot(target).map(s -> s.committed().map(Policy::show).orElse(""));
     }
 
-    /** The last rejected policy session, {@code <time> <target>: <error>\n}, or empty text. */
+    /**
+     * The last rejected policy session, {@code <time> <target>: <error>\n}, or the last change that
+     * was made but not wholly put in force; empty text before either.
+     */
     public synchronized String lastError() {
         return lastError;
     }
@@ -220,20 +291,26 @@ public final class NamespaceService {
     /**
      * Runs {@code r} after every change that affects enforcement: a registration, an unregistration, a
      * committed policy, a restore. It runs on the thread that made the change, holding this service's
-     * lock: it must be quick and must not wait for other threads that use this service.
+     * lock: it must be quick and must not wait for other threads that use this service. The change
+     * is in force when the listeners have run: a registration's write or a policy file's close
+     * returns only then. A listener that throws makes that write or close fail with EIO (and
+     * {@link #lastError} say why): the writer must not take the change for enforced.
      */
     public void addChangeListener(Runnable r) {
         changeListeners.add(r);
     }
 
-    private void changed() {
+    /** Runs every change listener, even after one fails; returns what failed. */
+    private List<String> changed() {
+        List<String> failures = new ArrayList<>();
         for (Runnable r : changeListeners) {
             try {
                 r.run();
             } catch (RuntimeException e) {
-                Log.error("change listener failed: " + e);
+                failures.add("change listener: " + e);
             }
         }
+        return failures;
     }
 
     /** The appraise mode of the host. */
@@ -276,7 +353,10 @@ public final class NamespaceService {
             }
         }
         save();
-        changed();
+        List<String> failures = changed();
+        if (!failures.isEmpty()) {
+            notApplied("restored state", "loaded", failures);
+        }
     }
 
     private static Policy parseSaved(String what, List<String> lines) throws IOException {

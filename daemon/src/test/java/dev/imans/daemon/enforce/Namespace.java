@@ -52,6 +52,11 @@ final class Namespace implements AutoCloseable {
         return Run.run(List.of("nsenter", "-t", Integer.toString(pid()), "-m", "sh", "-c", script));
     }
 
+    /** Runs {@code script} with sh inside the namespace, for at most {@code seconds}. */
+    Run.Result sh(String script, long seconds) throws IOException, InterruptedException {
+        return Run.run(List.of("nsenter", "-t", Integer.toString(pid()), "-m", "sh", "-c", script), seconds);
+    }
+
     Run.Result shOk(String script) throws IOException, InterruptedException {
         Run.Result r = sh(script);
         if (!r.ok()) {

@@ -15,6 +15,27 @@ final class Run {
 
     private Run() {}
 
+
+    /** Runs {@code cmd} with a bound of {@code seconds}; its output goes through files, so it may be long. */
+    static Result run(List<String> cmd, long seconds) throws IOException, InterruptedException {
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("imans-run", ".out");
+        java.nio.file.Path err = java.nio.file.Files.createTempFile("imans-run", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                throw new AssertionError("timed out (an open was never answered?): " + String.join(" ", cmd));
+            }
+            return new Result(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8),
+                    java.nio.file.Files.readString(err, StandardCharsets.UTF_8), p.pid());
+        } finally {
+            java.nio.file.Files.deleteIfExists(out);
+            java.nio.file.Files.deleteIfExists(err);
+        }
+    }
+
     static Result run(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
