@@ -39,9 +39,17 @@ final class ModificationWatcher implements Runnable {
     private static final long WRITES = Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY;
 
     private final QuietLog listenerErrors = new QuietLog("modification listener failed");
+    private final java.util.function.Consumer<Throwable> stopped;
+    private final Runnable fault;
 
+    /**
+     * @param stopped told why, when the watcher stops on its own (not through {@code wake})
+     * @param fault run before each batch; throws only in tests that stop the watcher on purpose
+     */
     ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, ModificationListener listener,
-            EngineMetrics metrics) {
+            EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped, Runnable fault) {
+        this.stopped = stopped;
+        this.fault = fault;
         this.group = group;
         this.wake = wake;
         this.ignoreMarks = ignoreMarks;
@@ -70,6 +78,7 @@ final class ModificationWatcher implements Runnable {
                 if (poll.revents(1) != 0) {
                     return;
                 }
+                fault.run();
                 long r = events.read(group.fd());
                 if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
                     continue;
@@ -106,8 +115,8 @@ final class ModificationWatcher implements Runnable {
                 LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         } catch (Throwable t) {
-            QuietLog.logger().log(Level.ERROR,
-                    "modification watcher stopped: ignore marks are no longer dropped on writes", t);
+            QuietLog.logger().log(Level.ERROR, "modification watcher stopped", t);
+            stopped.accept(t);
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.imans.daemon.ns;
 
 import dev.imans.daemon.Log;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
 import dev.imans.appraise.AppraiseMode;
@@ -32,6 +34,7 @@ public final class NamespaceService {
     private final StateJournal journal;
     private final PolicyUpdateListener listener;
     private final NamespaceId hostNamespace;
+    private final Health health;
     private String lastError = "";
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -41,6 +44,13 @@ public final class NamespaceService {
      */
     public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
                             PolicyUpdateListener listener, NamespaceId hostNamespace) {
+        this(setting, proc, journal, listener, hostNamespace, new Health());
+    }
+
+    /** As the other constructor, reporting degraded states (an unsaved journal) to {@code health}. */
+    public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
+                            PolicyUpdateListener listener, NamespaceId hostNamespace, Health health) {
+        this.health = health;
         this.registry = new NamespaceRegistry(setting);
         this.proc = proc;
         this.journal = journal;
@@ -85,8 +95,10 @@ public final class NamespaceService {
             registry.register(id, pin);
             Log.info("namespace " + id + " registered (pinned through pid " + member.get() + "), appraise mode "
                     + registry.mode(new PolicyTarget.Namespace(id)).orElseThrow());
-            save();
+            // Enforcement first: a registration that cannot be saved is still in force (and the save
+            // is retried), the writer is told it failed.
             changed();
+            save();
             return Registration.REGISTERED;
         }
         Log.warn("namespace " + id + " has no live process; not registered");
@@ -99,8 +111,8 @@ public final class NamespaceService {
             return false;
         }
         Log.info("namespace " + id + " unregistered: " + why);
-        save();
         changed();
+        save();
         return true;
     }
 
@@ -173,7 +185,7 @@ public final class NamespaceService {
                 try {
                     save();
                 } catch (IOException e) {
-                    Log.error("cannot save state: " + e.getMessage());
+                    // A degraded state now (retried); the policy is in force.
                 }
             }
             case PolicySession.Outcome.Rejected r -> {
@@ -275,8 +287,13 @@ public final class NamespaceService {
                         + (r == Registration.NO_PROCESS ? "no process lives in it any more" : r.name()));
             }
         }
-        save();
         changed();
+        try {
+            save();
+        } catch (IOException e) {
+            // The restored state is in force; the save is retried (a full state disk must not stop
+            // the daemon from enforcing).
+        }
     }
 
     private static Policy parseSaved(String what, List<String> lines) throws IOException {
@@ -293,12 +310,32 @@ public final class NamespaceService {
         listener.ruleRejected(target, writer, e);
     }
 
+    /**
+     * Saves the registrations and policies in force; on failure the daemon is in a degraded state
+     * ({@link Condition#STATE_UNSAVED}) that a retry of this save clears.
+     */
     private void save() throws IOException {
+        try {
+            saveNow();
+        } catch (IOException e) {
+            health.degrade(Condition.STATE_UNSAVED, "", "cannot save " + journal.file() + ": " + e.getMessage()
+                    + "; a restart would lose the changes since", Optional.of(this::saveNow));
+            throw e;
+        }
+        health.recover(Condition.STATE_UNSAVED, "");
+    }
+
+    private synchronized void saveNow() throws IOException {
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
         for (NamespaceId id : registry.ids()) {
             namespaces.put(id, registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().committedLines());
         }
         journal.save(new JournalState(registry.slot(PolicyTarget.HOST).orElseThrow().committedLines(), namespaces));
+    }
+
+    /** The daemon's degraded states. */
+    public Health health() {
+        return health;
     }
 
     /**
