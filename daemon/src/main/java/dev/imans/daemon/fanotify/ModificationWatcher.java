@@ -44,7 +44,7 @@ final class ModificationWatcher implements Runnable {
 
     /**
      * @param stopped told why, when the watcher stops on its own (not through {@code wake})
-     * @param fault run before each batch; throws only in tests that stop the watcher on purpose
+     * @param fault run at start and after each batch; throws only in tests that stop the watcher on purpose
      */
     ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, ModificationListener listener,
             EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped, Runnable fault) {
@@ -68,6 +68,7 @@ final class ModificationWatcher implements Runnable {
             poll.set(0, group.fd(), Poll.POLLIN);
             poll.set(1, wake.fd(), Poll.POLLIN);
             while (true) {
+                fault.run();
                 int n = poll.await(-1);
                 if (n == -Errno.EINTR) {
                     continue;
@@ -78,7 +79,6 @@ final class ModificationWatcher implements Runnable {
                 if (poll.revents(1) != 0) {
                     return;
                 }
-                fault.run();
                 long r = events.read(group.fd());
                 if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
                     continue;
