@@ -16,7 +16,6 @@ import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.DaemonSignals;
-import dev.imans.daemon.Log;
 import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -143,6 +142,7 @@ public final class DaemonCommand implements Callable<Integer> {
             err.println("imans daemon: " + e.getMessage());
             return 2;
         }
+        DaemonSignals signals = DaemonSignals.install();
         Daemon daemon;
         try {
             daemon = Daemon.start(config);
@@ -151,9 +151,10 @@ public final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(daemon::close));
-        List<String> jvmOwned = DaemonSignals.install(daemon);
-        if (!jvmOwned.isEmpty()) {
-            Log.info("signals left to the JVM: " + String.join(" ", jvmOwned));
+        var stop = signals.serve(daemon);
+        if (stop.isPresent()) {
+            daemon.close();
+            return 128 + stop.getAsInt();
         }
         daemon.awaitStop();
         return 0;

@@ -27,6 +27,11 @@ final class DaemonProcess implements AutoCloseable {
     final Process process;
 
     DaemonProcess(String... extra) throws IOException, InterruptedException {
+        this(true, extra);
+    }
+
+    /** With {@code awaitReady} false, returns once the daemon has begun to start (its first log line). */
+    DaemonProcess(boolean awaitReady, String... extra) throws IOException, InterruptedException {
         Files.createDirectories(base);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
@@ -34,6 +39,10 @@ final class DaemonProcess implements AutoCloseable {
                 "--audit-log", auditLog.toString(), "--watch-fs", "tmpfs", "--namespace-filesystems-only"));
         cmd.addAll(List.of(extra));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!awaitReady) {
+            await("the daemon to begin", () -> log().contains("starting: ") || !process.isAlive());
+            return;
+        }
         await("the daemon to be ready", () -> Files.exists(control.resolve("namespaces")) || !process.isAlive());
         if (!process.isAlive()) {
             throw new IOException("daemon exited: " + log());

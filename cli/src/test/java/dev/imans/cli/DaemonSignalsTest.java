@@ -55,6 +55,38 @@ class DaemonSignalsTest {
     }
 
     @Test
+    void aReopenThatFailsIsAHealthStateAndTheNextHupRecovers() throws Exception {
+        try (DaemonProcess d = new DaemonProcess(); MountNamespace ns = new MountNamespace()) {
+            enforce(d, ns);
+            Path rotated = d.auditLog.resolveSibling("audit.log.1");
+            Path health = d.control.resolve(".imans/health");
+            Files.move(d.auditLog, rotated);
+            // Nothing can be opened where the log was.
+            Files.createDirectory(d.auditLog);
+            d.signal("HUP");
+            DaemonProcess.await("the failed reopen", () -> read(health).startsWith("audit-log-not-reopened since "));
+            assertThat(read(health)).contains("cannot reopen " + d.auditLog);
+            deny(ns, 2);
+            DaemonProcess.await("denials in the old file", () -> denials(rotated) == 2);
+
+            Files.delete(d.auditLog);
+            d.signal("HUP");
+            DaemonProcess.await("health ok", () -> read(health).equals("ok\n"));
+            deny(ns, 1);
+            DaemonProcess.await("a denial in the new file", () -> denials(d.auditLog) == 1);
+            assertThat(denials(rotated)).isEqualTo(2);
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     void usr1WritesAStateReportAndEnforcementContinues() throws Exception {
         try (DaemonProcess d = new DaemonProcess(); MountNamespace ns = new MountNamespace()) {
             enforce(d, ns);
@@ -106,6 +138,20 @@ class DaemonSignalsTest {
             assertThat(d.controlMounted()).isFalse();
             // Not checked any more: the file the policy refused opens (fanotify fails open).
             assertThat(ns.sh("cat /tmp/f").rc()).isZero();
+        }
+    }
+
+    @Test
+    void aStopWhileStartingWaitsForTheStartThenStopsCleanly() throws Exception {
+        try (DaemonProcess d = new DaemonProcess(false)) {
+            d.signal("USR1");
+            d.signal("TERM");
+            assertThat(d.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String log = d.log();
+            assertThat(d.process.exitValue()).as(log).isEqualTo(128 + 15);
+            assertThat(log).contains("received SIGUSR1 while starting: ignored",
+                    "received SIGTERM while starting: stopping once started", "ready: ", "stopped");
+            assertThat(d.controlMounted()).isFalse();
         }
     }
 

@@ -60,15 +60,40 @@ public final class DaemonSignals {
     /** The JVM's shutdown handlers, which these replace to add the log line. */
     private static final List<String> JVM_SHUTDOWN = List.of("HUP", "INT", "TERM");
 
+    private Daemon daemon;
+    private Signal stopWhileStarting;
+    private final List<String> leftAlone = new ArrayList<>();
+
     private DaemonSignals() {}
 
     /**
-     * Installs the handlers for {@code daemon}, the only daemon of this process. A STOP exits the JVM:
-     * the caller must have registered a shutdown hook that closes the daemon. Returns the signals left
-     * to the JVM or an agent, for the log.
+     * Installs the handlers before the daemon starts, so that no signal can end a half-started daemon
+     * (leaving its control filesystem mounted): until {@link #serve} a stop is only remembered, and HUP
+     * and USR1 are logged and ignored.
      */
-    public static List<String> install(Daemon daemon) {
-        List<String> leftAlone = new ArrayList<>();
+    public static DaemonSignals install() {
+        DaemonSignals signals = new DaemonSignals();
+        signals.installHandlers();
+        return signals;
+    }
+
+    /**
+     * Hands the started daemon, the only one of this process, to the handlers. A stop exits the JVM:
+     * the caller must have registered a shutdown hook that closes the daemon first.
+     *
+     * @return the number of a stop signal that arrived while it was starting: the caller closes the
+     *     daemon and exits with 128 + that number
+     */
+    public synchronized java.util.OptionalInt serve(Daemon started) {
+        this.daemon = started;
+        if (!leftAlone.isEmpty()) {
+            Log.info("signals left to the JVM: " + String.join(" ", leftAlone));
+        }
+        return stopWhileStarting == null ? java.util.OptionalInt.empty()
+                : java.util.OptionalInt.of(stopWhileStarting.getNumber());
+    }
+
+    private void installHandlers() {
         for (Handled h : HANDLED) {
             Signal signal = new Signal(h.name());
             try {
@@ -80,14 +105,13 @@ public final class DaemonSignals {
                 Log.warn("cannot read the disposition of SIG" + h.name() + ": " + e.getMessage());
                 continue;
             }
-            Signal.handle(signal, s -> handle(daemon, h.action(), s));
+            Signal.handle(signal, s -> handle(h.action(), s));
         }
         ignore(Signals.SIGIO);
         int[] rt = Signals.realtimeRange();
         for (int n = rt[0]; n <= rt[1]; n++) {
             ignore(n);
         }
-        return leftAlone;
     }
 
     private static void ignore(int signo) {
@@ -100,8 +124,21 @@ public final class DaemonSignals {
         }
     }
 
-    private static void handle(Daemon daemon, Action action, Signal s) {
+    private void handle(Action action, Signal s) {
         String name = "SIG" + s.getName().toUpperCase(Locale.ROOT);
+        Daemon daemon;
+        synchronized (this) {
+            daemon = this.daemon;
+            if (daemon == null && (action == Action.REOPEN || action == Action.REPORT)) {
+                Log.warn("received " + name + " while starting: ignored");
+                return;
+            }
+            if (daemon == null && action == Action.STOP) {
+                Log.warn("received " + name + " while starting: stopping once started");
+                stopWhileStarting = s;
+                return;
+            }
+        }
         switch (action) {
             case REOPEN -> {
                 Log.info("received " + name + ": reopening the audit log");
