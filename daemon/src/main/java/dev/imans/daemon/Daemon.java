@@ -96,6 +96,7 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             service.releaseAll();
             audit.close();
+            health.close();
             throw new IOException("cannot restore measurement lists: " + e.getMessage(), e);
         }
         // Before enforcement's listener: a namespace has its list before its first open is judged.
@@ -112,6 +113,7 @@ public final class Daemon implements AutoCloseable {
                 measurements.close();
                 service.releaseAll();
                 audit.close();
+                health.close();
                 throw new IOException("cannot start enforcement: " + e.getMessage(), e);
             }
             service.addChangeListener(enforcement::policiesChanged);
