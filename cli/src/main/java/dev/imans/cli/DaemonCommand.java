@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.DaemonSignals;
 import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,14 +28,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code imans daemon}: runs in the foreground, logs to standard error, serves the control
- * filesystem, and stops cleanly on SIGTERM or SIGINT (a shutdown hook unmounts everything).
+ * filesystem, and stops cleanly on SIGTERM or SIGINT (a shutdown hook unmounts everything). SIGHUP
+ * reopens the audit log, SIGUSR1 logs a state report; see {@link DaemonSignals} for the others.
  */
 @Command(name = "daemon", mixinStandardHelpOptions = true,
         description = {"Run the imans daemon (enforcement, registry, control filesystem) in the foreground.",
             "It appraises and measures opens with fanotify, keeps the namespace registry, the measurement lists",
             "and their state, and serves the control filesystem (a copy of securityfs's ima/ directory).",
             "Ready when DIR/namespaces exists.",
-            "Stops cleanly on SIGTERM or SIGINT."})
+            "Stops cleanly on SIGTERM or SIGINT; SIGHUP reopens the audit log, SIGUSR1 logs a state report."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -140,6 +142,7 @@ public final class DaemonCommand implements Callable<Integer> {
             err.println("imans daemon: " + e.getMessage());
             return 2;
         }
+        DaemonSignals signals = DaemonSignals.install();
         Daemon daemon;
         try {
             daemon = Daemon.start(config);
@@ -148,6 +151,11 @@ public final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(daemon::close));
+        var stop = signals.serve(daemon);
+        if (stop.isPresent()) {
+            daemon.close();
+            return 128 + stop.getAsInt();
+        }
         daemon.awaitStop();
         return 0;
     }

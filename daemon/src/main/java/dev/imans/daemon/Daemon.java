@@ -9,6 +9,8 @@ import dev.imans.daemon.enforce.Enforcement;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.ServiceDirectory;
 import dev.imans.daemon.enforce.ServicePolicies;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.daemon.measure.MeasurementStore;
 import dev.imans.daemon.control.SecurityfsOverlay;
 import dev.imans.daemon.ns.LivenessWatcher;
@@ -18,7 +20,11 @@ import dev.imans.daemon.ns.Proc;
 import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -38,11 +44,14 @@ public final class Daemon implements AutoCloseable {
     private final AuditWriter audit;
     private final Enforcement enforcement;
     private final MeasurementStore measurements;
+    private final Health health;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
-                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements) {
+                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements,
+                   Health health) {
+        this.health = health;
         this.measurements = measurements;
         this.audit = audit;
         this.enforcement = enforcement;
@@ -72,8 +81,12 @@ public final class Daemon implements AutoCloseable {
         // Audit records of every kind (policy updates, appraisals) go through one writer thread.
         AuditWriter audit = new AuditWriter(AuditEncoder.of(config.auditFormat()),
                 AuditSinks.open(config.auditLog(), config.auditKmsg(), config.auditStderr()));
+        Health health = new Health();
+        audit.onReopen(why -> health.degrade(Condition.AUDIT_LOG_NOT_REOPENED, "",
+                        why + "; records still go to the previous file (send SIGHUP again to retry)"),
+                () -> health.recover(Condition.AUDIT_LOG_NOT_REOPENED, ""));
         NamespaceService service = new NamespaceService(config.appraise(), proc, journal,
-                listener == null ? new PolicyUpdateAudit(audit) : listener, proc.ownMountNamespace());
+                listener == null ? new PolicyUpdateAudit(audit) : listener, proc.ownMountNamespace(), health);
         Log.info("starting: control " + config.control() + ", state " + journal.file() + ", appraise "
                 + config.appraise());
         service.restore(saved);
@@ -83,6 +96,7 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             service.releaseAll();
             audit.close();
+            health.close();
             throw new IOException("cannot restore measurement lists: " + e.getMessage(), e);
         }
         // Before enforcement's listener: a namespace has its list before its first open is judged.
@@ -94,11 +108,12 @@ public final class Daemon implements AutoCloseable {
             EnforcementConfig ec = config.enforcement().get();
             try {
                 enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
-                        new ServiceDirectory(service, proc), audit, measurements);
+                        new ServiceDirectory(service, proc), audit, measurements, health);
             } catch (IOException | RuntimeException e) {
                 measurements.close();
                 service.releaseAll();
                 audit.close();
+                health.close();
                 throw new IOException("cannot start enforcement: " + e.getMessage(), e);
             }
             service.addChangeListener(enforcement::policiesChanged);
@@ -125,12 +140,57 @@ public final class Daemon implements AutoCloseable {
             measurements.close();
             service.releaseAll();
             audit.close();
+            health.close();
             throw e;
         }
         LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, health);
+    }
+
+    /** The degraded states ({@code .imans/health}). */
+    public Health health() {
+        return health;
+    }
+
+    /** Reopens the audit log file (SIGHUP, after log rotation); records are neither lost nor split. */
+    public void reopenLogs() {
+        Log.info("reopening the audit log");
+        audit.reopen();
+    }
+
+    /**
+     * The state report (SIGUSR1): health, the host and every registered namespace with its mode and
+     * rule count, the engine's counters, the marked filesystems and the audit writer's counts.
+     */
+    public List<String> report() {
+        List<String> out = new ArrayList<>();
+        List<String> degraded = health.active().stream().map(d -> d.line()).toList();
+        out.add("health: " + (degraded.isEmpty() ? "ok" : degraded.size() + " degraded state(s)"));
+        degraded.forEach(d -> out.add("  " + d));
+        out.add("host: mode " + service.hostMode() + ", "
+                + service.committedPolicy(dev.imans.ns.PolicyTarget.HOST).map(p -> p.rules().size()).orElse(0)
+                + " rule(s)");
+        for (NamespaceService.Listed l : service.list()) {
+            out.add("namespace " + l.status().id() + ": mode " + l.status().mode() + ", " + l.status().rules()
+                    + " rule(s), " + l.processes() + " process(es)");
+        }
+        if (enforcement == null) {
+            out.add("enforcement: off");
+        } else {
+            out.add("enforcement: " + enforcement.metrics());
+            StringBuilder engine = new StringBuilder("engine:");
+            for (Map.Entry<String, Long> e : enforcement.engine().metrics().snapshot().entrySet()) {
+                engine.append(' ').append(e.getKey()).append('=').append(e.getValue());
+            }
+            out.add(engine.toString());
+            Map<Path, dev.imans.daemon.fanotify.MarkType> marked = enforcement.engine().marked();
+            out.add("marked filesystems: " + marked.size());
+            marked.forEach((p, t) -> out.add("  " + p + " (" + t.name().toLowerCase(java.util.Locale.ROOT) + " mark)"));
+        }
+        out.add("audit: " + audit.written() + " record(s) written, " + audit.dropped() + " dropped");
+        return out;
     }
 
     public DaemonConfig config() {
@@ -169,6 +229,8 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         Log.info("stopping");
+        // No retry may act on what is being taken down.
+        health.close();
         // First release every opener waiting for a verdict: nothing below may wait on one.
         if (enforcement != null) {
             enforcement.close();

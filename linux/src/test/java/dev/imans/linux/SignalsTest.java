@@ -58,4 +58,22 @@ class SignalsTest {
     void aBadSignalIsAnError() {
         assertThatThrownBy(() -> Signals.ignore(0)).isInstanceOf(LinuxException.class);
     }
+
+    @Test
+    void dispositionsAreReadWithoutChangingThem() throws Exception {
+        // The JVM installs its own handler for SIGSEGV (implicit null checks) and leaves SIGUSR1 alone.
+        assertThat(Signals.isDefault(11)).isFalse();
+        assertThat(Signals.isDefault(10)).isTrue();
+        assertThat(Signals.isDefault(10)).isTrue();
+        Signals.ignore(Signals.SIGIO);
+        assertThat(Signals.isDefault(Signals.SIGIO)).isFalse();
+        assertThatThrownBy(() -> Signals.isDefault(0)).isInstanceOf(LinuxException.class);
+    }
+
+    @Test
+    void realtimeSignalsLeaveGlibcsOwnAlone() {
+        int[] range = Signals.realtimeRange();
+        assertThat(range[0]).isGreaterThan(32);
+        assertThat(range[1]).isEqualTo(64);
+    }
 }

@@ -10,6 +10,13 @@ public interface AuditSink extends AutoCloseable {
     /** Writes one record as {@code type=N audit(...): body}, without the newline. */
     void write(String line) throws IOException;
 
+    /**
+     * Starts writing to a fresh file where the sink has one (log rotation: after the old file was
+     * renamed). On failure the sink keeps writing where it did. Called on the writer's thread only,
+     * between two records, so no record is split or lost.
+     */
+    default void reopen() throws IOException {}
+
     /** A short name for error messages, e.g. the file path. */
     String describe();
 

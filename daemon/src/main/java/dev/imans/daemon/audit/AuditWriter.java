@@ -37,6 +37,10 @@ public final class AuditWriter implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicBoolean reopenRequested =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile java.util.function.Consumer<String> reopenFailure = why -> { };
+    private volatile Runnable reopened = () -> { };
 
     public AuditWriter(AuditEncoder encoder, List<AuditSink> sinks) {
         this.encoder = encoder;
@@ -59,6 +63,26 @@ public final class AuditWriter implements AutoCloseable {
         }
         submitted.incrementAndGet();
         return true;
+    }
+
+    /**
+     * Asks the writer to reopen its file sinks (SIGHUP after log rotation) before it writes its next
+     * record, and within {@code 200 ms} when idle. Records written before go to the old file (which a
+     * rotation renamed), later ones to the new: none is lost. Never blocks.
+     */
+    public void reopen() {
+        reopenRequested.set(true);
+    }
+
+    /** Whom to tell when a reopen fails (the cause) or succeeds after a failure; one pair per writer. */
+    public void onReopen(java.util.function.Consumer<String> failure, Runnable success) {
+        this.reopenFailure = failure;
+        this.reopened = success;
+    }
+
+    /** Records written to the sinks so far. */
+    public long written() {
+        return written.get();
     }
 
     /** Records dropped because the queue was full or the writer stopped. */
@@ -87,6 +111,10 @@ public final class AuditWriter implements AutoCloseable {
             } catch (InterruptedException e) {
                 continue;
             }
+            // Checked after the poll: a record submitted after the request goes to the new file.
+            if (reopenRequested.getAndSet(false)) {
+                reopenSinks();
+            }
             if (p == null) {
                 continue;
             }
@@ -99,6 +127,23 @@ public final class AuditWriter implements AutoCloseable {
                 }
             }
             written.incrementAndGet();
+        }
+    }
+
+    private void reopenSinks() {
+        String failed = null;
+        for (AuditSink sink : sinks) {
+            try {
+                sink.reopen();
+            } catch (IOException | RuntimeException e) {
+                failed = "cannot reopen " + sink.describe() + ": " + e.getMessage();
+            }
+        }
+        if (failed != null) {
+            reopenFailure.accept(failed);
+        } else {
+            Log.info("audit log reopened");
+            reopened.run();
         }
     }
 

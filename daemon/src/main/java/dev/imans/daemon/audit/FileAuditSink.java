@@ -9,15 +9,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Appends records to a file, one line each, as {@code ausearch --raw} prints them. The file is
- * opened once with O_APPEND, so the daemon never opens it again while it holds permission events.
+ * Appends records to a file, one line each, as {@code ausearch --raw} prints them, with O_APPEND.
+ * The file is opened at start and again only on {@link #reopen} (SIGHUP, after log rotation), from
+ * the audit writer's thread, which holds no permission event: an event the open raises against the
+ * daemon's own process is answered at once by the reader.
  */
 public final class FileAuditSink implements AuditSink {
     /** The default audit log of {@code imans daemon}. */
     public static final Path DEFAULT = Path.of("/var/log/imans/audit.log");
 
     private final Path file;
-    private final FileChannel out;
+    private FileChannel out;
 
     private FileAuditSink(Path file, FileChannel out) {
         this.file = file;
@@ -28,8 +30,23 @@ public final class FileAuditSink implements AuditSink {
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
         }
-        return new FileAuditSink(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND));
+        return new FileAuditSink(file, openAppend(file));
+    }
+
+    private static FileChannel openAppend(Path file) throws IOException {
+        return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    /** Opens {@code file} anew (creating it if it was moved away) and closes the old channel. */
+    @Override
+    public void reopen() throws IOException {
+        if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+        }
+        FileChannel fresh = openAppend(file);
+        FileChannel old = out;
+        out = fresh;
+        old.close();
     }
 
     @Override

@@ -286,6 +286,7 @@ public final class ControlFs implements FuseOperations {
             case VIOLATIONS -> ascii(measurements.violations(target) + "\n");
             case STATUS -> ascii(status());
             case LAST_ERROR -> ascii(service.lastError());
+            case HEALTH -> ascii(service.health().render());
             case NAMESPACES, POLICY -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }

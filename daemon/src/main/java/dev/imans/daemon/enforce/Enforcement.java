@@ -3,10 +3,17 @@ package dev.imans.daemon.enforce;
 import dev.imans.daemon.Log;
 import dev.imans.daemon.audit.AuditWriter;
 import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.daemon.fanotify.ModificationListener;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.DegradedException;
+import dev.imans.daemon.health.Health;
 import dev.imans.daemon.fanotify.PermissionEvent;
 import dev.imans.linux.Fanotify;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Enforcement as one piece: the fanotify engine with the {@link EnforcementDecider}, the mount tracker
@@ -23,12 +30,21 @@ public final class Enforcement implements AutoCloseable {
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
+    private final Health health;
+    /** Run before each flush of the ignore marks: tests make it throw to simulate a failed flush. */
+    volatile FlushFault flushFault = () -> { };
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
     private volatile boolean closed;
 
-    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements) {
+    interface FlushFault {
+        void check() throws LinuxException;
+    }
+
+    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements,
+            Health health) {
+        this.health = health;
         this.measurements = measurements;
         this.config = config;
         this.source = source;
@@ -43,17 +59,20 @@ public final class Enforcement implements AutoCloseable {
      */
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
             AuditWriter audit) throws LinuxException {
-        return start(config, source, directory, audit, Measurements.NONE);
+        return start(config, source, directory, audit, Measurements.NONE, new Health());
     }
 
-    /** As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter)}, measuring into {@code measurements}. */
+    /**
+     * As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter)}, measuring into
+     * {@code measurements} and reporting degraded states to {@code health}.
+     */
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
-            AuditWriter audit, Measurements measurements) throws LinuxException {
-        Enforcement e = new Enforcement(config, source, audit, measurements);
+            AuditWriter audit, Measurements measurements, Health health) throws LinuxException {
+        Enforcement e = new Enforcement(config, source, audit, measurements, health);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
-        e.engine = FanotifyEngine.start(decider, config.engine(), e::modified);
+        e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics);
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health);
             e.tracker.start();
         } catch (RuntimeException ex) {
             e.engine.close();
@@ -62,30 +81,38 @@ public final class Enforcement implements AutoCloseable {
         return e;
     }
 
-    /** Installs the policies in force now, drops every ignore mark, and looks for new namespaces' mounts. */
+    /**
+     * Installs the policies in force now, drops every ignore mark, and looks for new namespaces' mounts.
+     *
+     * @throws DegradedException when the marks could not be dropped or a newly seen filesystem could not
+     *     be marked: the change is in force, on the slow path or not everywhere (see {@link Health}), and
+     *     the write that made it should fail
+     */
     public void policiesChanged() {
         if (closed) {
             // Unregistrations arrive while the daemon stops; the group is gone (its fd may be reused).
             return;
         }
         policies = source.current();
-        LinuxException flushFailed = null;
-        try {
-            engine.flushIgnoreMarks();
-            metrics.flushes.increment();
-        } catch (LinuxException ex) {
-            flushFailed = ex;
+        List<String> problems = new ArrayList<>();
+        if (!flush()) {
+            problems.add("ignore marks of the previous policy could not be dropped");
         }
         if (tracker != null) {
             // Synchronously: a namespace's filesystems are marked before its registration (or policy
             // write) returns to the writer, so its very next open is already checked.
-            tracker.scan();
+            for (String fs : tracker.scan()) {
+                problems.add("cannot mark " + fs);
+            }
         }
-        if (flushFailed != null) {
-            // Marks of verdicts under the old policy would keep files unchecked under the new one: the
-            // writer of the change must hear of it (its write or close fails), not only the log.
-            throw new IllegalStateException("cannot flush ignore marks: " + flushFailed.getMessage(), flushFailed);
+        if (!problems.isEmpty()) {
+            throw new DegradedException(String.join("; ", problems));
         }
+    }
+
+    /** Makes every later mark of a filesystem reached through a path {@code fails} accepts fail (tests). */
+    void injectMarkFault(java.util.function.Predicate<java.nio.file.Path> fails) {
+        tracker.markFault = fails;
     }
 
     /** Marks newly visible filesystems now (tests, after a mount made inside a namespace). */
@@ -109,16 +136,32 @@ public final class Enforcement implements AutoCloseable {
         return engine;
     }
 
-    private void flush() {
+    /**
+     * Drops every ignore mark; false when it could not, which suspends new marks until a retry
+     * succeeds: the marks left may hide files the policy in force now would refuse.
+     */
+    private boolean flush() {
+        if (closed) {
+            return true;
+        }
+        try {
+            flushNow();
+            health.recover(Condition.IGNORE_MARKS_STALE, "");
+            return true;
+        } catch (LinuxException ex) {
+            health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + ex.getMessage(),
+                    Optional.of(this::flushNow));
+            return false;
+        }
+    }
+
+    private void flushNow() throws LinuxException {
         if (closed) {
             return;
         }
-        try {
-            engine.flushIgnoreMarks();
-            metrics.flushes.increment();
-        } catch (LinuxException ex) {
-            Log.error("cannot flush ignore marks: " + ex.getMessage());
-        }
+        flushFault.check();
+        engine.flushIgnoreMarks();
+        metrics.flushes.increment();
     }
 
     private void modified(long dev, long ino, long mask) {
@@ -145,6 +188,21 @@ public final class Enforcement implements AutoCloseable {
         }
         rehash.close();
         Log.info("enforcement stopped: " + metrics);
+    }
+
+    /** The engine's modification listener. */
+    private final class Watcher implements ModificationListener {
+        @Override
+        public void modified(long dev, long ino, long mask) {
+            Enforcement.this.modified(dev, ino, mask);
+        }
+
+        @Override
+        public void lostTrack() {
+            // Cached verdicts are per file version, but a write within one timestamp tick leaves the
+            // version unchanged: only the watcher's report drops such an entry.
+            cache.clear();
+        }
     }
 
     private final class Shared implements EnforcementDecider.Context {

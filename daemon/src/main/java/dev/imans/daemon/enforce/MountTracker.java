@@ -2,6 +2,8 @@ package dev.imans.daemon.enforce;
 
 import dev.imans.daemon.Log;
 import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
@@ -16,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Agent: the mount tracker, one platform thread that keeps a filesystem mark on every filesystem the
@@ -27,6 +30,9 @@ import java.util.Set;
  * seen through poll(2) on those files (POLLPRI after any change of that namespace's mount table,
  * fs/proc_namespace.c mounts_poll) and, as a fallback, a full re-scan every few seconds. Unmounted
  * filesystems lose their marks in the kernel; they are forgotten here at the next scan.
+ *
+ * <p>A filesystem that cannot be marked is a degraded state ({@link Condition#FILESYSTEM_UNMARKED}) until
+ * a later scan marks it or it is gone; every scan retries it.
  *
  * <p>Must not: mark what {@link MountFilter} refuses. Overlay mounts are replaced by the filesystems of
  * their layers (lowerdir/upperdir), reached through the same root.
@@ -41,6 +47,9 @@ final class MountTracker implements AutoCloseable {
     private final MountFilter filter;
     private final boolean namespacesOnly;
     private final EnforcementMetrics metrics;
+    private final Health health;
+    /** Paths whose mark fails as if the kernel refused it (tests). */
+    volatile Predicate<Path> markFault = p -> false;
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
@@ -48,7 +57,8 @@ final class MountTracker implements AutoCloseable {
     private volatile boolean stopping;
 
     MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics) {
+            EnforcementMetrics metrics, Health health) {
+        this.health = health;
         this.engine = engine;
         this.table = table;
         this.directory = directory;
@@ -64,15 +74,19 @@ final class MountTracker implements AutoCloseable {
         thread.start();
     }
 
-    /** Re-reads every namespace's mounts now (after a registration), marking what is new. */
-    void scan() {
+    /**
+     * Re-reads every namespace's mounts now (after a registration), marking what is new and retrying
+     * what could not be marked before; the filesystems that failed for the first time in this scan.
+     */
+    List<String> scan() {
         // The directory is asked before this tracker's lock is taken: a registration calls scan() while
         // holding the registry's lock, and the tracker thread must never hold its own lock while it
         // waits for the registry's.
-        scan(directory.members());
+        return scan(directory.members());
     }
 
-    private synchronized void scan(List<NamespaceDirectory.Member> members) {
+    private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
+        List<String> newFailures = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         Set<Long> hostDevs = new HashSet<>();
         List<MountInfo> host;
@@ -80,7 +94,7 @@ final class MountTracker implements AutoCloseable {
             host = Mounts.readSelf();
         } catch (IOException | IllegalArgumentException e) {
             Log.error("cannot read /proc/self/mountinfo: " + e.getMessage());
-            return;
+            return newFailures;
         }
         for (MountInfo m : host) {
             table.learn(m);
@@ -88,7 +102,7 @@ final class MountTracker implements AutoCloseable {
         }
         if (!namespacesOnly) {
             for (MountInfo m : host) {
-                consider(m, "", host, seen);
+                consider(m, "", host, seen, newFailures);
             }
         }
         for (NamespaceDirectory.Member member : members) {
@@ -104,18 +118,48 @@ final class MountTracker implements AutoCloseable {
                 if (namespacesOnly && hostDevs.contains(m.dev())) {
                     continue;
                 }
-                consider(m, root, mounts, seen);
+                consider(m, root, mounts, seen, newFailures);
             }
         }
         marked.retainAll(seen);
         failed.retainAll(seen);
+        Set<String> still = new HashSet<>();
+        failed.forEach(dev -> still.add(subject(dev)));
+        health.recoverUnless(Condition.FILESYSTEM_UNMARKED, still::contains);
         syncWatches(members);
+        return newFailures;
     }
 
-    private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen) {
+    /** How {@code .imans/health} names a filesystem: its device number, as mountinfo shows it. */
+    static String subject(long dev) {
+        return "dev " + (dev >>> 32) + ":" + (dev & 0xffffffffL);
+    }
+
+    private void markFailed(long dev, String what, Exception e, List<String> newFailures) {
+        if (failed.add(dev)) {
+            newFailures.add(what + " (" + subject(dev) + "): " + e.getMessage());
+        }
+        health.degrade(Condition.FILESYSTEM_UNMARKED, subject(dev),
+                "cannot mark " + what + ": " + e.getMessage() + "; its opens are not checked");
+    }
+
+    private void markSucceeded(long dev) {
+        if (failed.remove(dev)) {
+            health.recover(Condition.FILESYSTEM_UNMARKED, subject(dev));
+        }
+    }
+
+    private void mark(Path path) throws LinuxException {
+        if (markFault.test(path)) {
+            throw new LinuxException("fanotify_mark", dev.imans.linux.Errno.ENODEV, path.toString());
+        }
+        engine.markFilesystem(path);
+    }
+
+    private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen, List<String> newFailures) {
         if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
             for (String layer : layers(m.superOptions())) {
-                markPath(Path.of(root + layer), seen);
+                markPath(Path.of(root + layer), seen, newFailures);
             }
             return;
         }
@@ -123,7 +167,7 @@ final class MountTracker implements AutoCloseable {
             return;
         }
         seen.add(m.dev());
-        if (marked.contains(m.dev()) || failed.contains(m.dev())) {
+        if (marked.contains(m.dev())) {
             return;
         }
         Path path = Path.of(root + m.mountPoint());
@@ -134,29 +178,51 @@ final class MountTracker implements AutoCloseable {
                 seen.remove(m.dev());
                 return;
             }
-            engine.markFilesystem(path);
+            mark(path);
             marked.add(m.dev());
+            markSucceeded(m.dev());
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on " + m.fsType() + " " + path + " (dev " + m.major() + ":" + m.minor() + ")");
         } catch (LinuxException | IllegalArgumentException e) {
-            failed.add(m.dev());
-            Log.warn("cannot mark " + m.fsType() + " " + path + ": " + e.getMessage());
+            if (memberGone(root)) {
+                // The namespace's last process left between reading its mounts and marking them: its
+                // mounts are gone with it (or still seen through another member), not unmarkable.
+                seen.remove(m.dev());
+                return;
+            }
+            markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
         }
     }
 
-    private void markPath(Path layer, Set<Long> seen) {
+    /** Whether a member's {@code /proc/PID/root} prefix no longer leads anywhere (the host's never goes). */
+    private static boolean memberGone(String root) {
+        return !root.isEmpty() && !java.nio.file.Files.isDirectory(Path.of(root));
+    }
+
+    private void markPath(Path layer, Set<Long> seen, List<String> newFailures) {
+        long dev;
         try {
-            long dev = Stat.stat(layer).dev();
-            seen.add(dev);
-            if (marked.contains(dev) || failed.contains(dev) || Stat.statfs(layer).isOverlay()) {
+            dev = Stat.stat(layer).dev();
+        } catch (LinuxException e) {
+            // A layer that cannot be reached now is looked for again at the next scan.
+            Log.warn("cannot reach overlay layer " + layer + ": " + e.getMessage());
+            return;
+        }
+        seen.add(dev);
+        if (marked.contains(dev)) {
+            return;
+        }
+        try {
+            if (Stat.statfs(layer).isOverlay()) {
                 return;
             }
-            engine.markFilesystem(layer);
+            mark(layer);
             marked.add(dev);
+            markSucceeded(dev);
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on the overlay layers' filesystem at " + layer);
         } catch (LinuxException | IllegalArgumentException e) {
-            Log.warn("cannot mark overlay layer " + layer + ": " + e.getMessage());
+            markFailed(dev, "the overlay layers' filesystem at " + layer, e, newFailures);
         }
     }
 

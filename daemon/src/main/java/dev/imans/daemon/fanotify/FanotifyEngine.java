@@ -1,5 +1,7 @@
 package dev.imans.daemon.fanotify;
 
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.linux.Errno;
 import dev.imans.linux.EventFd;
 import dev.imans.linux.Fanotify;
@@ -14,6 +16,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -46,14 +49,21 @@ public final class FanotifyEngine implements AutoCloseable {
     private final EventFd watcherWake;
     private final Fd devNull;
     private final Thread readerThread;
-    private final Thread watcherThread;
+    private volatile Thread watcherThread;
+    private final ModificationListener listener;
+    private final Health health;
+    /** Run by the watcher before each batch: tests make it throw to stop the watcher. */
+    volatile Runnable watcherFault = () -> { };
     private final Map<Path, Marked> marked = new ConcurrentHashMap<>();
-    private boolean closed;
+    private volatile boolean closed;
 
     private record Marked(MarkType type, long permMask) {}
 
-    private FanotifyEngine(Decider decider, EngineConfig config, ModificationListener listener) throws LinuxException {
+    private FanotifyEngine(Decider decider, EngineConfig config, ModificationListener listener, Health health)
+            throws LinuxException {
         this.config = config;
+        this.listener = listener;
+        this.health = health;
         Fanotify.unavailabilityReason().ifPresent(why -> {
             throw new IllegalStateException("fanotify permission events unavailable: " + why);
         });
@@ -66,12 +76,10 @@ public final class FanotifyEngine implements AutoCloseable {
         this.readerWake = EventFd.create();
         this.watcherWake = EventFd.create();
         Reply reply = new Reply(permissions, metrics);
-        this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics);
+        this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics, health);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
                 Unistd.getpid(), this::failOpen);
-        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, listener,
-                metrics);
         // Touch what the reader will need before it holds any event: logging and the failure paths load
         // classes and may read configuration files.
         LOG.isLoggable(Level.DEBUG);
@@ -79,13 +87,60 @@ public final class FanotifyEngine implements AutoCloseable {
         Fanotify.maskName(PERM_MASK);
         new Errno(Errno.EPERM).name();
         this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);
-        this.watcherThread = Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
+        this.watcherThread = watcherThread();
+    }
+
+    private Thread watcherThread() {
+        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, listener,
+                metrics, this::watcherStopped, () -> watcherFault.run());
+        return Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
+    }
+
+    /**
+     * The watcher stopped on its own: writes no longer drop ignore marks, so none may stay or be added
+     * (the state suspends them before the flush, so a mark being added now is removed by its adder).
+     * Retried by restarting the watcher.
+     */
+    private void watcherStopped(Throwable why) {
+        if (closed) {
+            return;
+        }
+        health.degrade(Condition.MODIFICATION_WATCHER_DOWN, "", "modification watcher stopped: " + why,
+                Optional.of(this::restartWatcher));
+        listener.lostTrack();
+        try {
+            ignoreMarks.flush();
+        } catch (LinuxException e) {
+            health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
+                    Optional.of(ignoreMarks::flush));
+        }
+    }
+
+    /** Starts a new watcher on the same group (its queued events are kept); fails if it stops at once. */
+    private synchronized void restartWatcher() throws InterruptedException {
+        if (closed) {
+            return;
+        }
+        Thread t = watcherThread();
+        watcherThread = t;
+        t.start();
+        if (t.join(Duration.ofMillis(200))) {
+            throw new IllegalStateException("the restarted modification watcher stopped again");
+        }
+        // Modifications made while no watcher ran were dropped from no cache.
+        listener.lostTrack();
     }
 
     /** Opens the groups and starts the reader, the workers and the watcher; nothing is marked yet. */
     public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener)
             throws LinuxException {
-        FanotifyEngine e = new FanotifyEngine(decider, config, listener);
+        return start(decider, config, listener, new Health());
+    }
+
+    /** As {@link #start(Decider, EngineConfig, ModificationListener)}, reporting degraded states to {@code health}. */
+    public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener,
+            Health health) throws LinuxException {
+        FanotifyEngine e = new FanotifyEngine(decider, config, listener, health);
         e.readerThread.start();
         e.watcherThread.start();
         if (!e.permissions.reportsPidfd() && config.reportPidfd()) {
@@ -170,6 +225,13 @@ public final class FanotifyEngine implements AutoCloseable {
 
     public EngineMetrics metrics() {
         return metrics;
+    }
+
+    /** The filesystems marked now, by the path they were marked through, with the kind of mark. */
+    public Map<Path, MarkType> marked() {
+        Map<Path, MarkType> out = new java.util.TreeMap<>();
+        marked.forEach((p, m) -> out.put(p, m.type()));
+        return out;
     }
 
     /** Whether events carry the opener's pidfd. */

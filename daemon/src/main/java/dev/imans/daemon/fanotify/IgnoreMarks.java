@@ -1,5 +1,6 @@
 package dev.imans.daemon.fanotify;
 
+import dev.imans.daemon.health.Health;
 import dev.imans.linux.Errno;
 import dev.imans.linux.Fanotify;
 import dev.imans.linux.FanotifyGroup;
@@ -36,11 +37,13 @@ public final class IgnoreMarks {
     private final FanotifyGroup group;
     private final FanotifyGroup openWatch;
     private final EngineMetrics metrics;
+    private final Health health;
     private final ThreadLocal<MemorySegment> errno =
             ThreadLocal.withInitial(() -> Native.errnoSegment(Arena.ofAuto()));
     private volatile int flavour;
 
-    IgnoreMarks(FanotifyGroup group, FanotifyGroup openWatch, EngineMetrics metrics) {
+    IgnoreMarks(FanotifyGroup group, FanotifyGroup openWatch, EngineMetrics metrics, Health health) {
+        this.health = health;
         this.group = group;
         this.openWatch = openWatch;
         this.metrics = metrics;
@@ -49,9 +52,13 @@ public final class IgnoreMarks {
     /**
      * Asks the kernel to stop reporting opens of the file behind {@code fd} to this group until it is
      * modified. 0 on success (which includes the kernel's silent no-op while a writer has the file open),
-     * else the errno; never throws, so a decider may call it on the reader thread.
+     * else the errno; EAGAIN while a degraded state makes marks unsafe ({@link Health}). Never throws,
+     * so a decider may call it on the reader thread.
      */
     public int add(int fd) {
+        if (health.ignoreMarksSuspended()) {
+            return Errno.EAGAIN;
+        }
         MemorySegment err = errno.get();
         while (true) {
             int f = flavour;
@@ -70,6 +77,12 @@ public final class IgnoreMarks {
                     // Without the open watch a later shared-mapping write could hide behind the mark.
                     remove(fd);
                     return watchRc;
+                }
+                // A degraded state entered while the mark was being added flushes before or after it:
+                // after, and this mark would survive it.
+                if (health.ignoreMarksSuspended()) {
+                    remove(fd);
+                    return Errno.EAGAIN;
                 }
             }
             return rc;

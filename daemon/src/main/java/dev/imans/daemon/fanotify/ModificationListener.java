@@ -11,4 +11,10 @@ public interface ModificationListener {
     ModificationListener NONE = (dev, ino, mask) -> { };
 
     void modified(long dev, long ino, long mask);
+
+    /**
+     * Modifications may have gone unreported (the watcher stopped, or is being restarted): forget
+     * everything learnt from files that could have changed meanwhile.
+     */
+    default void lostTrack() {}
 }

@@ -39,9 +39,17 @@ final class ModificationWatcher implements Runnable {
     private static final long WRITES = Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY;
 
     private final QuietLog listenerErrors = new QuietLog("modification listener failed");
+    private final java.util.function.Consumer<Throwable> stopped;
+    private final Runnable fault;
 
+    /**
+     * @param stopped told why, when the watcher stops on its own (not through {@code wake})
+     * @param fault run at start and after each batch; throws only in tests that stop the watcher on purpose
+     */
     ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, ModificationListener listener,
-            EngineMetrics metrics) {
+            EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped, Runnable fault) {
+        this.stopped = stopped;
+        this.fault = fault;
         this.group = group;
         this.wake = wake;
         this.ignoreMarks = ignoreMarks;
@@ -60,6 +68,7 @@ final class ModificationWatcher implements Runnable {
             poll.set(0, group.fd(), Poll.POLLIN);
             poll.set(1, wake.fd(), Poll.POLLIN);
             while (true) {
+                fault.run();
                 int n = poll.await(-1);
                 if (n == -Errno.EINTR) {
                     continue;
@@ -106,8 +115,8 @@ final class ModificationWatcher implements Runnable {
                 LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         } catch (Throwable t) {
-            QuietLog.logger().log(Level.ERROR,
-                    "modification watcher stopped: ignore marks are no longer dropped on writes", t);
+            QuietLog.logger().log(Level.ERROR, "modification watcher stopped", t);
+            stopped.accept(t);
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.imans.daemon.ns;
 
 import dev.imans.daemon.Log;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
 import dev.imans.appraise.AppraiseMode;
@@ -32,6 +34,7 @@ public final class NamespaceService {
     private final StateJournal journal;
     private final PolicyUpdateListener listener;
     private final NamespaceId hostNamespace;
+    private final Health health;
     private String lastError = "";
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -41,6 +44,13 @@ public final class NamespaceService {
      */
     public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
                             PolicyUpdateListener listener, NamespaceId hostNamespace) {
+        this(setting, proc, journal, listener, hostNamespace, new Health());
+    }
+
+    /** As the other constructor, reporting degraded states (an unsaved journal) to {@code health}. */
+    public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
+                            PolicyUpdateListener listener, NamespaceId hostNamespace, Health health) {
+        this.health = health;
         this.registry = new NamespaceRegistry(setting);
         this.proc = proc;
         this.journal = journal;
@@ -214,6 +224,7 @@ public final class NamespaceService {
                 try {
                     save();
                 } catch (IOException e) {
+                    // Also a degraded state (retried); the writer hears of it.
                     failures.add("saving the state: " + e.getMessage());
                 }
                 if (!failures.isEmpty()) {
@@ -352,10 +363,15 @@ public final class NamespaceService {
                         + (r == Registration.NO_PROCESS ? "no process lives in it any more" : r.name()));
             }
         }
-        save();
         List<String> failures = changed();
         if (!failures.isEmpty()) {
             notApplied("restored state", "loaded", failures);
+        }
+        try {
+            save();
+        } catch (IOException e) {
+            // The restored state is in force; the save is retried (a full state disk must not stop
+            // the daemon from enforcing).
         }
     }
 
@@ -373,12 +389,32 @@ public final class NamespaceService {
         listener.ruleRejected(target, writer, e);
     }
 
+    /**
+     * Saves the registrations and policies in force; on failure the daemon is in a degraded state
+     * ({@link Condition#STATE_UNSAVED}) that a retry of this save clears.
+     */
     private void save() throws IOException {
+        try {
+            saveNow();
+        } catch (IOException e) {
+            health.degrade(Condition.STATE_UNSAVED, "", "cannot save " + journal.file() + ": " + e.getMessage()
+                    + "; a restart would lose the changes since", Optional.of(this::saveNow));
+            throw e;
+        }
+        health.recover(Condition.STATE_UNSAVED, "");
+    }
+
+    private synchronized void saveNow() throws IOException {
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
         for (NamespaceId id : registry.ids()) {
             namespaces.put(id, registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().committedLines());
         }
         journal.save(new JournalState(registry.slot(PolicyTarget.HOST).orElseThrow().committedLines(), namespaces));
+    }
+
+    /** The daemon's degraded states. */
+    public Health health() {
+        return health;
     }
 
     /**

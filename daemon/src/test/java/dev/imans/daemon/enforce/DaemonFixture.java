@@ -32,8 +32,18 @@ final class DaemonFixture implements AutoCloseable {
     private final List<Namespace> namespaces = new ArrayList<>();
     Daemon daemon;
 
+    /** Prepares the fixture's directory before the daemon starts (e.g. mounts its state directory). */
+    interface Prepare {
+        void at(Path base) throws IOException;
+    }
+
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format) throws IOException {
+        this(mode, rehash, format, b -> { });
+    }
+
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Prepare prepare) throws IOException {
         Files.createDirectories(base);
+        prepare.at(base);
         config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
@@ -61,9 +71,15 @@ final class DaemonFixture implements AutoCloseable {
 
     /** A new namespace (closed with this fixture, before the daemon), registered, without policy. */
     Namespace registered() throws IOException, InterruptedException {
+        Namespace ns = fresh();
+        register(ns);
+        return ns;
+    }
+
+    /** A new namespace, not registered, closed with this fixture before the daemon. */
+    Namespace fresh() throws IOException, InterruptedException {
         Namespace ns = new Namespace();
         namespaces.add(ns);
-        register(ns);
         return ns;
     }
 

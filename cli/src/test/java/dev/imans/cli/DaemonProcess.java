@@ -1,0 +1,107 @@
+package dev.imans.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+/**
+ * {@code imans daemon} as a separate JVM (signals must reach a process of its own), with its control
+ * filesystem, state, audit log and standard error under a fresh directory in /run. It marks only tmpfs
+ * filesystems mounted inside registered namespaces, so the host's files are never held up.
+ */
+final class DaemonProcess implements AutoCloseable {
+    final Path base = Path.of("/run/imans-test-" + UUID.randomUUID());
+    final Path control = base.resolve("ima");
+    final Path state = base.resolve("state");
+    final Path auditLog = base.resolve("audit.log");
+    final Path log = base.resolve("daemon.log");
+    final Process process;
+
+    DaemonProcess(String... extra) throws IOException, InterruptedException {
+        this(true, extra);
+    }
+
+    /** With {@code awaitReady} false, returns once the daemon has begun to start (its first log line). */
+    DaemonProcess(boolean awaitReady, String... extra) throws IOException, InterruptedException {
+        Files.createDirectories(base);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.imans.cli.Main", "daemon", "--control", control.toString(), "--state", state.toString(),
+                "--audit-log", auditLog.toString(), "--watch-fs", "tmpfs", "--namespace-filesystems-only"));
+        cmd.addAll(List.of(extra));
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!awaitReady) {
+            await("the daemon to begin", () -> log().contains("starting: ") || !process.isAlive());
+            return;
+        }
+        await("the daemon to be ready", () -> Files.exists(control.resolve("namespaces")) || !process.isAlive());
+        if (!process.isAlive()) {
+            throw new IOException("daemon exited: " + log());
+        }
+        // Handlers are installed right after the control filesystem is up.
+        await("the signal handlers", () -> log().contains("ready: "));
+        Thread.sleep(300);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " failed");
+        }
+    }
+
+    /** The daemon's standard error so far. */
+    String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    boolean controlMounted() throws IOException {
+        return Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + control + " ");
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        if (controlMounted()) {
+            new ProcessBuilder("umount", "-l", control.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
+        try (Stream<Path> s = Files.walk(base)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

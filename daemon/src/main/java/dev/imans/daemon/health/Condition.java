@@ -1,0 +1,38 @@
+package dev.imans.daemon.health;
+
+/**
+ * The kinds of degraded state the daemon can be in. Those that {@link #suspendsIgnoreMarks()} make
+ * an ignore mark unsafe (it could hide an open that must now be judged): while one lasts, no new mark
+ * is added and every open gets the full decision.
+ */
+public enum Condition {
+    /** A policy or registration changed and the old ignore marks could not be dropped. */
+    IGNORE_MARKS_STALE("ignore-marks-stale", true),
+    /** The thread that drops ignore marks when files are written is not running. */
+    MODIFICATION_WATCHER_DOWN("modification-watcher-down", true),
+    /** A filesystem that should be enforced on has no fanotify mark: its opens are not seen at all. */
+    FILESYSTEM_UNMARKED("filesystem-unmarked", false),
+    /** The registrations and policies in force are not saved: a restart would lose them. */
+    STATE_UNSAVED("state-unsaved", false),
+    /** The audit log could not be reopened (SIGHUP); records still go to the previous file. */
+    AUDIT_LOG_NOT_REOPENED("audit-log-not-reopened", false),
+    /** A policy or registration change was not applied to enforcement. */
+    POLICY_NOT_APPLIED("policy-not-applied", true);
+
+    private final String label;
+    private final boolean suspendsIgnoreMarks;
+
+    Condition(String label, boolean suspendsIgnoreMarks) {
+        this.label = label;
+        this.suspendsIgnoreMarks = suspendsIgnoreMarks;
+    }
+
+    /** The name shown in {@code .imans/health}. */
+    public String label() {
+        return label;
+    }
+
+    public boolean suspendsIgnoreMarks() {
+        return suspendsIgnoreMarks;
+    }
+}

@@ -1,0 +1,118 @@
+package dev.imans.daemon.fanotify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A modification watcher that stops is a degraded state: the ignore marks it guarded are dropped, no
+ * new one is added (every open reaches the decider), and the watcher is restarted. Real tmpfs, real
+ * fanotify groups, real processes (root); the stop itself is injected.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WatcherRecoveryTest {
+    @TempDir
+    Path tmp;
+    TmpfsMount fs;
+    FanotifyEngine engine;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+        } finally {
+            if (fs != null) {
+                fs.close();
+            }
+        }
+    }
+
+    @Test
+    void aStoppedWatcherDropsAndSuspendsIgnoreMarksUntilItRunsAgain() throws Exception {
+        fs = new TmpfsMount(tmp.resolve("fs"));
+        Path f = Files.writeString(fs.dir.resolve("cache-a"), "v1\n");
+        NameDecider decider = new NameDecider();
+        Health health = new Health();
+        engine = FanotifyEngine.start(decider, EngineConfig.defaults(), ModificationListener.NONE, health);
+        engine.markFilesystem(fs.dir);
+        decider.onCache = e -> engine.ignoreUntilModified(e);
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout("cache-a")).as("ignore-marked after the first open").hasSize(1);
+
+        engine.watcherFault = () -> {
+            throw new IllegalStateException("injected watcher failure");
+        };
+        // The watcher runs the fault after its current batch: give it one.
+        Files.writeString(fs.dir.resolve("other"), "x");
+        eventually(() -> assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_DOWN, "")).isTrue());
+        assertThat(health.ignoreMarksSuspended()).isTrue();
+        assertThat(health.render()).startsWith("modification-watcher-down since ")
+                .contains("injected watcher failure");
+        // The state is entered (suspending new marks) before the old ones are flushed.
+        eventually(() -> {
+            cat(f);
+            assertThat(decider.askedAbout("cache-a")).as("the old mark is gone").hasSizeGreaterThan(1);
+        });
+        int asked = decider.askedAbout("cache-a").size();
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout("cache-a")).as("no new mark is added").hasSize(asked + 2);
+        // Retries keep failing while the cause lasts.
+        Thread.sleep(2500);
+        assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_DOWN, "")).isTrue();
+
+        engine.watcherFault = () -> { };
+        eventually(() -> assertThat(health.render()).isEqualTo("ok\n"));
+        assertThat(health.ignoreMarksSuspended()).isFalse();
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout("cache-a")).as("marked again once the watcher runs").hasSize(asked + 3);
+        // The restarted watcher does its job: a write drops the mark.
+        Files.writeString(f, "v2\n");
+        eventually(() -> assertThat(engine.metrics().modifications()).isPositive());
+        eventually(() -> {
+            assertThat(catOut(f)).isEqualTo("v2\n");
+            assertThat(decider.askedAbout("cache-a")).hasSizeGreaterThan(asked + 3);
+        });
+    }
+
+    private static void cat(Path f) throws Exception {
+        assertThat(catOut(f)).isNotEmpty();
+    }
+
+    private static String catOut(Path f) throws Exception {
+        Sh.Result r = Sh.run("cat", f.toString());
+        assertThat(r.exit()).isZero();
+        return r.output();
+    }
+
+    private static void eventually(ThrowingRunnable assertion) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            try {
+                assertion.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
