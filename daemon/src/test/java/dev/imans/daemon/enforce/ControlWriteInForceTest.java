@@ -42,25 +42,38 @@ class ControlWriteInForceTest {
     void theFirstOpenAfterEachPolicyWriteIsJudgedUnderIt() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = daemon.registered();
+        openTrials(ns, daemon.control + "/" + ns.nsid + "/policy", 300000, TRIALS);
+        assertThat(Files.readString(daemon.control.resolve(ns.nsid + "/policy")).lines().count()).isEqualTo(TRIALS);
+    }
+
+    @Test
+    void theFirstOpenAfterEachHostPolicyWriteIsJudgedUnderIt() throws Exception {
+        // The host policy binds the registered namespace's openers too.
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        openTrials(ns, daemon.control + "/policy", 600000, 300);
+    }
+
+    /** Each trial: a fresh file of a fresh owner, opened, then a rule for that owner, then the open that must fail. */
+    private static void openTrials(Namespace ns, String policy, int firstUid, int trials) throws Exception {
         String script = """
-                P=%s/%d/policy
+                P=%s
                 i=0; denied=0
                 while [ $i -lt %d ]; do
-                  u=$((300000 + i)); f=/tmp/o$i
+                  u=$((%d + i)); f=/tmp/o$i
                   { echo x > $f && chown $u $f; } || echo "SETUP $i"
                   cat $f > /dev/null || echo "PRE $i"
-                  printf 'appraise fsmagic=0x01021994 fowner=%%d\\n' $u > $P || echo "WRITE $i"
+                  printf 'appraise fsmagic=0x01021994 fowner=%%d\n' $u > $P || echo "WRITE $i"
                   if out=$(cat $f 2>&1); then echo "SLIP $i"; else
                     case "$out" in *"Operation not permitted"*) denied=$((denied + 1));; *) echo "ODD $i: $out";; esac
                   fi
                   i=$((i + 1))
                 done
                 echo "denied $denied"
-                """.formatted(daemon.control, ns.nsid, TRIALS);
+                """.formatted(policy, trials, firstUid);
         long start = System.nanoTime();
         Run.Result r = ns.sh(script, 500);
-        assertAllDenied("open after policy write", r, start, TRIALS);
-        assertThat(Files.readString(daemon.control.resolve(ns.nsid + "/policy")).lines().count()).isEqualTo(TRIALS);
+        assertAllDenied("open after policy write to " + policy, r, start, trials);
     }
 
     @Test
