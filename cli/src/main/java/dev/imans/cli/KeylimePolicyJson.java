@@ -70,7 +70,7 @@ final class KeylimePolicyJson {
             throw new Invalid("ima.log_hash_alg: '" + logHashAlg + "' is not one of ['sha1', 'sha256', 'sha384', 'sha512']");
         }
         if (!(ima.members().get("dm_policy") instanceof JsonNull)) {
-            throw new Invalid("ima.dm_policy: must be null (device-mapper policies are not supported)");
+            throw new Invalid("ima.dm_policy: must be null, as Keylime's schema requires");
         }
         Map<String, List<String>> imaBuf = digests(top.members().get("ima-buf"), "ima-buf");
         String keys = string(top.members().get("verification-keys"), "verification-keys");

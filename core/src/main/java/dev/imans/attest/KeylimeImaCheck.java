@@ -26,7 +26,7 @@ import java.util.regex.PatternSyntaxException;
  * <p>Not modelled, each stricter than Keylime or absent from imans's lists: IMA signature
  * verification for {@code ima-sig} entries (Keylime first tries the keys of {@code verification-keys}
  * and keys learned from {@code ima-buf} key entries; here a signed entry must be in {@code digests}),
- * device-mapper validation ({@code dm_policy} is always null here), and Keylime's incremental
+ * device-mapper validation (the schema makes {@code dm_policy} null), and Keylime's incremental
  * attestation state (each check starts from an all-zero PCR, as Keylime's first attestation does).
  */
 public final class KeylimeImaCheck {

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * A Keylime runtime policy, format version 1 (Keylime 7.x, {@code keylime/ima/ima.py}
  * {@code RUNTIME_POLICY_SCHEMA} and {@code keylime/ima/types.py} {@code RuntimePolicyType}). Only
  * what the schema accepts can be built: digests are lowercase hex of 40 to 128 digits with at least
- * one per path, {@code ima.dm_policy} is always {@code null} (device-mapper policies are not modelled),
+ * one per path, {@code ima.dm_policy} is always {@code null} (the schema allows nothing else),
  * {@code log_hash_alg} is one of sha1, sha256, sha384, sha512.
  *
  * @param meta             {@code meta}: version, generator, optional timestamp
