@@ -21,11 +21,21 @@ final class JsonWriter {
         return w.out.append('\n').toString();
     }
 
+    /** One line, {@code ", "} and {@code ": "} between items, as Python's {@code json.dumps} writes. */
+    static String writeCompact(JsonValue v) {
+        JsonWriter w = new JsonWriter();
+        w.compact = true;
+        w.value(v, 0);
+        return w.out.toString();
+    }
+
+    private boolean compact;
+
     private void value(JsonValue v, int depth) {
         switch (v) {
             case JsonValue.JsonObject o -> object(o.members(), depth);
             case JsonValue.JsonArray a -> {
-                boolean flat = a.elements().stream().noneMatch(e -> e instanceof JsonValue.JsonObject
+                boolean flat = compact || a.elements().stream().noneMatch(e -> e instanceof JsonValue.JsonObject
                         || e instanceof JsonValue.JsonArray);
                 out.append('[');
                 for (int i = 0; i < a.elements().size(); i++) {
@@ -61,7 +71,7 @@ final class JsonWriter {
             out.append(": ");
             value(e.getValue(), depth + 1);
             if (it.hasNext()) {
-                out.append(',');
+                out.append(compact ? ", " : ",");
             }
         }
         if (!members.isEmpty()) {
@@ -71,6 +81,9 @@ final class JsonWriter {
     }
 
     private void newline(int depth) {
+        if (compact) {
+            return;
+        }
         out.append('\n').append("  ".repeat(depth));
     }
 

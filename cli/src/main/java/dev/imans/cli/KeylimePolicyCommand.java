@@ -4,6 +4,8 @@ import dev.imans.attest.KeylimeImaCheck;
 import dev.imans.attest.RuntimePolicy;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.crypto.Hex;
+import dev.imans.crypto.KeyFiles;
+import dev.imans.crypto.VerificationKey;
 import dev.imans.measure.Field;
 import dev.imans.measure.ListRecord;
 import dev.imans.measure.MeasurementEntry;
@@ -14,7 +16,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.PatternSyntaxException;
@@ -37,7 +41,7 @@ import picocli.CommandLine.Spec;
                 + "boot_aggregate an imans namespace list opens with, unless --boot-aggregate is given. A list "
                 + "(ascii or binary, as the control filesystem serves it) gives each entry's name and file "
                 + "digest, boot_aggregate included. --merge adds the digests, excludes, keyrings and keys of "
-                + "existing policies. 'verify' checks a list against a policy as Keylime's verifier does.",
+                + "existing policies; --verification-key adds keys whose signatures Keylime accepts. 'verify' checks a list against a policy as Keylime's verifier does.",
                 "Exit status: 0 written, 1 an input could not be read or is invalid, 2 usage error."},
         subcommands = {KeylimePolicyVerifyCommand.class})
 public final class KeylimePolicyCommand implements Callable<Integer> {
@@ -77,6 +81,11 @@ public final class KeylimePolicyCommand implements Callable<Integer> {
     @Option(names = "--merge", paramLabel = "POLICY",
             description = "An existing Keylime runtime policy (JSON) to merge in.")
     List<Path> merges = new ArrayList<>();
+
+    @Option(names = "--verification-key", paramLabel = "FILE",
+            description = "A certificate or public key (PEM or DER) whose IMA signatures Keylime accepts in place of "
+                    + "digests; goes to verification-keys (repeatable).")
+    List<Path> verificationKeyFiles = new ArrayList<>();
 
     @Option(names = "--exclude", paramLabel = "REGEX",
             description = "A path regular expression (Python syntax, matched from the start) that Keylime skips.")
@@ -124,9 +133,27 @@ public final class KeylimePolicyCommand implements Callable<Integer> {
             }
         }
         RuntimePolicy.Builder b = new RuntimePolicy.Builder();
+        // ImaKeyring: keys by key id, a later key with the same id replacing the earlier.
+        Map<Integer, VerificationKey> keys = new LinkedHashMap<>();
         try {
             for (Path m : merges) {
-                b.merge(readPolicy(m));
+                RuntimePolicy p = readPolicy(m);
+                b.merge(p);
+                for (VerificationKey k : KeylimePolicyJson.tenantKeys(p.verificationKeys())) {
+                    keys.put(k.keyId().value(), k);
+                }
+            }
+            for (Path f : verificationKeyFiles) {
+                VerificationKey k;
+                try {
+                    k = KeyFiles.readVerificationKey(Files.readAllBytes(f), f.toString());
+                } catch (IOException e) {
+                    return fail(f + ": cannot read: " + ListFile.reason(e));
+                }
+                keys.put(k.subjectKeyId().orElse(k.keyId()).value(), k);
+            }
+            if (!keys.isEmpty()) {
+                b.verificationKeys(KeylimePolicyJson.keyring(List.copyOf(keys.values())));
             }
             for (Path l : lists) {
                 addList(b, l);

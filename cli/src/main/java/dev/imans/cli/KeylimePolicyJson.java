@@ -9,7 +9,11 @@ import dev.imans.cli.oci.JsonValue.JsonNull;
 import dev.imans.cli.oci.JsonValue.JsonNumber;
 import dev.imans.cli.oci.JsonValue.JsonObject;
 import dev.imans.cli.oci.JsonValue.JsonString;
+import dev.imans.crypto.KeyFiles;
+import dev.imans.crypto.KeyId;
+import dev.imans.crypto.VerificationKey;
 import java.math.BigDecimal;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,6 +144,54 @@ final class KeylimePolicyJson {
             require(m, "version", "verification-keys.meta");
             integer(m.members().get("version"), "verification-keys.meta.version", 1, Long.MAX_VALUE);
         }
+    }
+
+    /**
+     * The tenant keyring of {@code verification-keys} ({@code ImaKeyring.from_string}): each base64
+     * DER public key with the key id at the same index of {@code keyids}, or, when there is none
+     * there (or it is 0), the id computed from the key. Keys that do not load are left out, as
+     * Keylime logs and skips them.
+     */
+    static List<VerificationKey> tenantKeys(String verificationKeys) throws Invalid {
+        if (verificationKeys.isEmpty()) {
+            return List.of();
+        }
+        checkKeyring(verificationKeys);
+        JsonObject o;
+        try {
+            o = (JsonObject) JsonReader.parse(verificationKeys);
+        } catch (JsonException e) {
+            throw new Invalid("verification-keys: not JSON: " + e.getMessage());
+        }
+        List<JsonValue> ids = ((JsonArray) o.members().get("keyids")).elements();
+        List<JsonValue> keys = ((JsonArray) o.members().get("pubkeys")).elements();
+        List<VerificationKey> out = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            VerificationKey k;
+            try {
+                byte[] der = Base64.getMimeDecoder().decode(((JsonString) keys.get(i)).value());
+                k = KeyFiles.readVerificationKey(der, "verification-keys.pubkeys[" + i + "]");
+            } catch (RuntimeException e) {
+                continue;
+            }
+            long id = i < ids.size() ? integer(ids.get(i), "verification-keys.keyids[]", Long.MIN_VALUE, Long.MAX_VALUE) : 0;
+            out.add(new VerificationKey(k.publicKey(), id != 0 ? new KeyId((int) id) : k.keyId(), Optional.empty(),
+                    k.source()));
+        }
+        return out;
+    }
+
+    /**
+     * {@code ImaKeyring.to_string}: {@code {"pubkeys": [base64 DER], "keyids": [int]}}, a key's id
+     * being its certificate's Subject Key Identifier tail, else the one computed from the key.
+     */
+    static String keyring(List<VerificationKey> keys) {
+        Map<String, JsonValue> o = new LinkedHashMap<>();
+        o.put("pubkeys", new JsonArray(keys.stream().<JsonValue>map(k ->
+                new JsonString(Base64.getEncoder().encodeToString(k.publicKey().getEncoded()))).toList()));
+        o.put("keyids", new JsonArray(keys.stream().<JsonValue>map(k ->
+                number(Integer.toUnsignedLong(k.subjectKeyId().orElse(k.keyId()).value()))).toList()));
+        return JsonWriter.writeCompact(new JsonObject(o));
     }
 
     private static Map<String, List<String>> digests(JsonValue v, String what) throws Invalid {

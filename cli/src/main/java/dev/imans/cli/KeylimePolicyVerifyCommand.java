@@ -31,9 +31,10 @@ import picocli.CommandLine.Spec;
                 + "template hash is checked in the policy's log_hash_alg, then its path: a path matching an "
                 + "exclude is skipped, a path missing from digests or with a digest not listed fails. Every "
                 + "parsable entry is replayed into one PCR of --bank; with --pcr the value must equal the replay "
-                + "after some entry (the PCR may lag the list). Prints PASS, SKIP or FAIL per entry with Keylime's "
-                + "event id and message, then the PCR and the verdict. Signature verification of ima-sig "
-                + "entries is not done: a signed entry must be in digests, stricter than Keylime with keys.",
+                + "after some entry (the PCR may lag the list). An ima-sig entry whose signature a key of "
+                + "verification-keys (or a key the list loaded onto a keyring the policy accepts) verifies passes "
+                + "without digests. Prints PASS, SKIP or FAIL per entry with Keylime's event id and message, then "
+                + "the PCR and the verdict.",
                 "Exit status: 0 Keylime would accept the list, 1 it would not (or an input is invalid), 2 usage error."})
 final class KeylimePolicyVerifyCommand implements Callable<Integer> {
     @Spec
@@ -90,9 +91,11 @@ final class KeylimePolicyVerifyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--bank must be sha1, sha256, sha384 or sha512");
         }
         RuntimePolicy policy;
+        List<dev.imans.crypto.VerificationKey> tenantKeys;
         ListFile.AnyList list;
         try {
             policy = KeylimePolicyCommand.readPolicy(policyFile);
+            tenantKeys = KeylimePolicyJson.tenantKeys(policy.verificationKeys());
             list = ListFile.readAny(listFile, listBank);
         } catch (KeylimePolicyJson.Invalid e) {
             return fail(e.getMessage());
@@ -102,7 +105,7 @@ final class KeylimePolicyVerifyCommand implements Callable<Integer> {
         Result r;
         try {
             r = KeylimeImaCheck.check(new String(list.text(), StandardCharsets.UTF_8), policy,
-                    new Options(bank, pcrValue, bootAggregates, ignoreTomtouErrors));
+                    new Options(bank, pcrValue, bootAggregates, ignoreTomtouErrors, tenantKeys));
         } catch (PatternSyntaxException e) {
             return fail(policyFile + ": an exclude is not a regular expression this check can apply as Keylime would: "
                     + e.getDescription() + " in " + e.getPattern());
@@ -138,11 +141,6 @@ final class KeylimePolicyVerifyCommand implements Callable<Integer> {
                     .append(r.pcrMatchLine().get() == 1 ? "y" : "ies").append(")");
         }
         out.append('\n');
-        if (r.unverifiedSignatures() > 0) {
-            out.append("note: ").append(r.unverifiedSignatures()).append(" signed ima-sig entr")
-                    .append(r.unverifiedSignatures() == 1 ? "y was" : "ies were")
-                    .append(" checked against digests only; Keylime would first try the policy's keys\n");
-        }
         System.out.print(out);
         System.out.flush();
         if (r.passed()) {

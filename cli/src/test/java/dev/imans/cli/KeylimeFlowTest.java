@@ -125,13 +125,33 @@ class KeylimeFlowTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
-    @Test
-    void aContainersListPassesItsTreesPolicyUntilAFileChanges() throws Exception {
+    /**
+     * Registers the namespace and writes its policy, then waits until the policy reads back: FUSE
+     * sends RELEASE, where the control filesystem commits a policy, after close(2) has returned
+     * (fs/fuse/file.c fuse_release_common), so an open right after the write may still be judged
+     * without it.
+     */
+    private void loadPolicy(String nsid, String rules) throws Exception {
+        Files.writeString(control.resolve("namespaces"), nsid + "\n");
+        Files.writeString(control.resolve(nsid + "/policy"), rules);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.readString(control.resolve(nsid + "/policy")).isEmpty()) {
+            assertThat(System.nanoTime()).as("policy in force").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    private void startDaemon() throws Exception {
         Files.createDirectories(base);
         DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(base.resolve("audit.log")),
                 AppraiseSetting.ENFORCE)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
         daemon = Daemon.start(config);
+    }
+
+    @Test
+    void aContainersListPassesItsTreesPolicyUntilAFileChanges() throws Exception {
+        startDaemon();
         String nsid = startContainer();
 
         // The image: labelled files in the container's /tmp/app, and scratch space Keylime is told to skip.
@@ -149,9 +169,7 @@ class KeylimeFlowTest {
         assertThat(made.exitCode()).as(made.stderr()).isZero();
         KeylimePolicyCommandTest.assertKeylimeSchema(KeylimePolicyCommandTest.json(Files.readString(policy)));
 
-        Files.writeString(control.resolve("namespaces"), nsid + "\n");
-        Files.writeString(control.resolve(nsid + "/policy"),
-                "measure func=FILE_CHECK mask=MAY_READ\nappraise func=FILE_CHECK fsmagic=0x01021994\n");
+        loadPolicy(nsid, "measure func=FILE_CHECK mask=MAY_READ\nappraise func=FILE_CHECK fsmagic=0x01021994\n");
         catInside("/tmp/app/bin/run.sh", "/tmp/app/etc/app.conf", "/tmp/scratch/state");
 
         Export first = export(nsid, "first");
@@ -209,5 +227,53 @@ class KeylimeFlowTest {
                 second.ascii().toString(), "--pcr", other);
         assertThat(wrong.exitCode()).isEqualTo(1);
         assertThat(wrong.out()).contains("ima.pcr_mismatch: IMA measurement list does not match TPM PCR " + other);
+    }
+
+    @Test
+    void aSignedFileInAnImaSigListPassesThroughTheVerificationKeyUntilItChanges() throws Exception {
+        String[] req = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+            "/CN=imans keylime test", "-keyout", work.resolve("key.pem").toString(), "-out", work.resolve("cert.pem").toString()};
+        assertThat(Tools.run(req).rc()).isZero();
+        startDaemon();
+        String nsid = startContainer();
+        Files.createDirectories(inside("/tmp/app/bin"));
+        Files.createDirectories(inside("/tmp/app/etc"));
+        Files.writeString(inside("/tmp/app/bin/tool"), "signed tool\n");
+        Files.writeString(inside("/tmp/app/etc/conf"), "hashed\n");
+        Tools.Result sign = Tools.imans("sign", "--key", work.resolve("key.pem").toString(), "--cert",
+                work.resolve("cert.pem").toString(), inside("/tmp/app/bin/tool").toString());
+        assertThat(sign.rc()).as(sign.err()).isZero();
+
+        // Digests for the configuration only: the signed tool must pass by its signature.
+        Path withKey = work.resolve("with-key.json");
+        Path withoutKey = work.resolve("without-key.json");
+        assertThat(CliRun.of("keylime-policy", "--tree", inside("/tmp/app/etc").toString(), "--prefix", "/tmp/app/etc",
+                "--verification-key", work.resolve("cert.pem").toString(), "-o", withKey.toString()).exitCode()).isZero();
+        assertThat(CliRun.of("keylime-policy", "--tree", inside("/tmp/app/etc").toString(), "--prefix", "/tmp/app/etc",
+                "-o", withoutKey.toString()).exitCode()).isZero();
+        KeylimePolicyCommandTest.assertKeylimeSchema(KeylimePolicyCommandTest.json(Files.readString(withKey)));
+
+        loadPolicy(nsid, "measure func=FILE_CHECK mask=MAY_READ template=ima-sig\n");
+        catInside("/tmp/app/bin/tool", "/tmp/app/etc/conf");
+        Export first = export(nsid, "first");
+        assertThat(Files.readString(first.ascii())).contains(" ima-sig sha256:" + sha256("signed tool\n")
+                + " /tmp/app/bin/tool 030204");
+        CliRun ok = verify(withKey, first);
+        assertThat(ok.exitCode()).as(ok.out()).isZero();
+        assertThat(ok.out()).contains("PASS /tmp/app/bin/tool: signature verified (line 2)\n",
+                "PASS /tmp/app/etc/conf (line 3)\n");
+        CliRun noKey = verify(withoutKey, first);
+        assertThat(noKey.exitCode()).isEqualTo(1);
+        assertThat(noKey.out()).contains("FAIL /tmp/app/bin/tool: ima.validation.ima-ng.not_in_allowlist: "
+                + "File not found in allowlist: /tmp/app/bin/tool (line 2)");
+
+        // Changed, the tool keeps its old signature, which no longer verifies its digest.
+        Files.writeString(inside("/tmp/app/bin/tool"), "changed tool\n");
+        catInside("/tmp/app/bin/tool");
+        Export second = export(nsid, "second");
+        CliRun changed = verify(withKey, second);
+        assertThat(changed.exitCode()).isEqualTo(1);
+        assertThat(changed.out()).contains("FAIL /tmp/app/bin/tool: ima.validation.ima-ng.not_in_allowlist: "
+                + "File not found in allowlist: /tmp/app/bin/tool (line 4)");
     }
 }

@@ -102,6 +102,20 @@ class KeylimePolicyCommandTest {
         assertThat(((JsonString) ima.members().get("log_hash_alg")).value()).isIn("sha1", "sha256", "sha384", "sha512");
         assertThat(ima.members().get("dm_policy")).isInstanceOf(JsonNull.class);
         assertThat(p.members().get("verification-keys")).isInstanceOf(JsonString.class);
+        String keys = ((JsonString) p.members().get("verification-keys")).value();
+        if (!keys.isEmpty()) {
+            // IMA_KEYRING_JSON_SCHEMA (keylime/ima/file_signatures.py).
+            JsonObject ring;
+            try {
+                ring = json(keys);
+            } catch (Exception e) {
+                throw new AssertionError("verification-keys is not JSON: " + keys, e);
+            }
+            assertThat(ring.members().keySet()).contains("keyids", "pubkeys");
+            assertThat(((JsonArray) ring.members().get("keyids")).elements())
+                    .allMatch(e -> e instanceof JsonNumber n && n.asLong().isPresent());
+            assertThat(((JsonArray) ring.members().get("pubkeys")).elements()).allMatch(e -> e instanceof JsonString);
+        }
     }
 
     @Test

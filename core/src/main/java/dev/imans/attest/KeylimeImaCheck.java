@@ -1,10 +1,10 @@
 package dev.imans.attest;
 
+import dev.imans.crypto.DigestSignature;
 import dev.imans.crypto.HashAlgo;
-import java.io.ByteArrayInputStream;
-import java.security.KeyFactory;
-import java.security.cert.CertificateFactory;
-import java.security.spec.X509EncodedKeySpec;
+import dev.imans.crypto.KeyFiles;
+import dev.imans.crypto.VerificationKey;
+import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -23,10 +23,7 @@ import java.util.regex.PatternSyntaxException;
  * the tests use this class in its place, so every rule below follows a named Keylime function and
  * reports Keylime's event ids and messages.
  *
- * <p>Not modelled, each stricter than Keylime or absent from imans's lists: IMA signature
- * verification for {@code ima-sig} entries (Keylime first tries the keys of {@code verification-keys}
- * and keys learned from {@code ima-buf} key entries; here a signed entry must be in {@code digests}),
- * device-mapper validation (the schema makes {@code dm_policy} null), and Keylime's incremental
+ * <p>Not modelled, each stricter than Keylime or absent from imans's lists: device-mapper validation (the schema makes {@code dm_policy} null), and Keylime's incremental
  * attestation state (each check starts from an all-zero PCR, as Keylime's first attestation does).
  */
 public final class KeylimeImaCheck {
@@ -75,12 +72,11 @@ public final class KeylimeImaCheck {
      * @param pcrMatchLine the line after which the running hash equalled the expected PCR (0: before any),
      *                     empty if no PCR was given or none matched
      * @param failuresByMode Keylime's "IMA ERRORS" summary: failed entries per mode class
-     * @param unverifiedSignatures ima-sig entries carrying a signature while keys were available, which
-     *                     Keylime would have tried to verify before the digests
+     * @param verifiedSignatures ima-sig entries accepted by their signature
      */
     public record Result(List<EntryResult> entries, List<Event> events, byte[] runningHash,
                          Optional<Integer> pcrMatchLine, Map<String, Integer> failuresByMode,
-                         int unverifiedSignatures) {
+                         int verifiedSignatures) {
         public boolean passed() {
             return events.isEmpty();
         }
@@ -96,19 +92,22 @@ public final class KeylimeImaCheck {
      * @param ignoreTomtouErrors the verifier's {@code ignore_tomtou_errors}; as Keylime's code reads it,
      *                          {@code true} adds a {@code tomtou} event for each ToMToU entry and
      *                          {@code false} lets them pass unchecked
+     * @param tenantKeys        the policy's {@code verification-keys} (Keylime's tenant keyring), each
+     *                          with the key id the keyring gives it
      */
     public record Options(HashAlgo pcrBank, Optional<byte[]> pcrValue, List<String> bootAggregates,
-                          boolean ignoreTomtouErrors) {
+                          boolean ignoreTomtouErrors, List<VerificationKey> tenantKeys) {
         public Options {
             if (!RuntimePolicy.LOG_HASH_ALGS.contains(pcrBank.kernelName())) {
                 throw new IllegalArgumentException("PCR bank must be sha1, sha256, sha384 or sha512, not " + pcrBank);
             }
             pcrValue = pcrValue.map(byte[]::clone);
             bootAggregates = List.copyOf(bootAggregates);
+            tenantKeys = List.copyOf(tenantKeys);
         }
 
         public static Options of(HashAlgo bank, Optional<byte[]> pcrValue) {
-            return new Options(bank, pcrValue, List.of(), false);
+            return new Options(bank, pcrValue, List.of(), false, List.of());
         }
     }
 
@@ -152,12 +151,16 @@ public final class KeylimeImaCheck {
         }
         HashAlgo logHash = HashAlgo.byName(policy.ima().logHashAlg()).orElseThrow();
         HashAlgo bank = options.pcrBank();
-        boolean keysAvailable = !policy.verificationKeys().isEmpty();
+        // ImaKeyrings: the tenant keyring, then keys learned from accepted ima-buf key entries.
+        Map<Integer, PublicKey> keys = new LinkedHashMap<>();
+        for (VerificationKey k : options.tenantKeys()) {
+            keys.put(k.keyId().value(), k.publicKey());
+        }
 
         List<EntryResult> results = new ArrayList<>();
         List<Event> events = new ArrayList<>();
         Map<String, Integer> failuresByMode = new LinkedHashMap<>();
-        int unverifiedSignatures = 0;
+        int verifiedSignatures = 0;
         // TPMState.initial_pcr_value: PCR 10 starts at zeros.
         byte[] running = new byte[bank.digestSize()];
         Optional<byte[]> pcrval = options.pcrValue();
@@ -196,15 +199,12 @@ public final class KeylimeImaCheck {
             running = md.digest();
 
             List<Event> own = new ArrayList<>();
-            String skipped = invalid(entry, templateHash, logHash, options, own, digests, policy, exclude);
-            if (entry.mode() instanceof KeylimeEntry.ImaSig s && s.signature().isPresent() && keysAvailable) {
-                unverifiedSignatures++;
+            String skipped = invalid(entry, templateHash, logHash, options, own, digests, policy, exclude, keys);
+            if (SIGNATURE_VERIFIED.equals(skipped)) {
+                verifiedSignatures++;
             }
-            if (entry.mode() instanceof KeylimeEntry.ImaBuf b && isKey(b.buffer()) && own.isEmpty()) {
-                // _validate_ima_buf adds an accepted key to the keyrings used for ima-sig entries.
-                keysAvailable = true;
-            }
-            Verdict verdict = !own.isEmpty() ? Verdict.FAIL : skipped != null ? Verdict.SKIPPED : Verdict.PASS;
+            Verdict verdict = !own.isEmpty() ? Verdict.FAIL
+                    : skipped != null && !skipped.equals(SIGNATURE_VERIFIED) ? Verdict.SKIPPED : Verdict.PASS;
             if (!own.isEmpty()) {
                 failuresByMode.merge(entry.mode().className(), 1, Integer::sum);
                 events.addAll(own);
@@ -224,7 +224,7 @@ public final class KeylimeImaCheck {
                     + HEX.formatHex(pcrval.get())));
         }
         return new Result(List.copyOf(results), List.copyOf(events), running, matchLine, failuresByMode,
-                unverifiedSignatures);
+                verifiedSignatures);
     }
 
     /**
@@ -233,7 +233,7 @@ public final class KeylimeImaCheck {
      */
     private static String invalid(KeylimeEntry entry, byte[] templateHash, HashAlgo logHash, Options options,
                                   List<Event> out, Map<String, List<String>> digests, RuntimePolicy policy,
-                                  Optional<Pattern> exclude) {
+                                  Optional<Pattern> exclude, Map<Integer, PublicKey> keys) {
         if (!entry.pcr().equals(IMA_PCR)) {
             out.add(new Event("ima.validation.ima_pcr", "IMA PCR is not the configured one (expected " + IMA_PCR
                     + ", got " + entry.pcr() + ")"));
@@ -250,13 +250,59 @@ public final class KeylimeImaCheck {
         }
         KeylimeEntry.Mode mode = entry.mode();
         return switch (mode) {
-            // _validate_ima_sig without keyrings falls through to the runtime policy.
             case KeylimeEntry.Ima m -> validateImaNg(exclude, digests, mode, out);
             case KeylimeEntry.ImaNg m -> validateImaNg(exclude, digests, mode, out);
-            case KeylimeEntry.ImaSig m -> validateImaNg(exclude, digests, mode, out);
-            case KeylimeEntry.ImaBuf b -> validateImaBuf(exclude, policy, b, out);
+            case KeylimeEntry.ImaSig m -> validateImaSig(exclude, digests, m, keys, out);
+            case KeylimeEntry.ImaBuf b -> validateImaBuf(exclude, policy, b, keys, out);
         };
     }
+
+    /** Why an entry passed without its digest being looked up: its signature verified. */
+    private static final String SIGNATURE_VERIFIED = "signature verified";
+
+    /**
+     * {@code _validate_ima_sig}: an excluded path passes; a signature one of the keys verifies passes;
+     * anything else goes to the runtime policy ({@code _validate_ima_ng}).
+     */
+    private static String validateImaSig(Optional<Pattern> exclude, Map<String, List<String>> digests,
+                                         KeylimeEntry.ImaSig m, Map<Integer, PublicKey> keys, List<Event> out) {
+        if (m.signature().isPresent()) {
+            if (exclude.isPresent() && exclude.get().matcher(m.path()).lookingAt()) {
+                return "excluded (matches excludes)";
+            }
+            if (digsigVerify(m.signature().get(), m.digest(), keys)) {
+                return SIGNATURE_VERIFIED;
+            }
+        }
+        return validateImaNg(exclude, digests, m, out);
+    }
+
+    /**
+     * {@code ImaKeyrings.integrity_digsig_verify} and {@code _asymmetric_verify}: type 3 or 5, version 2,
+     * the header's size right, its hash algorithm the one the list names for the digest, a key with the
+     * header's key id, and an RSA PKCS#1 v1.5 or ECDSA signature over the digest.
+     */
+    static boolean digsigVerify(byte[] sig, KeylimeEntry.Digest digest, Map<Integer, PublicKey> keys) {
+        if (sig.length < 2 || (sig[0] != 3 && sig[0] != 5) || sig[1] != 2 || sig.length < 9) {
+            return false;
+        }
+        int sigSize = (sig[7] & 0xff) << 8 | sig[8] & 0xff;
+        if (sig.length - 9 != sigSize) {
+            return false;
+        }
+        Optional<HashAlgo> algo = HashAlgo.byId(sig[2] & 0xff).filter(KEYLIME_SIG_HASHES::contains);
+        if (algo.isEmpty() || !algo.get().kernelName().equals(digest.algorithm())) {
+            return false;
+        }
+        int keyId = (sig[3] & 0xff) << 24 | (sig[4] & 0xff) << 16 | (sig[5] & 0xff) << 8 | sig[6] & 0xff;
+        PublicKey key = keys.get(keyId);
+        return key != null && algo.get().isSupported()
+                && DigestSignature.verify(key, algo.get(), digest.hash(), Arrays.copyOfRange(sig, 9, sig.length));
+    }
+
+    /** {@code file_signatures.HASH_FUNCS}: the algorithms Keylime verifies signatures with. */
+    private static final List<HashAlgo> KEYLIME_SIG_HASHES = List.of(HashAlgo.MD5, HashAlgo.SHA1, HashAlgo.SHA256,
+            HashAlgo.SHA384, HashAlgo.SHA512, HashAlgo.SHA224, HashAlgo.STREEBOG_256, HashAlgo.STREEBOG_512);
 
     /**
      * {@code _validate_ima_ng}: an excluded path passes unchecked (the excludes are tried first, even
@@ -287,13 +333,23 @@ public final class KeylimeImaCheck {
      * unless its keyring is ignored ({@code *} ignores all); any other buffer against {@code ima-buf}.
      */
     private static String validateImaBuf(Optional<Pattern> exclude, RuntimePolicy policy, KeylimeEntry.ImaBuf b,
-                                         List<Event> out) {
-        if (isKey(b.buffer())) {
+                                         Map<Integer, PublicKey> keys, List<Event> out) {
+        Optional<VerificationKey> key = key(b.buffer());
+        if (key.isPresent()) {
             List<String> ignored = policy.ima().ignoredKeyrings();
             if (ignored.contains("*") || ignored.contains(b.path())) {
                 return "key on an ignored keyring";
             }
-            return validateImaNg(exclude, policy.keyrings(), b, out);
+            List<Event> own = new ArrayList<>();
+            String why = validateImaNg(exclude, policy.keyrings(), b, own);
+            if (own.isEmpty()) {
+                // An accepted key joins the keyrings that verify later ima-sig entries; a
+                // certificate's key id comes from its Subject Key Identifier.
+                VerificationKey k = key.get();
+                keys.put(k.subjectKeyId().orElse(k.keyId()).value(), k.publicKey());
+            }
+            out.addAll(own);
+            return why;
         }
         return validateImaNg(exclude, policy.imaBuf(), b, out);
     }
@@ -303,32 +359,12 @@ public final class KeylimeImaCheck {
      * certificate or a public key, DER or PEM. Private keys, which Keylime also accepts, are not
      * recognised (imans never measures key buffers).
      */
-    static boolean isKey(byte[] data) {
+    static Optional<VerificationKey> key(byte[] data) {
         try {
-            CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(data));
-            return true;
-        } catch (Exception e) {
-            // not a certificate
+            return Optional.of(KeyFiles.readVerificationKey(data, "ima-buf"));
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
-        byte[] der = data;
-        String text = new String(data, java.nio.charset.StandardCharsets.US_ASCII);
-        if (text.startsWith("-----BEGIN PUBLIC KEY-----")) {
-            String body = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-            try {
-                der = java.util.Base64.getDecoder().decode(body);
-            } catch (IllegalArgumentException e) {
-                return false;
-            }
-        }
-        for (String alg : List.of("RSA", "EC")) {
-            try {
-                KeyFactory.getInstance(alg).generatePublic(new X509EncodedKeySpec(der));
-                return true;
-            } catch (Exception e) {
-                // try the next
-            }
-        }
-        return false;
     }
 
     /** {@code line.strip("\n")}: only newlines, so a trailing space (an empty last field) stays. */

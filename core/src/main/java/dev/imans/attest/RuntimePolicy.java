@@ -120,6 +120,22 @@ public record RuntimePolicy(Meta meta, long release, Map<String, List<String>> d
             return this;
         }
 
+        public Builder keyring(String name, String hex) {
+            add(keyrings, "keyrings", name, hex);
+            return this;
+        }
+
+        public Builder ignoredKeyring(String name) {
+            ignoredKeyrings.add(name);
+            return this;
+        }
+
+        /** {@code verification-keys}: the JSON text of an IMA keyring ({@code ImaKeyring.to_string}). */
+        public Builder verificationKeys(String json) {
+            this.verificationKeys = json;
+            return this;
+        }
+
         public Builder exclude(String regex) {
             excludes.add(regex);
             return this;
@@ -135,7 +151,11 @@ public record RuntimePolicy(Meta meta, long release, Map<String, List<String>> d
             return this;
         }
 
-        /** Adds everything {@code other} holds; its release, log hash algorithm and keys win if set. */
+        /**
+         * Adds the digests, excludes, keyrings, buffers and ignored keyrings {@code other} holds; its log
+         * hash algorithm wins, the higher release stays. Its {@code verification-keys} are left to the
+         * caller (see {@link #verificationKeys}): combining keyrings needs their key ids parsed.
+         */
         public Builder merge(RuntimePolicy other) {
             other.digests().forEach((k, v) -> v.forEach(d -> add(digests, "digests", k, d)));
             other.keyrings().forEach((k, v) -> v.forEach(d -> add(keyrings, "keyrings", k, d)));
@@ -144,12 +164,6 @@ public record RuntimePolicy(Meta meta, long release, Map<String, List<String>> d
             ignoredKeyrings.addAll(other.ima().ignoredKeyrings());
             logHashAlg = other.ima().logHashAlg();
             release = Math.max(release, other.release());
-            if (!other.verificationKeys().isEmpty()) {
-                if (!verificationKeys.isEmpty() && !verificationKeys.equals(other.verificationKeys())) {
-                    throw new IllegalArgumentException("the merged policies carry different verification-keys");
-                }
-                verificationKeys = other.verificationKeys();
-            }
             return this;
         }
 

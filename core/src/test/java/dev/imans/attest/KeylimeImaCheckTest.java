@@ -8,7 +8,13 @@ import dev.imans.attest.KeylimeImaCheck.Event;
 import dev.imans.attest.KeylimeImaCheck.Options;
 import dev.imans.attest.KeylimeImaCheck.Result;
 import dev.imans.attest.KeylimeImaCheck.Verdict;
+import dev.imans.crypto.DigestSignature;
 import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.KeyId;
+import dev.imans.crypto.VerificationKey;
+import dev.imans.xattr.ImaXattr;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import dev.imans.measure.AsciiList;
 import dev.imans.measure.EventData;
 import dev.imans.measure.MeasuredDigest;
@@ -185,7 +191,7 @@ class KeylimeImaCheckTest {
         Result r = KeylimeImaCheck.check(text, p, pcr(l, HashAlgo.SHA256));
         assertThat(r.events()).isEmpty();
         assertThat(r.entries()).extracting(EntryResult::mode).containsExactly("ImaNg", "Ima", "ImaSig", "ImaSig");
-        assertThat(r.unverifiedSignatures()).isZero();
+        assertThat(r.verifiedSignatures()).isZero();
     }
 
     @Test
@@ -215,7 +221,7 @@ class KeylimeImaCheckTest {
         assertThat(r.passed()).isTrue();
         assertThat(r.entries().get(1).verdict()).isEqualTo(Verdict.SKIPPED);
         Result strict = KeylimeImaCheck.check(ascii(l), p,
-                new Options(HashAlgo.SHA1, Optional.of(l.bank(HashAlgo.SHA1).value(10)), List.of(), true));
+                new Options(HashAlgo.SHA1, Optional.of(l.bank(HashAlgo.SHA1).value(10)), List.of(), true, List.of()));
         assertThat(strict.events()).extracting(Event::id).containsExactly("ima.validation.tomtou");
     }
 
@@ -225,12 +231,90 @@ class KeylimeImaCheckTest {
         RuntimePolicy p = policy(Map.of("/a", hex(sha256("a"))));
         assertThat(KeylimeImaCheck.check(ascii(l), p, pcr(l, HashAlgo.SHA1)).events()).extracting(Event::message)
                 .containsExactly("File not found in allowlist: boot_aggregate");
-        Options withBa = new Options(HashAlgo.SHA1, Optional.of(l.bank(HashAlgo.SHA1).value(10)), List.of(ZERO256), false);
+        Options withBa = new Options(HashAlgo.SHA1, Optional.of(l.bank(HashAlgo.SHA1).value(10)), List.of(ZERO256), false, List.of());
         assertThat(KeylimeImaCheck.check(ascii(l), p, withBa).passed()).isTrue();
         // The algorithm name is template data: renaming it breaks the template hash and the PCR.
         String renamed = ascii(l).replace("sha256:" + hex(sha256("a")), "sha3-256:" + hex(sha256("a")));
         Result r = KeylimeImaCheck.check(renamed, p, withBa);
         assertThat(r.events()).extracting(Event::id).containsExactly("ima.validation.ima_hash", "ima.pcr_mismatch");
+    }
+
+    private static MeasurementEntry signedFile(String path, String content, KeyPair key, HashAlgo algo) throws Exception {
+        MeasuredDigest d = new MeasuredDigest(algo, MessageDigest.getInstance(algo.newDigest().getAlgorithm())
+                .digest(content.getBytes(StandardCharsets.UTF_8)));
+        byte[] sig = DigestSignature.sign(key.getPrivate(), algo, d.value());
+        byte[] xattr = ImaXattr.SignatureV2.of(algo, KeyId.ofPublicKey(key.getPublic()), sig).encode();
+        return MeasurementEntry.create(10, Template.IMA_SIG, EventData.file(path, d).imaXattr(xattr).build(), algo);
+    }
+
+    private static KeyPair keyPair(String alg) throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance(alg);
+        g.initialize(alg.equals("RSA") ? 2048 : 256);
+        return g.generateKeyPair();
+    }
+
+    private static VerificationKey tenantKey(KeyPair k) {
+        return new VerificationKey(k.getPublic(), KeyId.ofPublicKey(k.getPublic()), Optional.empty(), "test");
+    }
+
+    @Test
+    void signedEntriesPassThroughTheTenantKeysOrFallBackToDigests() throws Exception {
+        KeyPair rsa = keyPair("RSA");
+        KeyPair ec = keyPair("EC");
+        MeasurementList l = list(signedFile("/bin/rsa", "r", rsa, HashAlgo.SHA256),
+                signedFile("/bin/ec", "e", ec, HashAlgo.SHA256), file(10, Template.IMA_SIG, "/bin/plain", "p"));
+        RuntimePolicy p = policy(Map.of("boot_aggregate", ZERO256, "/bin/plain", hex(sha256("p"))));
+        Options keys = new Options(HashAlgo.SHA1, Optional.of(l.bank(HashAlgo.SHA1).value(10)), List.of(), false,
+                List.of(tenantKey(rsa), tenantKey(ec)));
+        Result r = KeylimeImaCheck.check(ascii(l), p, keys);
+        assertThat(r.events()).isEmpty();
+        assertThat(r.verifiedSignatures()).isEqualTo(2);
+        assertThat(r.entries().get(1).why()).isEqualTo("signature verified");
+
+        // Without the keys, or with another key, a signed file must be in digests like any other.
+        Result noKeys = KeylimeImaCheck.check(ascii(l), p, pcr(l, HashAlgo.SHA1));
+        assertThat(noKeys.events()).extracting(Event::message).containsExactly(
+                "File not found in allowlist: /bin/rsa", "File not found in allowlist: /bin/ec");
+        Options other = new Options(HashAlgo.SHA1, Optional.empty(), List.of(), false, List.of(tenantKey(keyPair("RSA"))));
+        assertThat(KeylimeImaCheck.check(ascii(l), p, other).verifiedSignatures()).isZero();
+
+        // A signature over other content does not vouch for this digest.
+        MeasurementEntry forged = signedFile("/bin/rsa", "r", rsa, HashAlgo.SHA256);
+        byte[] d = forged.field(0);
+        d[d.length - 1] ^= 1;
+        MeasurementEntry swapped = MeasurementEntry.of(10, Template.IMA_SIG, List.of(d, forged.field(1), forged.field(2)),
+                false);
+        MeasurementList bad = list(swapped);
+        Result f = KeylimeImaCheck.check(ascii(bad), p, new Options(HashAlgo.SHA1,
+                Optional.of(bad.bank(HashAlgo.SHA1).value(10)), List.of(), false, List.of(tenantKey(rsa))));
+        assertThat(f.events()).extracting(Event::id).containsExactly("ima.validation.ima-ng.not_in_allowlist");
+    }
+
+    @Test
+    void aKeyMeasuredOnAKeyringIsLearnedOnlyWhenTheKeyringsDigestAllowsIt() throws Exception {
+        KeyPair rsa = keyPair("RSA");
+        byte[] spki = rsa.getPublic().getEncoded();
+        MeasuredDigest keyDigest = new MeasuredDigest(HashAlgo.SHA256, MessageDigest.getInstance("SHA-256").digest(spki));
+        MeasurementEntry keyEntry = MeasurementEntry.create(10, Template.IMA_BUF,
+                EventData.buffer(".ima", keyDigest, spki).build(), HashAlgo.SHA256);
+        MeasurementList l = list(keyEntry, signedFile("/bin/rsa", "r", rsa, HashAlgo.SHA256));
+        Options opts = pcr(l, HashAlgo.SHA1);
+        RuntimePolicy allowed = new RuntimePolicy.Builder().digest("boot_aggregate", ZERO256)
+                .keyring(".ima", hex(keyDigest)).build(Optional.empty());
+        Result r = KeylimeImaCheck.check(ascii(l), allowed, opts);
+        assertThat(r.events()).isEmpty();
+        assertThat(r.verifiedSignatures()).isEqualTo(1);
+
+        RuntimePolicy unknownKey = new RuntimePolicy.Builder().digest("boot_aggregate", ZERO256)
+                .keyring(".ima", ZERO256).build(Optional.empty());
+        assertThat(KeylimeImaCheck.check(ascii(l), unknownKey, opts).events()).extracting(Event::message)
+                .containsExactly("Hash not found in runtime policy (got " + hex(keyDigest) + ", expected [" + ZERO256 + "])",
+                        "File not found in allowlist: /bin/rsa");
+        RuntimePolicy ignored = new RuntimePolicy.Builder().digest("boot_aggregate", ZERO256).ignoredKeyring("*")
+                .build(Optional.empty());
+        Result ig = KeylimeImaCheck.check(ascii(l), ignored, opts);
+        assertThat(ig.entries().get(1).verdict()).isEqualTo(Verdict.SKIPPED);
+        assertThat(ig.events()).extracting(Event::message).containsExactly("File not found in allowlist: /bin/rsa");
     }
 
     @Test
