@@ -23,8 +23,9 @@ import java.util.regex.PatternSyntaxException;
  * the tests use this class in its place, so every rule below follows a named Keylime function and
  * reports Keylime's event ids and messages.
  *
- * <p>Not modelled, each stricter than Keylime or absent from imans's lists: device-mapper validation (the schema makes {@code dm_policy} null), and Keylime's incremental
- * attestation state (each check starts from an all-zero PCR, as Keylime's first attestation does).
+ * <p>Not modelled: device-mapper validation (the schema makes {@code dm_policy} null), private keys
+ * as keyring buffers (stricter: such a key is not learned), and Keylime's incremental attestation
+ * state (each check starts from an all-zero PCR, as an agent's first attestation does).
  */
 public final class KeylimeImaCheck {
     /** {@code config.IMA_PCR}. */
@@ -356,8 +357,8 @@ public final class KeylimeImaCheck {
 
     /**
      * {@code file_signatures.get_pubkey}, for the forms Java reads without a provider: an X.509
-     * certificate or a public key, DER or PEM. Private keys, which Keylime also accepts, are not
-     * recognised (imans never measures key buffers).
+     * certificate or a public key, DER or PEM ({@code KeyFiles}). Private keys, which Keylime also
+     * accepts, are not recognised (imans never measures key buffers).
      */
     static Optional<VerificationKey> key(byte[] data) {
         try {
