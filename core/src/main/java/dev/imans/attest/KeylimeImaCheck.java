@@ -24,7 +24,7 @@ import java.util.regex.PatternSyntaxException;
  * reports Keylime's event ids and messages.
  *
  * <p>Not modelled: device-mapper validation (the schema makes {@code dm_policy} null), private keys
- * as keyring buffers (stricter: such a key is not learned), and Keylime's incremental attestation
+ * in keyring buffers (read as plain buffers, so never learned), and Keylime's incremental attestation
  * state (each check starts from an all-zero PCR, as an agent's first attestation does).
  */
 public final class KeylimeImaCheck {
