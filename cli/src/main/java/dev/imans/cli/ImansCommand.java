@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         description = "Namespace-aware IMA for Linux containers.",
         subcommands = {DaemonCommand.class, NsCommand.class, PolicyCommand.class, HashCommand.class,
                 SignCommand.class, VerifyCommand.class, XattrCommand.class, MeasurementsCommand.class,
-                OciHookCommand.class, StatusCommand.class, CheckCommand.class,
+                OciHookCommand.class, StatusCommand.class, CheckCommand.class, KeylimePolicyCommand.class,
                 GenerateManCommand.class, picocli.AutoComplete.GenerateCompletion.class})
 public final class ImansCommand implements Runnable {
     @Spec
