@@ -7,10 +7,12 @@ import dev.imans.daemon.audit.PolicyUpdateAudit;
 import dev.imans.daemon.control.ControlMount;
 import dev.imans.daemon.enforce.Enforcement;
 import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.daemon.enforce.NamespaceLineage;
 import dev.imans.daemon.enforce.ServiceDirectory;
 import dev.imans.daemon.enforce.ServicePolicies;
 import dev.imans.daemon.measure.MeasurementStore;
 import dev.imans.daemon.control.SecurityfsOverlay;
+import dev.imans.daemon.ns.DerivedNamespaces;
 import dev.imans.daemon.ns.LivenessWatcher;
 import dev.imans.daemon.ns.NamespaceService;
 import dev.imans.daemon.ns.PolicyUpdateListener;
@@ -35,6 +37,7 @@ public final class Daemon implements AutoCloseable {
     private final ControlMount control;
     private final SecurityfsOverlay overlay;
     private final LivenessWatcher watcher;
+    private final NamespaceLineage lineage;
     private final AuditWriter audit;
     private final Enforcement enforcement;
     private final MeasurementStore measurements;
@@ -42,7 +45,9 @@ public final class Daemon implements AutoCloseable {
     private boolean closed;
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
-                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements) {
+                   LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements,
+                   NamespaceLineage lineage) {
+        this.lineage = lineage;
         this.measurements = measurements;
         this.audit = audit;
         this.enforcement = enforcement;
@@ -90,11 +95,12 @@ public final class Daemon implements AutoCloseable {
         // Enforcement starts before the control filesystem exists: every registration and policy write
         // then reaches it (a namespace registered in between would otherwise go unenforced).
         Enforcement enforcement = null;
+        NamespaceLineage lineage = new NamespaceLineage(proc.ownMountNamespace().inode());
         if (config.enforcement().isPresent()) {
             EnforcementConfig ec = config.enforcement().get();
             try {
                 enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
-                        new ServiceDirectory(service, proc), audit, measurements);
+                        new ServiceDirectory(service, proc, lineage), audit, measurements, lineage);
             } catch (IOException | RuntimeException e) {
                 measurements.close();
                 service.releaseAll();
@@ -127,10 +133,11 @@ public final class Daemon implements AutoCloseable {
             audit.close();
             throw e;
         }
-        LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
+        LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD,
+                enforcement == null ? DerivedNamespaces.NONE : lineage);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, lineage);
     }
 
     public DaemonConfig config() {
@@ -169,6 +176,8 @@ public final class Daemon implements AutoCloseable {
             enforcement.close();
         }
         watcher.close();
+        // Descendants' pins hold copies of the control mount too (see below).
+        lineage.close();
         // Every entry of an answered open is queued by now: add them all and save the lists.
         measurements.close();
         if (overlay != null) {

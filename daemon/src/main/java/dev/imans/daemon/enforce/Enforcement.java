@@ -23,18 +23,22 @@ public final class Enforcement implements AutoCloseable {
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
+    private final NamespaceLineage lineage;
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
     private volatile boolean closed;
 
-    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements) {
+    private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements,
+            NamespaceLineage lineage) {
+        this.lineage = lineage;
         this.measurements = measurements;
         this.config = config;
         this.source = source;
         this.audit = audit;
         this.rehash = new RehashTracker(cache, config.hashAlgo());
         this.policies = source.current();
+        lineage.registrationsChanged(policies.namespaces().keySet());
     }
 
     /**
@@ -49,11 +53,22 @@ public final class Enforcement implements AutoCloseable {
     /** As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter)}, measuring into {@code measurements}. */
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
             AuditWriter audit, Measurements measurements) throws LinuxException {
-        Enforcement e = new Enforcement(config, source, audit, measurements);
+        return start(config, source, directory, audit, measurements,
+                new NamespaceLineage(dev.imans.linux.Namespaces.ownMountNamespaceInode()));
+    }
+
+    /**
+     * As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter, Measurements)}, judging
+     * namespaces made inside registered ones as {@code lineage} says; {@code directory} should name them
+     * too, so their filesystems are marked.
+     */
+    public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
+            AuditWriter audit, Measurements measurements, NamespaceLineage lineage) throws LinuxException {
+        Enforcement e = new Enforcement(config, source, audit, measurements, lineage);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
         e.engine = FanotifyEngine.start(decider, config.engine(), e::modified);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics);
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, lineage);
             e.tracker.start();
         } catch (RuntimeException ex) {
             e.engine.close();
@@ -69,6 +84,7 @@ public final class Enforcement implements AutoCloseable {
             return;
         }
         policies = source.current();
+        lineage.registrationsChanged(policies.namespaces().keySet());
         flush();
         if (tracker != null) {
             // Synchronously: a namespace's filesystems are marked before its registration (or policy
@@ -133,6 +149,7 @@ public final class Enforcement implements AutoCloseable {
             engine.close();
         }
         rehash.close();
+        lineage.close();
         Log.info("enforcement stopped: " + metrics);
     }
 
@@ -175,6 +192,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public Measurements measurements() {
             return measurements;
+        }
+
+        @Override
+        public NamespaceLineage lineage() {
+            return lineage;
         }
 
         @Override

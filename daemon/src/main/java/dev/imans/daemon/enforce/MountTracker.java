@@ -19,7 +19,7 @@ import java.util.Set;
 
 /**
  * Agent: the mount tracker, one platform thread that keeps a filesystem mark on every filesystem the
- * host or a registered namespace can see.
+ * host, a registered namespace, or a namespace known to descend from one ({@link NamespaceLineage}) can see.
  *
  * <p>Owns: the set of marked superblocks (by device number) and one open {@code /proc/PID/mountinfo}
  * per watched namespace. A namespace's mounts are read through a member's mountinfo and marked through
@@ -27,6 +27,9 @@ import java.util.Set;
  * seen through poll(2) on those files (POLLPRI after any change of that namespace's mount table,
  * fs/proc_namespace.c mounts_poll) and, as a fallback, a full re-scan every few seconds. Unmounted
  * filesystems lose their marks in the kernel; they are forgotten here at the next scan.
+ *
+ * <p>Also tells the {@link NamespaceLineage} which superblocks each namespace it reads has and the host has
+ * not: a namespace copied from one of them holds them too.
  *
  * <p>Must not: mark what {@link MountFilter} refuses. Overlay mounts are replaced by the filesystems of
  * their layers (lowerdir/upperdir), reached through the same root.
@@ -41,6 +44,7 @@ final class MountTracker implements AutoCloseable {
     private final MountFilter filter;
     private final boolean namespacesOnly;
     private final EnforcementMetrics metrics;
+    private final NamespaceLineage lineage;
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
@@ -48,7 +52,8 @@ final class MountTracker implements AutoCloseable {
     private volatile boolean stopping;
 
     MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics) {
+            EnforcementMetrics metrics, NamespaceLineage lineage) {
+        this.lineage = lineage;
         this.engine = engine;
         this.table = table;
         this.directory = directory;
@@ -91,6 +96,7 @@ final class MountTracker implements AutoCloseable {
                 consider(m, "", host, seen);
             }
         }
+        Map<Long, Set<Long>> privateDevs = new HashMap<>();
         for (NamespaceDirectory.Member member : members) {
             List<MountInfo> mounts;
             try {
@@ -99,14 +105,19 @@ final class MountTracker implements AutoCloseable {
                 continue;
             }
             String root = "/proc/" + member.pid() + "/root";
+            Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
+                if (!hostDevs.contains(m.dev())) {
+                    own.add(m.dev());
+                }
                 if (namespacesOnly && hostDevs.contains(m.dev())) {
                     continue;
                 }
                 consider(m, root, mounts, seen);
             }
         }
+        lineage.mountsSeen(privateDevs);
         marked.retainAll(seen);
         failed.retainAll(seen);
         syncWatches(members);

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The daemon's namespace registry with its side effects: pinning, journaling, logging and
@@ -110,9 +111,18 @@ public final class NamespaceService {
      * while the scan ran is not missed.
      */
     public synchronized List<NamespaceId> pruneDead(Map<NamespaceId, Integer> members) throws IOException {
+        return pruneDead(members, Set.of());
+    }
+
+    /**
+     * As {@link #pruneDead(Map)}, keeping {@code needed} registered even without a process of their own: a
+     * namespace made inside one of them still lives and is judged under its policy.
+     */
+    public synchronized List<NamespaceId> pruneDead(Map<NamespaceId, Integer> members, Set<NamespaceId> needed)
+            throws IOException {
         List<NamespaceId> dropped = new ArrayList<>();
         for (NamespaceId id : registry.ids()) {
-            if (members.getOrDefault(id, 0) == 0 && proc.anyMember(id).isEmpty()) {
+            if (members.getOrDefault(id, 0) == 0 && !needed.contains(id) && proc.anyMember(id).isEmpty()) {
                 unregister(id, "its last process exited");
                 dropped.add(id);
             }
