@@ -38,6 +38,15 @@ public final class Proc {
         return link(root.resolve(Long.toString(pid)).resolve("ns/mnt")).map(NamespaceId::fromLink);
     }
 
+    /** This boot's id ({@code sys/kernel/random/boot_id}, a random UUID drawn at boot), or empty if unreadable. */
+    public Optional<String> bootId() {
+        try {
+            return Optional.of(Files.readString(root.resolve("sys/kernel/random/boot_id")).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The mount namespace of the calling process. */
     public NamespaceId ownMountNamespace() throws IOException {
         return NamespaceId.fromLink(Files.readSymbolicLink(root.resolve("self/ns/mnt")).toString());
