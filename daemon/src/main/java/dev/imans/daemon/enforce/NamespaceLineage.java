@@ -44,7 +44,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       subreaper on the host.</li>
  * </ul>
  *
- * Either signal suffices (the union of the namespaces they name judges); a namespace neither signal ties
+ * The cgroup is not used as a third signal: it is not a boundary of a mount namespace (a runtime's
+ * {@code exec} joins the container's cgroup from the host, and in plain {@code unshare -m} setups host
+ * shells share the cgroup of the namespaces they start), so it would tie host namespaces to containers;
+ * the two signals above already cover the orphan it would catch.
+ *
+ * <p>Either signal suffices (the union of the namespaces they name judges); a namespace neither signal ties
  * to a registered one is judged by the host policy alone, as before. The host's own namespace never
  * walks. Every answer, positive or not, is cached per nsfs inode and the namespace pinned by an open
  * nsfs descriptor, so its inode number cannot be given to another namespace while the answer is held;
@@ -152,13 +157,21 @@ public final class NamespaceLineage implements DerivedNamespaces {
             long parentNs;
             try {
                 parentNs = namespaceOf(parent);
-                // The parent may have exited and its pid been reused between the two reads: the child's
-                // PPid moves to its new reaper then, so read it again and walk from there.
+            } catch (LinuxException e) {
+                parentNs = -1;
+            }
+            // The parent may have exited (and its pid been reused) between the two reads: the child's PPid
+            // moves to its new reaper then, so read it again and walk from there.
+            try {
                 if (ppid(child) != parent) {
                     continue;
                 }
             } catch (LinuxException e) {
-                continue;
+                return false;
+            }
+            if (parentNs == -1) {
+                // Alive but unreadable (pid 1's links may be closed even to root): the chain ends here.
+                return false;
             }
             if (parentNs == host) {
                 return false;

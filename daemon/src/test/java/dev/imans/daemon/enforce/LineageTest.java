@@ -135,6 +135,44 @@ class LineageTest {
     }
 
     @Test
+    void anOrphanAdoptedOutsideTheNamespaceIsStillTied() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = withFiles(TMPFS_POLICY);
+        // No pid namespace here: once the shell in the child namespace exits, its background child is
+        // adopted by a process on the host (pid 1 or a subreaper), so its parent chain no longer reaches
+        // the registered namespace. It reads only after that.
+        Path out = daemon.base.resolve("orphan");
+        Path script = daemon.base.resolve("orphan.sh");
+        Files.writeString(script, """
+                parent=$$
+                (
+                  while kill -0 $parent 2>/dev/null; do sleep 0.05; done
+                  read -r pid comm state ppid rest < /proc/self/stat
+                  echo "$ppid" > OUT.ppid
+                  cat /tmp/f > OUT.cat 2>&1
+                  echo $? > OUT.tmp && mv OUT.tmp OUT.rc
+                ) > /dev/null 2>&1 &
+                exit 0
+                """.replace("OUT", out.toString()));
+        Run.Result r = ns.sh("unshare -m sh " + script);
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Path rc = Path.of(out + ".rc");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.exists(rc)) {
+            assertThat(System.nanoTime()).as("the orphan never reported").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        String adopter = Files.readString(Path.of(out + ".ppid")).strip();
+        if (!adopter.equals("1")) {
+            // pid 1's namespace link may not be readable even by root here; another adopter is a subreaper.
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + adopter + "/ns/mnt")))
+                    .as("adopted by a host process").isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")));
+        }
+        assertThat(Files.readString(rc)).as(Files.readString(Path.of(out + ".cat"))).isEqualTo("1\n");
+        assertThat(Files.readString(Path.of(out + ".cat"))).contains("Operation not permitted");
+    }
+
+    @Test
     void aDescendantFollowsLaterPolicyWritesAndMeasuresIntoItsAncestorsList() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         // Covers only files owned by uid 4242 at first: /tmp/f is root's.
