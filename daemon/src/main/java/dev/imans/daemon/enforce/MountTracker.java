@@ -117,7 +117,7 @@ final class MountTracker implements AutoCloseable {
                 consider(m, root, mounts, seen);
             }
         }
-        lineage.mountsSeen(privateDevs);
+        lineage.mountsSeen(privateDevs, members);
         marked.retainAll(seen);
         failed.retainAll(seen);
         syncWatches(members);

@@ -38,16 +38,21 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li><b>mounts</b>: a new mount namespace starts as a copy of its creator's mount table, so a
  *       namespace whose table holds a filesystem that only a registered namespace has (a superblock in
  *       its table and not in the host's, as the mount tracker last saw them: its tmpfs, its procfs, its
- *       {@code /dev}) was copied from it. This covers what ancestry misses: a process that entered the
+ *       {@code /dev}) was copied from it, provided it is the younger of the two (64-bit mount namespace ids,
+ *       {@code NS_GET_MNTNS_ID}, are handed out in creation order; sharing a filesystem alone does not
+ *       say which was copied from which). This covers what ancestry misses: a process that entered the
  *       registered namespace with {@code setns} (so its parent is on the host, as with
  *       {@code nsenter} or a runtime's {@code exec}) and then unshared, and an orphan adopted by a
  *       subreaper on the host.</li>
  * </ul>
  *
- * The cgroup is not used as a third signal: it is not a boundary of a mount namespace (a runtime's
+ * <p>The cgroup is not used as a third signal: it is not a boundary of a mount namespace (a runtime's
  * {@code exec} joins the container's cgroup from the host, and in plain {@code unshare -m} setups host
  * shells share the cgroup of the namespaces they start), so it would tie host namespaces to containers;
  * the two signals above already cover the orphan it would catch.
+ *
+ * <p>A registered namespace is learned likewise when the mount tracker first reads it: one made inside
+ * another registered namespace keeps that one's policy on top of its own.
  *
  * <p>Either signal suffices (the union of the namespaces they name judges); a namespace neither signal ties
  * to a registered one is judged by the host policy alone, as before. The host's own namespace never
@@ -58,11 +63,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 public final class NamespaceLineage implements DerivedNamespaces {
     static final long[] NONE = new long[0];
+    private static final long UNKNOWN_ID = 0;
     /** A parent chain longer than this is cut (pid_max bounds it; no real chain is near). */
     private static final int MAX_DEPTH = 512;
 
     private final long host;
     private final Map<Long, Entry> known = new ConcurrentHashMap<>();
+    /** The 64-bit ids of the registered and known namespaces (by nsfs inode), all pinned meanwhile. */
+    private final Map<Long, Long> ids = new ConcurrentHashMap<>();
     /** Superblock -> the registered or descendant namespaces whose tables have it and the host's has not. */
     private volatile Map<Long, long[]> privateDevs = Map.of();
     private volatile Set<Long> lastRegistered = Set.of();
@@ -86,6 +94,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
      * @param pid the opener, blocked in its open (so its {@code /proc} entries are its own)
      */
     public long[] rootsOf(long nsInode, int pid, Policies p) {
+        // A registered namespace learned when it was registered ({@link #mountsSeen}) is found here too.
         if (nsInode == host || p.namespaces().isEmpty()) {
             return NONE;
         }
@@ -105,44 +114,60 @@ public final class NamespaceLineage implements DerivedNamespaces {
         if (e != null) {
             return e.roots;
         }
-        TreeSet<Long> roots = new TreeSet<>();
-        String how = "";
-        if (ancestry(pid, registered, roots)) {
-            how = "ancestry";
-        }
-        if (mounts(nsInode, pid, registered, roots)) {
-            how = how.isEmpty() ? "mounts" : how + " and mounts";
-        }
-        long[] r = roots.stream().mapToLong(Long::longValue).toArray();
-        if (closed) {
-            return r;
-        }
         NsfsPin pin;
         try {
             pin = NsfsPin.pin(pid, new NamespaceId(nsInode));
         } catch (IOException | IllegalArgumentException ex) {
             // Not cached: the next event learns again (the answer still judges this one).
+            pin = null;
+        }
+        long self = pin == null ? UNKNOWN_ID : pin.mountNamespaceId().orElse(UNKNOWN_ID);
+        TreeSet<Long> roots = new TreeSet<>();
+        String how = "";
+        if (ancestry(nsInode, pid, registered, roots)) {
+            how = "ancestry";
+        }
+        if (mounts(nsInode, self, pid, registered, roots)) {
+            how = how.isEmpty() ? "mounts" : how + " and mounts";
+        }
+        roots.remove(nsInode);
+        long[] r = roots.stream().mapToLong(Long::longValue).toArray();
+        if (pin == null) {
+            return r;
+        }
+        if (closed) {
+            pin.release();
             return r;
         }
         known.put(nsInode, new Entry(pin, r, pid));
+        if (self != UNKNOWN_ID) {
+            ids.put(nsInode, self);
+        }
         if (r.length > 0) {
-            pendingLog.add("namespace " + nsInode + " descends from registered namespace(s) " + roots + " (by "
-                    + how + ", pid " + pid + "): their policies judge it");
+            pendingLog.add((registered.contains(nsInode) ? "registered namespace " : "namespace ") + nsInode
+                    + " descends from registered namespace(s) " + roots + " (by " + how + ", pid " + pid
+                    + "): their policies judge it");
         }
         return r;
     }
 
-    /** The registered namespaces {@code inode} stands for: itself if registered, its roots if a known descendant. */
+    /**
+     * The registered namespaces {@code inode} stands for: the ones it is known to descend from, and itself
+     * if registered.
+     */
     private long[] resolve(long inode, Set<Long> registered) {
-        if (registered.contains(inode)) {
-            return new long[] {inode};
-        }
         Entry e = known.get(inode);
-        return e == null ? NONE : e.roots;
+        long[] inherited = e == null ? NONE : e.roots;
+        if (!registered.contains(inode)) {
+            return inherited;
+        }
+        long[] out = java.util.Arrays.copyOf(inherited, inherited.length + 1);
+        out[inherited.length] = inode;
+        return out;
     }
 
     /** Walks the parent chain of {@code pid} to the first ancestor in a registered or descendant namespace. */
-    private boolean ancestry(int pid, Set<Long> registered, Set<Long> roots) {
+    private boolean ancestry(long self, int pid, Set<Long> registered, Set<Long> roots) {
         int child = pid;
         for (int depth = 0; depth < MAX_DEPTH; depth++) {
             int parent;
@@ -176,6 +201,10 @@ public final class NamespaceLineage implements DerivedNamespaces {
             if (parentNs == host) {
                 return false;
             }
+            if (parentNs == self) {
+                child = parent;
+                continue;
+            }
             long[] r = resolve(parentNs, registered);
             if (r.length > 0) {
                 for (long x : r) {
@@ -188,8 +217,12 @@ public final class NamespaceLineage implements DerivedNamespaces {
         return false;
     }
 
-    /** Adds the namespaces whose private filesystems {@code pid}'s mount table holds. */
-    private boolean mounts(long nsInode, int pid, Set<Long> registered, Set<Long> roots) {
+    /**
+     * Adds the namespaces whose private filesystems {@code pid}'s mount table holds and that are older than
+     * {@code nsInode} (a smaller 64-bit id: ids are handed out in creation order, and a copy is made after
+     * its source; sharing a filesystem alone does not say which namespace was copied from which).
+     */
+    private boolean mounts(long nsInode, long self, int pid, Set<Long> registered, Set<Long> roots) {
         Map<Long, long[]> devs = privateDevs;
         if (devs.isEmpty()) {
             return false;
@@ -207,15 +240,30 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 continue;
             }
             for (long owner : owners) {
-                if (owner == nsInode) {
+                Long ownerId = ids.get(owner);
+                if (owner == nsInode || self != UNKNOWN_ID && ownerId != null
+                        && Long.compareUnsigned(ownerId, self) >= 0) {
                     continue;
                 }
                 for (long x : resolve(owner, registered)) {
-                    found |= roots.add(x);
+                    if (x != nsInode) {
+                        found |= roots.add(x);
+                    }
                 }
             }
         }
         return found;
+    }
+
+    /** Reads the 64-bit id of {@code nsInode} through its member {@code pid} (a registered, so pinned, namespace). */
+    private void idOf(long nsInode, int pid) {
+        try {
+            NsfsPin pin = NsfsPin.pin(pid, new NamespaceId(nsInode));
+            pin.mountNamespaceId().ifPresent(id -> ids.put(nsInode, id));
+            pin.release();
+        } catch (IOException | IllegalArgumentException e) {
+            // The member left: the next scan reads it through another.
+        }
     }
 
     private static int ppid(int pid) throws LinuxException {
@@ -230,12 +278,26 @@ public final class NamespaceLineage implements DerivedNamespaces {
      * The mount tracker's latest view: for each registered or descendant namespace it read, the
      * superblocks in its table that are not in the host's.
      */
-    void mountsSeen(Map<Long, Set<Long>> devsByNamespace) {
+    void mountsSeen(Map<Long, Set<Long>> devsByNamespace, List<NamespaceDirectory.Member> members) {
         Map<Long, Set<Long>> byDev = new java.util.HashMap<>();
         devsByNamespace.forEach((ns, devs) -> devs.forEach(d -> byDev.computeIfAbsent(d, k -> new HashSet<>()).add(ns)));
         Map<Long, long[]> out = new java.util.HashMap<>();
         byDev.forEach((d, owners) -> out.put(d, owners.stream().mapToLong(Long::longValue).sorted().toArray()));
         privateDevs = Map.copyOf(out);
+        // A registered namespace made inside another registered one keeps the outer policy on top of its
+        // own: registering it must not lift what it was under. Learned here, when the tracker reads a new
+        // registration's mounts (before the registration returns), as there is no event to learn it from.
+        Set<Long> registered = lastRegistered;
+        for (NamespaceDirectory.Member m : members) {
+            if (registered.contains(m.nsInode()) && !ids.containsKey(m.nsInode())) {
+                idOf(m.nsInode(), m.pid());
+            }
+        }
+        for (NamespaceDirectory.Member m : members) {
+            if (registered.contains(m.nsInode()) && !known.containsKey(m.nsInode())) {
+                learn(m.nsInode(), m.pid(), registered);
+            }
+        }
     }
 
     /**
@@ -258,6 +320,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 en.setValue(new Entry(e.pin, kept, e.pid));
             }
         }
+        ids.keySet().removeIf(ns -> !registered.contains(ns) && !known.containsKey(ns));
     }
 
     /** The known descendants of registered namespaces, each with the pid it was learned through. */
@@ -286,6 +349,9 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 var en = it.next();
                 if (counts.getOrDefault(new NamespaceId(en.getKey()), 0) == 0) {
                     it.remove();
+                    if (!reg.contains(en.getKey())) {
+                        ids.remove(en.getKey());
+                    }
                     en.getValue().pin.release();
                     if (en.getValue().roots.length > 0) {
                         pendingLog.add("namespace " + en.getKey() + " (a descendant) has no process any more: forgotten");
@@ -316,6 +382,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
     /** Releases every pin (daemon shutdown). */
     public synchronized void close() {
         closed = true;
+        ids.clear();
         known.values().forEach(e -> e.pin.release());
         known.clear();
     }

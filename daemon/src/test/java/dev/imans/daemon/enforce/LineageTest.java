@@ -52,13 +52,17 @@ class LineageTest {
      * that commits a policy after the writer's close() has returned.
      */
     private void policy(Namespace ns, String text) throws Exception {
-        Path file = daemon.control.resolve(ns.nsid + "/policy");
+        policy(ns.nsid, text);
+    }
+
+    private void policy(long nsid, String text) throws Exception {
+        Path file = daemon.control.resolve(nsid + "/policy");
         String before = Files.readString(file);
-        daemon.policy(ns, text);
+        Files.writeString(file, text);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (Files.readString(file).equals(before)) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("policy of " + ns.nsid + " not committed");
+                throw new AssertionError("policy of " + nsid + " not committed");
             }
             Thread.sleep(20);
         }
@@ -193,6 +197,30 @@ class LineageTest {
         assertDenied(second);
         assertThat(daemon.appraisalRecords()).last()
                 .satisfies(rec -> assertThat(rec.value("mnt_ns")).contains(childNs));
+    }
+
+    @Test
+    void registeringADescendantDoesNotLiftItsAncestorsPolicy() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = withFiles(TMPFS_POLICY);
+        extra = new ProcessBuilder("nsenter", "-t", Integer.toString(ns.pid()), "-m", "unshare", "-m", "sleep", "600")
+                .start();
+        int child = (int) extra.pid();
+        long childNs = Long.parseLong(eventuallyNamespaceOf(child, ns.nsid));
+        // Registered at once, with a policy that appraises nothing: the outer policy still judges it.
+        Files.writeString(daemon.control.resolve("namespaces"), childNs + "\n");
+        policy(childNs, "measure func=FILE_CHECK fsmagic=0x01021994\n");
+        // The tie has a direction: the outer namespace is not judged by (nor measured into) the inner one's.
+        assertHello(ns.sh("cat /tmp/g"));
+        Path childList = daemon.control.resolve(childNs + "/ascii_runtime_measurements");
+        assertThat(Files.readString(childList).lines()).hasSize(1);
+        assertDenied(Run.run("nsenter", "-t", Integer.toString(child), "-m", "cat", "/tmp/f"));
+        assertHello(Run.run("nsenter", "-t", Integer.toString(child), "-m", "cat", "/tmp/g"));
+        assertThat(Files.readString(childList)).contains(" /tmp/g\n");
+        // A registered namespace made by a host process is judged by its own policy alone.
+        Namespace other = daemon.registered();
+        other.shOk("echo hello > /tmp/f");
+        assertHello(other.sh("cat /tmp/f"));
     }
 
     @Test
