@@ -38,9 +38,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li><b>mounts</b>: a new mount namespace starts as a copy of its creator's mount table, so a
  *       namespace whose table holds a filesystem that only a registered namespace has (a superblock in
  *       its table and not in the host's, as the mount tracker last saw them: its tmpfs, its procfs, its
- *       {@code /dev}) was copied from it, provided it is the younger of the two (64-bit mount namespace ids,
- *       {@code NS_GET_MNTNS_ID}, are handed out in creation order; sharing a filesystem alone does not
- *       say which was copied from which). This covers what ancestry misses: a process that entered the
+ *       {@code /dev}) was copied from it, provided that one was seen (registered or learned) first: sharing
+ *       a filesystem alone does not say which was copied from which. This covers what ancestry misses: a process that entered the
  *       registered namespace with {@code setns} (so its parent is on the host, as with
  *       {@code nsenter} or a runtime's {@code exec}) and then unshared, and an orphan adopted by a
  *       subreaper on the host.</li>
@@ -63,14 +62,18 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 public final class NamespaceLineage implements DerivedNamespaces {
     static final long[] NONE = new long[0];
-    private static final long UNKNOWN_ID = 0;
     /** A parent chain longer than this is cut (pid_max bounds it; no real chain is near). */
     private static final int MAX_DEPTH = 512;
 
     private final long host;
     private final Map<Long, Entry> known = new ConcurrentHashMap<>();
-    /** The 64-bit ids of the registered and known namespaces (by nsfs inode), all pinned meanwhile. */
-    private final Map<Long, Long> ids = new ConcurrentHashMap<>();
+    /**
+     * When each registered or known namespace (by nsfs inode, pinned meanwhile) was first seen here: a
+     * namespace is only tied to namespaces seen before it. 64-bit mount namespace ids cannot order them:
+     * the kernel hands them out in per-CPU batches (linux/cookie.h).
+     */
+    private final Map<Long, Long> seen = new ConcurrentHashMap<>();
+    private long clock;
     /** Superblock -> the registered or descendant namespaces whose tables have it and the host's has not. */
     private volatile Map<Long, long[]> privateDevs = Map.of();
     private volatile Set<Long> lastRegistered = Set.of();
@@ -121,7 +124,8 @@ public final class NamespaceLineage implements DerivedNamespaces {
             // Not cached: the next event learns again (the answer still judges this one).
             pin = null;
         }
-        long self = pin == null ? UNKNOWN_ID : pin.mountNamespaceId().orElse(UNKNOWN_ID);
+        // An unregistered namespace is learned when first seen, after everything seen so far.
+        long self = seen.getOrDefault(nsInode, Long.MAX_VALUE);
         TreeSet<Long> roots = new TreeSet<>();
         String how = "";
         if (ancestry(nsInode, pid, registered, roots)) {
@@ -140,9 +144,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
             return r;
         }
         known.put(nsInode, new Entry(pin, r, pid));
-        if (self != UNKNOWN_ID) {
-            ids.put(nsInode, self);
-        }
+        seen.putIfAbsent(nsInode, ++clock);
         if (r.length > 0) {
             pendingLog.add((registered.contains(nsInode) ? "registered namespace " : "namespace ") + nsInode
                     + " descends from registered namespace(s) " + roots + " (by " + how + ", pid " + pid
@@ -218,9 +220,9 @@ public final class NamespaceLineage implements DerivedNamespaces {
     }
 
     /**
-     * Adds the namespaces whose private filesystems {@code pid}'s mount table holds and that are older than
-     * {@code nsInode} (a smaller 64-bit id: ids are handed out in creation order, and a copy is made after
-     * its source; sharing a filesystem alone does not say which namespace was copied from which).
+     * Adds the namespaces whose private filesystems {@code pid}'s mount table holds and that were seen before
+     * {@code nsInode} ({@code self}): sharing a filesystem alone does not say which namespace was copied
+     * from which, and a namespace registered (or first seen) later is not taken for an ancestor.
      */
     private boolean mounts(long nsInode, long self, int pid, Set<Long> registered, Set<Long> roots) {
         Map<Long, long[]> devs = privateDevs;
@@ -240,9 +242,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 continue;
             }
             for (long owner : owners) {
-                Long ownerId = ids.get(owner);
-                if (owner == nsInode || self != UNKNOWN_ID && ownerId != null
-                        && Long.compareUnsigned(ownerId, self) >= 0) {
+                if (owner == nsInode || seen.getOrDefault(owner, Long.MAX_VALUE) >= self) {
                     continue;
                 }
                 for (long x : resolve(owner, registered)) {
@@ -253,17 +253,6 @@ public final class NamespaceLineage implements DerivedNamespaces {
             }
         }
         return found;
-    }
-
-    /** Reads the 64-bit id of {@code nsInode} through its member {@code pid} (a registered, so pinned, namespace). */
-    private void idOf(long nsInode, int pid) {
-        try {
-            NsfsPin pin = NsfsPin.pin(pid, new NamespaceId(nsInode));
-            pin.mountNamespaceId().ifPresent(id -> ids.put(nsInode, id));
-            pin.release();
-        } catch (IOException | IllegalArgumentException e) {
-            // The member left: the next scan reads it through another.
-        }
     }
 
     private static int ppid(int pid) throws LinuxException {
@@ -289,11 +278,6 @@ public final class NamespaceLineage implements DerivedNamespaces {
         // registration's mounts (before the registration returns), as there is no event to learn it from.
         Set<Long> registered = lastRegistered;
         for (NamespaceDirectory.Member m : members) {
-            if (registered.contains(m.nsInode()) && !ids.containsKey(m.nsInode())) {
-                idOf(m.nsInode(), m.pid());
-            }
-        }
-        for (NamespaceDirectory.Member m : members) {
             if (registered.contains(m.nsInode()) && !known.containsKey(m.nsInode())) {
                 learn(m.nsInode(), m.pid(), registered);
             }
@@ -309,6 +293,11 @@ public final class NamespaceLineage implements DerivedNamespaces {
             return;
         }
         lastRegistered = Set.copyOf(registered);
+        for (long ns : registered) {
+            if (!seen.containsKey(ns)) {
+                seen.put(ns, ++clock);
+            }
+        }
         for (var it = known.entrySet().iterator(); it.hasNext(); ) {
             var en = it.next();
             Entry e = en.getValue();
@@ -320,7 +309,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 en.setValue(new Entry(e.pin, kept, e.pid));
             }
         }
-        ids.keySet().removeIf(ns -> !registered.contains(ns) && !known.containsKey(ns));
+        seen.keySet().removeIf(ns -> !registered.contains(ns) && !known.containsKey(ns));
     }
 
     /** The known descendants of registered namespaces, each with the pid it was learned through. */
@@ -350,7 +339,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 if (counts.getOrDefault(new NamespaceId(en.getKey()), 0) == 0) {
                     it.remove();
                     if (!reg.contains(en.getKey())) {
-                        ids.remove(en.getKey());
+                        seen.remove(en.getKey());
                     }
                     en.getValue().pin.release();
                     if (en.getValue().roots.length > 0) {
@@ -382,7 +371,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
     /** Releases every pin (daemon shutdown). */
     public synchronized void close() {
         closed = true;
-        ids.clear();
+        seen.clear();
         known.values().forEach(e -> e.pin.release());
         known.clear();
     }
