@@ -7,12 +7,14 @@ import dev.imans.daemon.audit.PolicyUpdateAudit;
 import dev.imans.daemon.control.ControlMount;
 import dev.imans.daemon.enforce.Enforcement;
 import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.daemon.enforce.NamespaceLineage;
 import dev.imans.daemon.enforce.ServiceDirectory;
 import dev.imans.daemon.enforce.ServicePolicies;
 import dev.imans.daemon.health.Condition;
 import dev.imans.daemon.health.Health;
 import dev.imans.daemon.measure.MeasurementStore;
 import dev.imans.daemon.control.SecurityfsOverlay;
+import dev.imans.daemon.ns.DerivedNamespaces;
 import dev.imans.daemon.ns.LivenessWatcher;
 import dev.imans.daemon.ns.NamespaceService;
 import dev.imans.daemon.ns.PolicyUpdateListener;
@@ -41,6 +43,7 @@ public final class Daemon implements AutoCloseable {
     private final ControlMount control;
     private final SecurityfsOverlay overlay;
     private final LivenessWatcher watcher;
+    private final NamespaceLineage lineage;
     private final AuditWriter audit;
     private final Enforcement enforcement;
     private final MeasurementStore measurements;
@@ -50,8 +53,9 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
                    LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements,
-                   Health health) {
+                   Health health, NamespaceLineage lineage) {
         this.health = health;
+        this.lineage = lineage;
         this.measurements = measurements;
         this.audit = audit;
         this.enforcement = enforcement;
@@ -104,11 +108,12 @@ public final class Daemon implements AutoCloseable {
         // Enforcement starts before the control filesystem exists: every registration and policy write
         // then reaches it (a namespace registered in between would otherwise go unenforced).
         Enforcement enforcement = null;
+        NamespaceLineage lineage = new NamespaceLineage(proc.ownMountNamespace().inode());
         if (config.enforcement().isPresent()) {
             EnforcementConfig ec = config.enforcement().get();
             try {
                 enforcement = Enforcement.start(ec, new ServicePolicies(service, ec),
-                        new ServiceDirectory(service, proc), audit, measurements, health);
+                        new ServiceDirectory(service, proc, lineage), audit, measurements, health, lineage);
             } catch (IOException | RuntimeException e) {
                 measurements.close();
                 service.releaseAll();
@@ -143,10 +148,11 @@ public final class Daemon implements AutoCloseable {
             health.close();
             throw e;
         }
-        LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD);
+        LivenessWatcher watcher = new LivenessWatcher(service, proc, LIVENESS_PERIOD,
+                enforcement == null ? DerivedNamespaces.NONE : lineage);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, health);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, health, lineage);
     }
 
     /** The degraded states ({@code .imans/health}). */
@@ -236,6 +242,8 @@ public final class Daemon implements AutoCloseable {
             enforcement.close();
         }
         watcher.close();
+        // Descendants' pins hold copies of the control mount too (see below).
+        lineage.close();
         // Every entry of an answered open is queued by now: add them all and save the lists.
         measurements.close();
         if (overlay != null) {

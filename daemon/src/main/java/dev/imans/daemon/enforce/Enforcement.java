@@ -33,6 +33,7 @@ public final class Enforcement implements AutoCloseable {
     private final Health health;
     /** Run before each flush of the ignore marks: tests make it throw to simulate a failed flush. */
     volatile FlushFault flushFault = () -> { };
+    private final NamespaceLineage lineage;
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
@@ -43,14 +44,16 @@ public final class Enforcement implements AutoCloseable {
     }
 
     private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements,
-            Health health) {
+            Health health, NamespaceLineage lineage) {
         this.health = health;
+        this.lineage = lineage;
         this.measurements = measurements;
         this.config = config;
         this.source = source;
         this.audit = audit;
         this.rehash = new RehashTracker(cache, config.hashAlgo());
         this.policies = source.current();
+        lineage.registrationsChanged(policies.namespaces().keySet());
     }
 
     /**
@@ -68,11 +71,23 @@ public final class Enforcement implements AutoCloseable {
      */
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
             AuditWriter audit, Measurements measurements, Health health) throws LinuxException {
-        Enforcement e = new Enforcement(config, source, audit, measurements, health);
+        return start(config, source, directory, audit, measurements, health,
+                new NamespaceLineage(dev.imans.linux.Namespaces.ownMountNamespaceInode()));
+    }
+
+    /**
+     * As {@link #start(EnforcementConfig, PolicySource, NamespaceDirectory, AuditWriter, Measurements, Health)},
+     * judging namespaces made inside registered ones as {@code lineage} says; {@code directory} should name
+     * them too, so their filesystems are marked.
+     */
+    public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
+            AuditWriter audit, Measurements measurements, Health health, NamespaceLineage lineage)
+            throws LinuxException {
+        Enforcement e = new Enforcement(config, source, audit, measurements, health, lineage);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
         e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health);
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health, lineage);
             e.tracker.start();
         } catch (RuntimeException ex) {
             e.engine.close();
@@ -94,6 +109,7 @@ public final class Enforcement implements AutoCloseable {
             return;
         }
         policies = source.current();
+        lineage.registrationsChanged(policies.namespaces().keySet());
         List<String> problems = new ArrayList<>();
         if (!flush()) {
             problems.add("ignore marks of the previous policy could not be dropped");
@@ -187,6 +203,7 @@ public final class Enforcement implements AutoCloseable {
             engine.close();
         }
         rehash.close();
+        lineage.close();
         Log.info("enforcement stopped: " + metrics);
     }
 
@@ -244,6 +261,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public Measurements measurements() {
             return measurements;
+        }
+
+        @Override
+        public NamespaceLineage lineage() {
+            return lineage;
         }
 
         @Override

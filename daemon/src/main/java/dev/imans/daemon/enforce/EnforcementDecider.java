@@ -41,7 +41,8 @@ import java.util.Set;
  * integrity cache, the appraise mode of each scope, measurements into each scope's list, audit records,
  * and the ignore-mark fast path.
  *
- * <p>An open is denied when any judging scope (the host's, and the opener's namespace if registered) in
+ * <p>An open is denied when any judging scope (the host's, the opener's namespace if registered, and the
+ * registered namespaces it descends from, {@link NamespaceLineage}) in
  * enforce mode requires appraisal and appraisal fails: a namespace adds restrictions, never lifts the
  * host's. Denials reach the opener as EPERM (a content-class fanotify group cannot answer EACCES).
  *
@@ -113,7 +114,7 @@ public final class EnforcementDecider implements Decider {
         boolean writerAppraised = false;
         Set<AppraisalResult> failures = new LinkedHashSet<>();
         EventName name = new EventName(event, opener);
-        for (Scope scope : p.judging(opener.mntNs())) {
+        for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
@@ -350,6 +351,9 @@ public final class EnforcementDecider implements Decider {
         EnforcementMetrics metrics();
 
         Measurements measurements();
+
+        /** Which registered namespaces an unregistered opener's namespace descends from. */
+        NamespaceLineage lineage();
 
         /**
          * Ignore-marks the event's file (fast path, reader thread). {@code judgedUnder} is the policy

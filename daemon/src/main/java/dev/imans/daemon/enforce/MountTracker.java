@@ -22,7 +22,7 @@ import java.util.function.Predicate;
 
 /**
  * Agent: the mount tracker, one platform thread that keeps a filesystem mark on every filesystem the
- * host or a registered namespace can see.
+ * host, a registered namespace, or a namespace known to descend from one ({@link NamespaceLineage}) can see.
  *
  * <p>Owns: the set of marked superblocks (by device number) and one open {@code /proc/PID/mountinfo}
  * per watched namespace. A namespace's mounts are read through a member's mountinfo and marked through
@@ -33,6 +33,9 @@ import java.util.function.Predicate;
  *
  * <p>A filesystem that cannot be marked is a degraded state ({@link Condition#FILESYSTEM_UNMARKED}) until
  * a later scan marks it or it is gone; every scan retries it.
+ *
+ * <p>Also tells the {@link NamespaceLineage} which superblocks each namespace it reads has and the host has
+ * not: a namespace copied from one of them holds them too.
  *
  * <p>Must not: mark what {@link MountFilter} refuses. Overlay mounts are replaced by the filesystems of
  * their layers (lowerdir/upperdir), reached through the same root.
@@ -50,6 +53,7 @@ final class MountTracker implements AutoCloseable {
     private final Health health;
     /** Paths whose mark fails as if the kernel refused it (tests). */
     volatile Predicate<Path> markFault = p -> false;
+    private final NamespaceLineage lineage;
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
@@ -57,8 +61,9 @@ final class MountTracker implements AutoCloseable {
     private volatile boolean stopping;
 
     MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics, Health health) {
+            EnforcementMetrics metrics, Health health, NamespaceLineage lineage) {
         this.health = health;
+        this.lineage = lineage;
         this.engine = engine;
         this.table = table;
         this.directory = directory;
@@ -105,6 +110,7 @@ final class MountTracker implements AutoCloseable {
                 consider(m, "", host, seen, newFailures);
             }
         }
+        Map<Long, Set<Long>> privateDevs = new HashMap<>();
         for (NamespaceDirectory.Member member : members) {
             List<MountInfo> mounts;
             try {
@@ -113,14 +119,19 @@ final class MountTracker implements AutoCloseable {
                 continue;
             }
             String root = "/proc/" + member.pid() + "/root";
+            Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
+                if (!hostDevs.contains(m.dev())) {
+                    own.add(m.dev());
+                }
                 if (namespacesOnly && hostDevs.contains(m.dev())) {
                     continue;
                 }
                 consider(m, root, mounts, seen, newFailures);
             }
         }
+        lineage.mountsSeen(privateDevs, members);
         marked.retainAll(seen);
         failed.retainAll(seen);
         Set<String> still = new HashSet<>();

@@ -26,6 +26,30 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
         return ns == null ? List.of(host) : List.of(host, ns);
     }
 
+    /**
+     * The scopes that judge an open from {@code nsInode} when it descends from the registered namespaces
+     * {@code roots} ({@link NamespaceLineage}): the host's, the namespace's own if registered, then each
+     * ancestor's (as registered now: a later policy write to an ancestor applies to its descendants).
+     */
+    public List<Scope> judging(long nsInode, long[] roots) {
+        Scope own = namespaces.get(nsInode);
+        if (roots.length == 0) {
+            return own == null ? List.of(host) : List.of(host, own);
+        }
+        List<Scope> out = new ArrayList<>(2 + roots.length);
+        out.add(host);
+        if (own != null) {
+            out.add(own);
+        }
+        for (long r : roots) {
+            Scope s = namespaces.get(r);
+            if (s != null && s != own) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
     /** Every scope: the host first. */
     public List<Scope> all() {
         List<Scope> out = new ArrayList<>(namespaces.size() + 1);

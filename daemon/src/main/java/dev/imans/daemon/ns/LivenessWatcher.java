@@ -1,13 +1,17 @@
 package dev.imans.daemon.ns;
 
 import dev.imans.daemon.Log;
+import dev.imans.ns.NamespaceId;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Unregisters namespaces whose last process has exited.
  *
  * <p>Charter: owns one platform thread that, every {@code period}, scans {@code /proc} once and
- * hands the member counts to {@link NamespaceService#pruneDead}; touches nothing else.
+ * hands the member counts to {@link DerivedNamespaces#census} and {@link NamespaceService#pruneDead};
+ * touches nothing else.
  *
  * <p>Why a periodic scan rather than a pidfd per namespace: a pidfd tells when one chosen member
  * exits, but a mount namespace has no list of members, so finding the next one (or learning there
@@ -20,11 +24,20 @@ public final class LivenessWatcher implements AutoCloseable {
     private volatile boolean running = true;
 
     public LivenessWatcher(NamespaceService service, Proc proc, Duration period) {
+        this(service, proc, period, DerivedNamespaces.NONE);
+    }
+
+    /** Also tells {@code derived} what lives, and keeps registered what its live descendants need. */
+    public LivenessWatcher(NamespaceService service, Proc proc, Duration period, DerivedNamespaces derived) {
         thread = Thread.ofPlatform().name("imans-liveness").daemon(true).unstarted(() -> {
             while (running) {
                 try {
-                    if (!service.ids().isEmpty()) {
-                        service.pruneDead(proc.membersByNamespace());
+                    List<NamespaceId> registered = service.ids();
+                    if (!registered.isEmpty()) {
+                        Proc.Census census = proc.census();
+                        Set<NamespaceId> needed = derived.census(census.counts(), census.anyMember(),
+                                Set.copyOf(registered));
+                        service.pruneDead(census.counts(), needed);
                     }
                 } catch (Exception e) {
                     Log.error("namespace liveness scan failed: " + e.getMessage());

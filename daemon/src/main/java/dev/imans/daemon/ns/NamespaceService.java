@@ -23,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * The daemon's namespace registry with its side effects: pinning, journaling, logging and
@@ -35,6 +37,8 @@ public final class NamespaceService {
     private final PolicyUpdateListener listener;
     private final NamespaceId hostNamespace;
     private final Health health;
+    /** The 64-bit id of each registered namespace, saved so a restore can tell it from a later namespace. */
+    private final Map<NamespaceId, Long> mountNamespaceIds = new java.util.HashMap<>();
     private String lastError = "";
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -80,35 +84,52 @@ public final class NamespaceService {
             Log.info("namespace " + id + " is already registered");
             return Registration.ALREADY_REGISTERED;
         }
+        Optional<Pinned> pinned = pin(id);
+        if (pinned.isEmpty()) {
+            Log.warn("namespace " + id + " has no live process; not registered");
+            return Registration.NO_PROCESS;
+        }
+        add(id, pinned.get());
+        // Enforcement first: a registration that cannot be saved is still in force (and the save is
+        // retried), but the writer must not take the namespace for wholly enforced: its write fails (EIO).
+        List<String> failures = changed();
+        try {
+            save();
+        } catch (IOException e) {
+            failures.add("saving the state: " + e.getMessage());
+        }
+        if (!failures.isEmpty()) {
+            throw new IOException(notApplied("namespace " + id, "registered", failures));
+        }
+        return Registration.REGISTERED;
+    }
+
+    /** A pinned namespace and the member it was pinned through. */
+    private record Pinned(NsfsPin pin, long pid) {}
+
+    /** Pins {@code id} through a live member; empty when it has none. */
+    private Optional<Pinned> pin(NamespaceId id) {
         // A member can exit between the scan and the pin; try the next one then.
         for (int attempt = 0; attempt < 3; attempt++) {
             Optional<Long> member = proc.anyMember(id);
             if (member.isEmpty()) {
                 break;
             }
-            NsfsPin pin;
             try {
-                pin = NsfsPin.pin(member.get(), id);
+                return Optional.of(new Pinned(NsfsPin.pin(member.get(), id), member.get()));
             } catch (IOException e) {
                 continue;
             }
-            registry.register(id, pin);
-            Log.info("namespace " + id + " registered (pinned through pid " + member.get() + "), appraise mode "
-                    + registry.mode(new PolicyTarget.Namespace(id)).orElseThrow());
-            List<String> failures = changed();
-            try {
-                save();
-            } catch (IOException e) {
-                failures.add("saving the state: " + e.getMessage());
-            }
-            if (!failures.isEmpty()) {
-                // The writer must not take the namespace for enforced: its write fails (EIO).
-                throw new IOException(notApplied("namespace " + id, "registered", failures));
-            }
-            return Registration.REGISTERED;
         }
-        Log.warn("namespace " + id + " has no live process; not registered");
-        return Registration.NO_PROCESS;
+        return Optional.empty();
+    }
+
+    private void add(NamespaceId id, Pinned p) {
+        registry.register(id, p.pin());
+        p.pin().mountNamespaceId().ifPresentOrElse(x -> mountNamespaceIds.put(id, x), () -> mountNamespaceIds.remove(id));
+        Log.info("namespace " + id + " registered (pinned through pid " + p.pid() + ", id "
+                + p.pin().mountNamespaceId().stream().mapToObj(Long::toUnsignedString).findFirst().orElse("unknown")
+                + "), appraise mode " + registry.mode(new PolicyTarget.Namespace(id)).orElseThrow());
     }
 
     /** Unregisters {@code id}, releasing its pin; its directory disappears. */
@@ -116,6 +137,7 @@ public final class NamespaceService {
         if (!registry.unregister(id)) {
             return false;
         }
+        mountNamespaceIds.remove(id);
         Log.info("namespace " + id + " unregistered: " + why);
         List<String> failures = changed();
         if (!failures.isEmpty()) {
@@ -131,9 +153,18 @@ public final class NamespaceService {
      * while the scan ran is not missed.
      */
     public synchronized List<NamespaceId> pruneDead(Map<NamespaceId, Integer> members) throws IOException {
+        return pruneDead(members, Set.of());
+    }
+
+    /**
+     * As {@link #pruneDead(Map)}, keeping {@code needed} registered even without a process of their own: a
+     * namespace made inside one of them still lives and is judged under its policy.
+     */
+    public synchronized List<NamespaceId> pruneDead(Map<NamespaceId, Integer> members, Set<NamespaceId> needed)
+            throws IOException {
         List<NamespaceId> dropped = new ArrayList<>();
         for (NamespaceId id : registry.ids()) {
-            if (members.getOrDefault(id, 0) == 0 && proc.anyMember(id).isEmpty()) {
+            if (members.getOrDefault(id, 0) == 0 && !needed.contains(id) && proc.anyMember(id).isEmpty()) {
                 unregister(id, "its last process exited");
                 dropped.add(id);
             }
@@ -333,8 +364,11 @@ public final class NamespaceService {
     public record Listed(NamespaceRegistry.Status status, int processes) {}
 
     /**
-     * Restores a saved state: the host policy, and every namespace that still has a live process
-     * (with its policy); the others are dropped and logged. Then saves the result.
+     * Restores a saved state: the host policy, and every namespace that is still the namespace that was
+     * saved (same boot, same 64-bit mount namespace id) and still has a live process, with its policy;
+     * the others are dropped, one log line each. An inode number alone proves nothing: the kernel gives it
+     * to a new namespace as soon as the old one ends, so an entry saved without its id (an older state
+     * file, or a kernel before 6.11) cannot be told from a stranger and is dropped too. Then saves the result.
      *
      * @throws IOException if a saved policy no longer parses (nothing is dropped silently)
      */
@@ -350,17 +384,18 @@ public final class NamespaceService {
                 policies.put(e.getKey(), parseSaved("namespace " + e.getKey(), e.getValue()));
             }
         }
+        Optional<String> boot = proc.bootId();
         for (var e : state.namespaces().entrySet()) {
             NamespaceId id = e.getKey();
-            Registration r = register(id);
-            if (r == Registration.REGISTERED) {
+            String dropped = restoreOne(id, state, boot);
+            if (dropped == null) {
                 if (policies.containsKey(id)) {
                     registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().restore(policies.get(id), e.getValue());
                 }
                 Log.info("namespace " + id + " restored with " + e.getValue().size() + " rule(s)");
             } else {
-                Log.warn("namespace " + id + " dropped on restore: "
-                        + (r == Registration.NO_PROCESS ? "no process lives in it any more" : r.name()));
+                Log.warn("namespace " + id + " dropped on restore (" + e.getValue().size() + " rule(s) and its"
+                        + " measurement list): " + dropped);
             }
         }
         List<String> failures = changed();
@@ -373,6 +408,37 @@ public final class NamespaceService {
             // The restored state is in force; the save is retried (a full state disk must not stop
             // the daemon from enforcing).
         }
+    }
+
+    /** Registers saved namespace {@code id} if it is provably the one saved; else says why not. */
+    private String restoreOne(NamespaceId id, JournalState state, Optional<String> boot) {
+        if (id.equals(hostNamespace)) {
+            return "it is now the host's own namespace";
+        }
+        if (registry.isRegistered(id)) {
+            return "listed twice";
+        }
+        Long saved = state.mountNamespaceIds().get(id);
+        if (saved == null || state.bootId().isEmpty()) {
+            return "saved without its mount namespace id or boot id (an older state file or kernel), so nsfs"
+                    + " inode " + id + " may now be another namespace";
+        }
+        if (boot.isEmpty() || !boot.equals(state.bootId())) {
+            return "saved in boot " + state.bootId().get() + ", this is boot " + boot.orElse("(unknown)");
+        }
+        Optional<Pinned> pinned = pin(id);
+        if (pinned.isEmpty()) {
+            return "no process lives in it any more";
+        }
+        OptionalLong now = pinned.get().pin().mountNamespaceId();
+        if (now.isEmpty() || now.getAsLong() != saved) {
+            pinned.get().pin().release();
+            return "nsfs inode " + id + " now belongs to another namespace (id "
+                    + (now.isEmpty() ? "unknown" : Long.toUnsignedString(now.getAsLong())) + ", saved "
+                    + Long.toUnsignedString(saved) + ")";
+        }
+        add(id, pinned.get());
+        return null;
     }
 
     private static Policy parseSaved(String what, List<String> lines) throws IOException {
@@ -406,10 +472,16 @@ public final class NamespaceService {
 
     private synchronized void saveNow() throws IOException {
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
+        Map<NamespaceId, Long> ids = new LinkedHashMap<>();
         for (NamespaceId id : registry.ids()) {
             namespaces.put(id, registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().committedLines());
+            Long nsId = mountNamespaceIds.get(id);
+            if (nsId != null) {
+                ids.put(id, nsId);
+            }
         }
-        journal.save(new JournalState(registry.slot(PolicyTarget.HOST).orElseThrow().committedLines(), namespaces));
+        journal.save(new JournalState(registry.slot(PolicyTarget.HOST).orElseThrow().committedLines(), namespaces,
+                proc.bootId(), ids));
     }
 
     /** The daemon's degraded states. */
@@ -423,5 +495,6 @@ public final class NamespaceService {
      */
     public synchronized void releaseAll() {
         registry.clear();
+        mountNamespaceIds.clear();
     }
 }

@@ -2,11 +2,13 @@ package dev.imans.daemon.ns;
 
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
+import dev.imans.linux.Namespaces;
 import dev.imans.ns.NamespaceId;
 import dev.imans.ns.NamespacePin;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /**
  * Holds a registered mount namespace alive with an open nsfs descriptor
@@ -16,10 +18,20 @@ import java.nio.file.Path;
 public final class NsfsPin implements NamespacePin {
     private final NamespaceId id;
     private final Fd fd;
+    private final OptionalLong mountNamespaceId;
 
-    private NsfsPin(NamespaceId id, Fd fd) {
+    private NsfsPin(NamespaceId id, Fd fd, OptionalLong mountNamespaceId) {
         this.id = id;
         this.fd = fd;
+        this.mountNamespaceId = mountNamespaceId;
+    }
+
+    /**
+     * The namespace's 64-bit id ({@code NS_GET_MNTNS_ID}), never given to another namespace within a
+     * boot, unlike its inode number; empty on kernels before 6.11.
+     */
+    public OptionalLong mountNamespaceId() {
+        return mountNamespaceId;
     }
 
     /**
@@ -38,7 +50,13 @@ public final class NsfsPin implements NamespacePin {
                 throw new LinuxException("open", dev.imans.linux.Errno.ESRCH,
                         "/proc/" + pid + "/ns/mnt is " + link + ", not mnt:[" + expected + "]");
             }
-            return new NsfsPin(expected, fd);
+            OptionalLong nsId;
+            try {
+                nsId = OptionalLong.of(Namespaces.mountNamespaceId(fd.value()));
+            } catch (LinuxException e) {
+                nsId = OptionalLong.empty();
+            }
+            return new NsfsPin(expected, fd, nsId);
         } catch (IOException | RuntimeException e) {
             fd.close();
             throw e;

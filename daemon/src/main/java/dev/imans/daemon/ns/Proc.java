@@ -38,6 +38,15 @@ public final class Proc {
         return link(root.resolve(Long.toString(pid)).resolve("ns/mnt")).map(NamespaceId::fromLink);
     }
 
+    /** This boot's id ({@code sys/kernel/random/boot_id}, a random UUID drawn at boot), or empty if unreadable. */
+    public Optional<String> bootId() {
+        try {
+            return Optional.of(Files.readString(root.resolve("sys/kernel/random/boot_id")).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The mount namespace of the calling process. */
     public NamespaceId ownMountNamespace() throws IOException {
         return NamespaceId.fromLink(Files.readSymbolicLink(root.resolve("self/ns/mnt")).toString());
@@ -91,19 +100,31 @@ public final class Proc {
      * Threads are not counted separately: they share their process's namespaces.
      */
     public Map<NamespaceId, Integer> membersByNamespace() {
+        return census().counts();
+    }
+
+    /** Process counts per mount namespace and one process of each, from one pass over {@code /proc}. */
+    public record Census(Map<NamespaceId, Integer> counts, Map<NamespaceId, Long> anyMember) {}
+
+    /** {@link #membersByNamespace()} with one member of each namespace. */
+    public Census census() {
         Map<NamespaceId, Integer> counts = new HashMap<>();
+        Map<NamespaceId, Long> any = new HashMap<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(root)) {
             for (Path p : dir) {
                 String name = p.getFileName().toString();
                 if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
-                    link(p.resolve("ns/mnt")).map(NamespaceId::fromLink)
-                            .ifPresent(id -> counts.merge(id, 1, Integer::sum));
+                    Optional<NamespaceId> id = link(p.resolve("ns/mnt")).map(NamespaceId::fromLink);
+                    if (id.isPresent()) {
+                        counts.merge(id.get(), 1, Integer::sum);
+                        any.putIfAbsent(id.get(), Long.parseLong(name));
+                    }
                 }
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot list " + root + ": " + e.getMessage(), e);
         }
-        return counts;
+        return new Census(counts, any);
     }
 
     /** Some process living in {@code id}, or empty if none does. */

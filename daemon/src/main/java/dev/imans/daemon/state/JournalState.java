@@ -3,18 +3,34 @@ package dev.imans.daemon.state;
 import dev.imans.ns.NamespaceId;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * What survives a daemon restart: the committed host policy and every registered namespace with
  * its committed policy, each as the rule lines that were accepted.
+ *
+ * <p>A namespace is named by its nsfs inode number, which the kernel gives to a new namespace as soon
+ * as the old one is gone. So each is saved with what is never reused within a boot: its 64-bit mount
+ * namespace id ({@code NS_GET_MNTNS_ID}), and the state with the boot it was saved in
+ * ({@code /proc/sys/kernel/random/boot_id}). A restore keeps a namespace only when both still match.
+ *
+ * @param bootId the boot the state was saved in; empty when unknown (an older state file)
+ * @param mountNamespaceIds the 64-bit id of each namespace that had one when saved
  */
-public record JournalState(List<String> hostPolicy, Map<NamespaceId, List<String>> namespaces) {
+public record JournalState(List<String> hostPolicy, Map<NamespaceId, List<String>> namespaces,
+                           Optional<String> bootId, Map<NamespaceId, Long> mountNamespaceIds) {
     public JournalState {
         hostPolicy = List.copyOf(hostPolicy);
         Map<NamespaceId, List<String>> copy = new TreeMap<>();
         namespaces.forEach((id, rules) -> copy.put(id, List.copyOf(rules)));
         namespaces = java.util.Collections.unmodifiableMap(copy);
+        mountNamespaceIds = java.util.Collections.unmodifiableMap(new TreeMap<>(mountNamespaceIds));
+    }
+
+    /** A state without identities (as the first state file format saved it). */
+    public JournalState(List<String> hostPolicy, Map<NamespaceId, List<String>> namespaces) {
+        this(hostPolicy, namespaces, Optional.empty(), Map.of());
     }
 
     public static JournalState empty() {

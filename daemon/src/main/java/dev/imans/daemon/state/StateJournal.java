@@ -23,19 +23,23 @@ import java.util.Optional;
  *
  * <pre>
  * # comment lines and blank lines are ignored
- * imans-state 1
+ * imans-state 2
+ * boot 0d7f1e4c-5a0b-4f43-9a3e-2f9d8c1b7a66
  * host
  * 	appraise func=BPRM_CHECK
- * namespace 4026532208
+ * namespace 4026532208 id 41
  * 	appraise fsmagic=0x1021994 fowner=71452
  * 	appraise func=MODULE_CHECK
  * </pre>
  *
- * A section line ({@code host} or {@code namespace <nsid>}) is followed by its committed rules,
- * one per line, each indented by one tab, in commit order.
+ * A section line ({@code host} or {@code namespace <nsid> id <mount namespace id>}) is followed by its
+ * committed rules, one per line, each indented by one tab, in commit order. {@code boot} names the boot
+ * the file was written in. Files of the first format ({@code imans-state 1}: no {@code boot} line, no
+ * {@code id}) are still read; their namespaces have no identity ({@link JournalState}).
  */
 public final class StateJournal {
-    static final String MAGIC = "imans-state 1";
+    static final String MAGIC = "imans-state 2";
+    static final String MAGIC_V1 = "imans-state 1";
     private static final String FILE = "state";
 
     private final Path dir;
@@ -84,10 +88,16 @@ public final class StateJournal {
         b.append("# imans daemon state: registered namespaces and committed policies.\n");
         b.append("# Rewritten whole on every change; see docs/control-fs.md.\n");
         b.append(MAGIC).append('\n');
+        state.bootId().ifPresent(boot -> b.append("boot ").append(boot).append('\n'));
         b.append("host\n");
         state.hostPolicy().forEach(r -> b.append('\t').append(r).append('\n'));
         state.namespaces().forEach((id, rules) -> {
-            b.append("namespace ").append(id).append('\n');
+            b.append("namespace ").append(id);
+            Long nsId = state.mountNamespaceIds().get(id);
+            if (nsId != null) {
+                b.append(" id ").append(Long.toUnsignedString(nsId));
+            }
+            b.append('\n');
             rules.forEach(r -> b.append('\t').append(r).append('\n'));
         });
         return b.toString();
@@ -96,8 +106,11 @@ public final class StateJournal {
     static JournalState parse(String text, String source) throws IOException {
         List<String> host = new ArrayList<>();
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
+        Map<NamespaceId, Long> ids = new LinkedHashMap<>();
+        Optional<String> boot = Optional.empty();
         List<String> current = null;
         boolean magicSeen = false;
+        boolean v1 = false;
         boolean hostSeen = false;
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -118,10 +131,20 @@ public final class StateJournal {
                 continue;
             }
             if (!magicSeen) {
-                if (!line.equals(MAGIC)) {
+                if (!line.equals(MAGIC) && !line.equals(MAGIC_V1)) {
                     throw bad(source, n, "not an imans state file (expected \"" + MAGIC + "\")");
                 }
                 magicSeen = true;
+                v1 = line.equals(MAGIC_V1);
+            } else if (line.startsWith("boot ") && !v1) {
+                if (boot.isPresent() || current != null) {
+                    throw bad(source, n, "boot line out of place");
+                }
+                String b = line.substring(5);
+                if (!b.matches("[0-9a-f-]{36}")) {
+                    throw bad(source, n, "invalid boot id \"" + b + "\"");
+                }
+                boot = Optional.of(b);
             } else if (line.equals("host")) {
                 if (hostSeen) {
                     throw bad(source, n, "second host section");
@@ -130,8 +153,14 @@ public final class StateJournal {
                 current = host;
             } else if (line.startsWith("namespace ")) {
                 NamespaceId id;
+                String[] words = line.substring("namespace ".length()).split(" ", -1);
                 try {
-                    id = NamespaceId.parse(line.substring("namespace ".length()));
+                    id = NamespaceId.parse(words[0]);
+                    if (words.length == 3 && words[1].equals("id") && !v1) {
+                        ids.put(id, Long.parseUnsignedLong(words[2]));
+                    } else if (words.length != 1) {
+                        throw new IllegalArgumentException("invalid namespace line \"" + line + "\"");
+                    }
                 } catch (IllegalArgumentException e) {
                     throw bad(source, n, e.getMessage());
                 }
@@ -147,7 +176,7 @@ public final class StateJournal {
         if (!magicSeen) {
             throw bad(source, 1, "empty state file (expected \"" + MAGIC + "\")");
         }
-        return new JournalState(host, namespaces);
+        return new JournalState(host, namespaces, boot, ids);
     }
 
     private static IOException bad(String source, int line, String why) {

@@ -65,6 +65,16 @@ final class DaemonFixture implements AutoCloseable {
         daemon = Daemon.start(config);
     }
 
+    /** Stops the daemon (its state stays); {@link #start} starts it again. */
+    void stop() {
+        daemon.close();
+    }
+
+    /** Starts the daemon again after {@link #stop}, with the same control directory and state. */
+    void start() throws IOException {
+        daemon = Daemon.start(config);
+    }
+
     Enforcement enforcement() {
         return daemon.enforcement().orElseThrow();
     }

@@ -169,7 +169,7 @@ class DegradedStateTest {
             Files.delete(stateMount.resolve("fill"));
             eventually(() -> assertThat(health()).isEqualTo("ok\n"));
             assertThat(Files.readString(stateMount.resolve("state")))
-                    .contains("namespace " + ns.nsid + "\n\tappraise fsmagic=");
+                    .containsPattern("namespace " + ns.nsid + " id \\d+\n\tappraise fsmagic=");
         } finally {
             ns.close();
         }

@@ -9,10 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StateJournalTest {
+    private static final String BOOT = "0d7f1e4c-5a0b-4f43-9a3e-2f9d8c1b7a66";
+
     @TempDir
     Path dir;
 
@@ -22,14 +25,27 @@ class StateJournalTest {
         assertThat(j.load()).isEmpty();
         JournalState s = new JournalState(List.of("appraise func=BPRM_CHECK"),
                 Map.of(new NamespaceId(4026532208L), List.of("appraise fsmagic=0x01021994 fowner=71452",
-                        "appraise func=MODULE_CHECK"), new NamespaceId(4026532300L), List.of()));
+                        "appraise func=MODULE_CHECK"), new NamespaceId(4026532300L), List.of()),
+                Optional.of(BOOT), Map.of(new NamespaceId(4026532208L), 41L, new NamespaceId(4026532300L), -2L));
         j.save(s);
         assertThat(j.load()).contains(s);
-        assertThat(Files.readString(j.file())).contains("imans-state 1\nhost\n\tappraise func=BPRM_CHECK\n"
-                + "namespace 4026532208\n\tappraise fsmagic=0x01021994 fowner=71452\n\tappraise func=MODULE_CHECK\n"
-                + "namespace 4026532300\n");
+        assertThat(Files.readString(j.file())).contains("imans-state 2\nboot " + BOOT + "\nhost\n"
+                + "\tappraise func=BPRM_CHECK\n"
+                + "namespace 4026532208 id 41\n\tappraise fsmagic=0x01021994 fowner=71452\n\tappraise func=MODULE_CHECK\n"
+                + "namespace 4026532300 id 18446744073709551614\n");
         assertThat(Files.getPosixFilePermissions(j.file())).hasSize(2);
         assertThat(dir.resolve("state-dir").resolve("state.tmp")).doesNotExist();
+    }
+
+    @Test
+    void theFirstFormatIsReadWithoutIdentities() throws IOException {
+        StateJournal j = new StateJournal(dir);
+        Files.writeString(j.file(), "imans-state 1\nhost\n\tmeasure func=BPRM_CHECK\nnamespace 4026532208\n"
+                + "\tappraise fsmagic=0x01021994\n");
+        JournalState s = j.load().orElseThrow();
+        assertThat(s.namespaces()).containsOnlyKeys(new NamespaceId(4026532208L));
+        assertThat(s.mountNamespaceIds()).isEmpty();
+        assertThat(s.bootId()).isEmpty();
     }
 
     @Test
@@ -50,7 +66,12 @@ class StateJournalTest {
             {"imans-state 1\nnamespace 12x\n", ":2: invalid namespace id"},
             {"imans-state 1\nnamespace 5\nnamespace 5\n", ":3: namespace 5 listed twice"},
             {"imans-state 1\nhost\nhost\n", ":3: second host section"},
-            {"imans-state 1\nhello\n", ":2: unknown line"}}) {
+            {"imans-state 1\nhello\n", ":2: unknown line"},
+            {"imans-state 1\nnamespace 5 id 7\n", ":2: invalid namespace line"},
+            {"imans-state 2\nnamespace 5 id x\n", ":2: "},
+            {"imans-state 2\nnamespace 5 ident 7\n", ":2: invalid namespace line"},
+            {"imans-state 2\nboot nonsense\n", ":2: invalid boot id"},
+            {"imans-state 2\nhost\nboot " + BOOT + "\n", ":3: boot line out of place"}}) {
             Files.writeString(j.file(), c[0]);
             assertThatThrownBy(j::load).isInstanceOf(IOException.class).hasMessageContaining(c[1]);
         }
