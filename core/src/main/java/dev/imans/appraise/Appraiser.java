@@ -5,6 +5,7 @@ import dev.imans.crypto.HashAlgo;
 import dev.imans.crypto.Hex;
 import dev.imans.crypto.Keyring;
 import dev.imans.crypto.VerificationKey;
+import dev.imans.policy.KernelProfile;
 import dev.imans.xattr.AuditCause;
 import dev.imans.xattr.ImaXattr;
 import dev.imans.xattr.SignatureHeader;
@@ -34,7 +35,13 @@ public final class Appraiser {
      */
     public static AppraisalResult appraise(Optional<ImaXattr> xattr, FileDigests digests, Requirements req,
             Keyring keyring) {
-        AppraisalResult r = verifyXattr(xattr, digests, req, keyring);
+        return appraise(xattr, digests, req, keyring, KernelProfile.defaults());
+    }
+
+    /** As {@link #appraise(Optional, FileDigests, Requirements, Keyring)}, for the kernel {@code kernel} describes. */
+    public static AppraisalResult appraise(Optional<ImaXattr> xattr, FileDigests digests, Requirements req,
+            Keyring keyring, KernelProfile kernel) {
+        AppraisalResult r = verifyXattr(xattr, digests, req, keyring, kernel);
         return r.passed() ? checkAllowedAlgo(r, req) : r;
     }
 
@@ -51,6 +58,11 @@ public final class Appraiser {
     /** Everything but the {@code appraise_algos} check: what fix mode may then repair. */
     static AppraisalResult verifyXattr(Optional<ImaXattr> xattr, FileDigests digests, Requirements req,
             Keyring keyring) {
+        return verifyXattr(xattr, digests, req, keyring, KernelProfile.defaults());
+    }
+
+    static AppraisalResult verifyXattr(Optional<ImaXattr> xattr, FileDigests digests, Requirements req,
+            Keyring keyring, KernelProfile kernel) {
         byte[] raw = xattr.map(ImaXattr::encode).orElse(new byte[0]);
         if (raw.length == 0) {
             AuditCause cause = req.signatureRequired() ? AuditCause.IMA_SIGNATURE_REQUIRED : AuditCause.MISSING_HASH;
@@ -58,16 +70,29 @@ public final class Appraiser {
                     xattr.isEmpty() ? "the file has no security.ima" : "security.ima is empty, which the kernel"
                             + " treats as no label");
         }
-        HashAlgo algo = ImaXattr.kernelHashAlgo(raw, req.defaultAlgo());
+        HashAlgo algo = ImaXattr.kernelHashAlgo(raw, req.defaultAlgo(), kernel.hashAlgoNames());
+        // process_measurement collects the digest before ima_appraise_measurement looks at the value:
+        // an algorithm that cannot be hashed ends the appraisal as a collect_data failure, whatever the
+        // rest of the value says (ima_collect_measurement in ima_api.c; ima_alloc_tfm fails).
+        if (!kernel.hashAlgosAvailable().contains(algo)) {
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.COLLECT_FAILED, algo, null, xattr,
+                    "the value names " + algo + ", which the kernel's crypto no longer provides: the file cannot be"
+                            + " hashed with it");
+        }
+        if (!algo.isSupported()) {
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.COLLECT_FAILED, algo, null, xattr,
+                    "the value names " + algo + ", which this JDK cannot compute (the kernel could, and would"
+                            + " then compare the digest)");
+        }
         int type = raw[0] & 0xff;
         if (type == XattrType.IMA_XATTR_DIGEST.id() || type == XattrType.IMA_XATTR_DIGEST_NG.id()) {
             return verifyDigest(xattr, raw, algo, digests, req);
         }
         if (type == XattrType.EVM_IMA_XATTR_DIGSIG.id()) {
-            return verifySignature(xattr, raw, algo, digests, keyring);
+            return verifySignature(xattr, raw, algo, digests, keyring, kernel);
         }
         if (type == XattrType.IMA_VERITY_DIGSIG.id()) {
-            return verifyVerity(xattr, raw, algo, req);
+            return verifyVerity(xattr, raw, algo, digests, req, keyring, kernel);
         }
         String what = XattrType.byId(type).map(t -> "type " + t.describe() + " does not belong in security.ima")
                 .orElse(String.format("type byte 0x%02x is not one the kernel knows", type));
@@ -103,7 +128,7 @@ public final class Appraiser {
     }
 
     private static AppraisalResult verifySignature(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
-            FileDigests digests, Keyring keyring) {
+            FileDigests digests, Keyring keyring, KernelProfile kernel) {
         // Decoded again from the bytes so a hand-built record cannot disagree with them.
         ImaXattr decoded = ImaXattr.decode(raw);
         if (!(decoded instanceof ImaXattr.SignatureV2 sig)) {
@@ -114,6 +139,12 @@ public final class Appraiser {
         Digest d = collect(digests, algo);
         if (d.failure != null) {
             return d.failure(xattr);
+        }
+        if (!kernel.hashAlgoNames().contains(sig.algo())) {
+            // asymmetric_verify: hash_algo >= HASH_ALGO__LAST is -ENOPKG (the digest was taken with ima_hash).
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_SIGNATURE, algo, d.digest, xattr,
+                    "hash_algo " + sig.algo().id() + " (" + sig.algo() + ") is past this kernel's hash_algo list"
+                            + " (-ENOPKG)");
         }
         List<VerificationKey> keys = keyring.find(sig.keyId());
         if (keys.isEmpty()) {
@@ -132,7 +163,15 @@ public final class Appraiser {
                         + " digest " + Hex.of(d.digest) + " (file changed, or signed by another key)");
     }
 
-    private static AppraisalResult verifyVerity(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo, Requirements req) {
+    /**
+     * A 0x06 value under a rule without {@code digest_type=verity} (the only kind imans enforces): the
+     * kernel hashes the file's content as for any value, then verifies the version 3 signature over
+     * the hash of {@code struct ima_file_id} {type 0x06, algo, that digest} (xattr_verify and
+     * calc_file_id_hash, ima_appraise.c). Signed over the fs-verity digest, as fsverity-utils does, it
+     * fails there with invalid-verity-signature.
+     */
+    private static AppraisalResult verifyVerity(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
+            FileDigests digests, Requirements req, Keyring keyring, KernelProfile kernel) {
         if (req.signatureRequired()) {
             // imasig without digest_type=verity: a verity signature does not count (xattr_verify).
             return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.IMA_SIGNATURE_REQUIRED, algo, null, xattr,
@@ -142,9 +181,36 @@ public final class Appraiser {
             return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_SIGNATURE_VERSION, algo, null, xattr,
                     "a type 0x06 value must carry a version 3 signature");
         }
-        return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.NO_VERITY_DIGEST, algo, null, xattr,
-                "fs-verity signatures (type 0x06) sign the file's fs-verity digest, which imans does not read;"
-                        + " this value cannot be verified here");
+        Digest d = collect(digests, algo);
+        if (d.failure != null) {
+            return d.failure(xattr);
+        }
+        ImaXattr decoded = ImaXattr.decode(raw);
+        if (!(decoded instanceof ImaXattr.VeritySignature sig)) {
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_VERITY_SIGNATURE, algo, d.digest, xattr,
+                    ((ImaXattr.Malformed) decoded).reason());
+        }
+        if (!kernel.hashAlgoNames().contains(sig.algo())) {
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_VERITY_SIGNATURE, algo, d.digest, xattr,
+                    "hash_algo " + sig.algo().id() + " (" + sig.algo() + ") is past this kernel's hash_algo list"
+                            + " (-ENOPKG)");
+        }
+        byte[] fileId = new byte[2 + d.digest.length];
+        fileId[0] = (byte) XattrType.IMA_VERITY_DIGSIG.id();
+        fileId[1] = (byte) algo.id();
+        System.arraycopy(d.digest, 0, fileId, 2, d.digest.length);
+        byte[] signed = algo.newDigest().digest(fileId);
+        for (VerificationKey k : keyring.find(sig.keyId())) {
+            if (DigestSignature.verify(k.publicKey(), sig.algo(), signed, sig.signature())) {
+                return AppraisalResult.pass(algo, d.digest, xattr, "version 3 signature verified with key "
+                        + sig.keyId().hex() + " (" + k.source() + ") over the file id of its " + algo + " digest");
+            }
+        }
+        return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_VERITY_SIGNATURE, algo, d.digest, xattr,
+                "the version 3 signature does not verify with key " + sig.keyId().hex() + " over the file id of its "
+                        + algo + " content digest " + Hex.of(d.digest) + ": without digest_type=verity the kernel"
+                        + " checks it over the content digest, not over the fs-verity digest fsverity-utils signs"
+                        + (keyring.find(sig.keyId()).isEmpty() ? " (no key with that id in the keyring)" : ""));
     }
 
     private static String explain(Optional<ImaXattr> xattr) {

@@ -1,6 +1,7 @@
 package dev.imans.appraise;
 
 import dev.imans.crypto.HashAlgo;
+import dev.imans.policy.KernelProfile;
 import dev.imans.xattr.ImaXattr;
 import dev.imans.xattr.XattrType;
 import java.util.Optional;
@@ -32,7 +33,8 @@ public final class FixMode {
 
     /** The algorithm fix mode hashes with: {@code ima_get_hash_algo} of the current value. */
     public static HashAlgo algorithm(Optional<ImaXattr> current, HashAlgo defaultAlgo) {
-        return ImaXattr.kernelHashAlgo(current.map(ImaXattr::encode).orElse(new byte[0]), defaultAlgo);
+        return ImaXattr.kernelHashAlgo(current.map(ImaXattr::encode).orElse(new byte[0]), defaultAlgo,
+                KernelProfile.defaults().hashAlgoNames());
     }
 
     /** The replacement value for {@code digest} (computed with {@link #algorithm}), or empty for a signature. */
