@@ -188,18 +188,45 @@ class KernelParityTest {
         assertThat(causes()).isEmpty();
     }
 
+    private static final KeyPair KEY = rsaKey();
+    private static final KeyId KEY_ID = KeyId.ofPublicKey(KEY.getPublic());
+    private static final Keyring RING = Keyring.of(List.of(new VerificationKey(KEY.getPublic(), KEY_ID,
+            Optional.empty(), "test key")));
+
+    private static KeyPair rsaKey() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+            g.initialize(2048);
+            return g.generateKeyPair();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A 0x03 value, as evmctl ima_sign writes it, for {@code content}. */
+    private static String signature(String content) throws Exception {
+        byte[] digest = FileDigester.digest(HashAlgo.SHA256, content.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(ImaXattr.SignatureV2.of(HashAlgo.SHA256, KEY_ID,
+                DigestSignature.sign(KEY.getPrivate(), HashAlgo.SHA256, digest)).encode());
+    }
+
+    /** A 0x06 value that verifies where no digest_type=verity applies: over ima_file_id of the content digest. */
+    private static String veritySignature(String content) throws Exception {
+        byte[] digest = FileDigester.digest(HashAlgo.SHA256, content.getBytes(StandardCharsets.UTF_8));
+        byte[] fileId = new byte[2 + digest.length];
+        fileId[0] = 0x06;
+        fileId[1] = (byte) HashAlgo.SHA256.id();
+        System.arraycopy(digest, 0, fileId, 2, digest.length);
+        return HexFormat.of().formatHex(new ImaXattr.VeritySignature(HashAlgo.SHA256, KEY_ID,
+                DigestSignature.sign(KEY.getPrivate(), HashAlgo.SHA256, FileDigester.digest(HashAlgo.SHA256, fileId)))
+                .encode());
+    }
+
     @Test
     void aSignedFileRefusesWritersWithoutARecordAndStillServesReaders() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-        g.initialize(2048);
-        KeyPair kp = g.generateKeyPair();
-        KeyId id = KeyId.ofPublicKey(kp.getPublic());
-        Keyring ring = Keyring.of(List.of(new VerificationKey(kp.getPublic(), id, Optional.empty(), "test key")));
-        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(), AuditFormat.SEED, ring);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(), AuditFormat.SEED, RING);
         Namespace ns = daemon.namespace(TMPFS_POLICY);
-        byte[] digest = FileDigester.digest(HashAlgo.SHA256, "signed\n".getBytes(StandardCharsets.UTF_8));
-        String sig = HexFormat.of().formatHex(ImaXattr.SignatureV2.of(HashAlgo.SHA256, id,
-                DigestSignature.sign(kp.getPrivate(), HashAlgo.SHA256, digest)).encode());
+        String sig = signature("signed\n");
         ns.shOk("echo signed > /tmp/s && setfattr -n security.ima -v 0x" + sig + " /tmp/s");
         ns.shOk("echo hello > /tmp/h && setfattr -n security.ima -v 0x0404" + HELLO_SHA256 + " /tmp/h");
 
@@ -215,6 +242,23 @@ class KernelParityTest {
         assertDenied(ns.sh("cat /tmp/h"));
         // The kernel writes no record for the refused writers: only the changed hash is audited.
         assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    @Test
+    void signaturesAreNeverReHashedOnClose() throws Exception {
+        // Log mode: the writers are let through (only enforce refuses them), their appraisal passed.
+        daemon = new DaemonFixture(AppraiseSetting.LOG, Set.of("all"), AuditFormat.SEED, RING);
+        Namespace ns = daemon.namespace(TMPFS_POLICY);
+        String sig = signature("signed\n");
+        String verity = veritySignature("signed\n");
+        hostCreated(ns, "/tmp/s", "signed\n", sig);
+        hostCreated(ns, "/tmp/v", "signed\n", verity);
+        assertThat(ns.shOk("cat /tmp/s /tmp/v").out()).isEqualTo("signed\nsigned\n");
+        assertThat(ns.sh("echo x >> /tmp/s; echo x >> /tmp/v").exit()).isZero();
+        assertThat(ns.shOk("cat /tmp/s /tmp/v").out()).isEqualTo("signed\nx\nsigned\nx\n");
+        assertThat(ima(ns, "/tmp/s")).isEqualTo(sig);
+        assertThat(ima(ns, "/tmp/v")).isEqualTo(verity);
+        assertThat(causes()).containsExactly("invalid-signature", "invalid-verity-signature");
     }
 
     @Test
