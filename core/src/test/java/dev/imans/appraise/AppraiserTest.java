@@ -191,11 +191,22 @@ class AppraiserTest {
                 .hasValue("failed");
         assertThat(Appraiser.appraise(x("0404" + Fixtures.HELLO_SHA256), hello, imasig, Keyring.empty()).causeText())
                 .hasValue("IMA-signature-required");
-        // rmd160 the kernel computes; this JDK cannot: a documented difference, said in the reason.
-        AppraisalResult rmd160 = appraise(x("0403" + "00".repeat(20)));
-        assertThat(rmd160.causeText()).hasValue("failed");
-        assertThat(rmd160.reason()).contains("rmd160").contains("JDK");
+        // wp256 the kernel computes; this JDK cannot: a documented difference, said in the reason.
+        AppraisalResult wp256 = appraise(x("040b" + "00".repeat(32)));
+        assertThat(wp256.causeText()).hasValue("failed");
+        assertThat(wp256.reason()).contains("wp256").contains("JDK");
         assertThat(hashed).isEmpty();
+    }
+
+    /** rmd160 is in 6.1's crypto, so its labels are compared as the kernel compares them. */
+    @Test
+    void rmd160LabelsAreCompared() {
+        // As evmctl ima_hash -a rmd160 writes it for "hello\n".
+        AppraisalResult r = appraise(x("04030057b0dc5aac7c215a9a458d6c3c85cd21089af8"));
+        assertThat(r.passed()).isTrue();
+        assertThat(r.algo()).isEqualTo(HashAlgo.RMD160);
+        assertThat(appraise(x("0403" + "00".repeat(20))).causeText()).hasValue("invalid-hash");
+        assertThat(hashed).containsExactly(HashAlgo.RMD160, HashAlgo.RMD160);
     }
 
     /**
