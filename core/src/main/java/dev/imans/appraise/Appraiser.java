@@ -84,34 +84,34 @@ public final class Appraiser {
                     "the value names " + algo + ", which this JDK cannot compute (the kernel could, and would"
                             + " then compare the digest)");
         }
-        int type = raw[0] & 0xff;
-        if (type == XattrType.IMA_XATTR_DIGEST.id() || type == XattrType.IMA_XATTR_DIGEST_NG.id()) {
-            return verifyDigest(xattr, raw, algo, digests, req);
-        }
-        if (type == XattrType.EVM_IMA_XATTR_DIGSIG.id()) {
-            return verifySignature(xattr, raw, algo, digests, keyring, kernel);
-        }
-        if (type == XattrType.IMA_VERITY_DIGSIG.id()) {
-            return verifyVerity(xattr, raw, algo, digests, req, keyring, kernel);
-        }
-        String what = XattrType.byId(type).map(t -> "type " + t.describe() + " does not belong in security.ima")
-                .orElse(String.format("type byte 0x%02x is not one the kernel knows", type));
-        return AppraisalResult.fail(IntegrityStatus.UNKNOWN, AuditCause.UNKNOWN_IMA_DATA, algo, null, xattr, what);
-    }
-
-    private static AppraisalResult verifyDigest(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
-            FileDigests digests, Requirements req) {
-        if (req.signatureRequired()) {
-            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.IMA_SIGNATURE_REQUIRED, algo, null, xattr,
-                    "the rule requires a signature (appraise_type=imasig), the file carries only a hash");
-        }
+        // Likewise an unreadable file: collect_data, before the value's own verdict.
         Digest d = collect(digests, algo);
         if (d.failure != null) {
             return d.failure(xattr);
         }
+        int type = raw[0] & 0xff;
+        if (type == XattrType.IMA_XATTR_DIGEST.id() || type == XattrType.IMA_XATTR_DIGEST_NG.id()) {
+            return verifyDigest(xattr, raw, algo, d.digest, req);
+        }
+        if (type == XattrType.EVM_IMA_XATTR_DIGSIG.id()) {
+            return verifySignature(xattr, raw, algo, d.digest, keyring, kernel);
+        }
+        if (type == XattrType.IMA_VERITY_DIGSIG.id()) {
+            return verifyVerity(xattr, raw, algo, d.digest, req, keyring, kernel);
+        }
+        String what = XattrType.byId(type).map(t -> "type " + t.describe() + " does not belong in security.ima")
+                .orElse(String.format("type byte 0x%02x is not one the kernel knows", type));
+        return AppraisalResult.fail(IntegrityStatus.UNKNOWN, AuditCause.UNKNOWN_IMA_DATA, algo, d.digest, xattr, what);
+    }
+
+    private static AppraisalResult verifyDigest(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
+            byte[] actual, Requirements req) {
+        if (req.signatureRequired()) {
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.IMA_SIGNATURE_REQUIRED, algo, actual, xattr,
+                    "the rule requires a signature (appraise_type=imasig), the file carries only a hash");
+        }
         int start = raw[0] == XattrType.IMA_XATTR_DIGEST_NG.id() ? 2 : 1;
         int available = raw.length - start;
-        byte[] actual = d.digest;
         if (available < actual.length) {
             return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_HASH, algo, actual, xattr,
                     "the value is too short for a " + algo + " digest: " + Math.max(available, 0) + " of "
@@ -128,17 +128,14 @@ public final class Appraiser {
     }
 
     private static AppraisalResult verifySignature(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
-            FileDigests digests, Keyring keyring, KernelProfile kernel) {
+            byte[] digest, Keyring keyring, KernelProfile kernel) {
+        Digest d = new Digest(digest, algo, null);
         // Decoded again from the bytes so a hand-built record cannot disagree with them.
         ImaXattr decoded = ImaXattr.decode(raw);
         if (!(decoded instanceof ImaXattr.SignatureV2 sig)) {
             ImaXattr.Malformed m = (ImaXattr.Malformed) decoded;
             IntegrityStatus status = m.cause() == AuditCause.UNKNOWN ? IntegrityStatus.UNKNOWN : IntegrityStatus.FAIL;
-            return AppraisalResult.fail(status, m.cause(), algo, null, xattr, m.reason());
-        }
-        Digest d = collect(digests, algo);
-        if (d.failure != null) {
-            return d.failure(xattr);
+            return AppraisalResult.fail(status, m.cause(), algo, digest, xattr, m.reason());
         }
         if (!kernel.hashAlgoNames().contains(sig.algo())) {
             // asymmetric_verify: hash_algo >= HASH_ALGO__LAST is -ENOPKG (the digest was taken with ima_hash).
@@ -171,19 +168,16 @@ public final class Appraiser {
      * fails there with invalid-verity-signature.
      */
     private static AppraisalResult verifyVerity(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,
-            FileDigests digests, Requirements req, Keyring keyring, KernelProfile kernel) {
+            byte[] digest, Requirements req, Keyring keyring, KernelProfile kernel) {
+        Digest d = new Digest(digest, algo, null);
         if (req.signatureRequired()) {
             // imasig without digest_type=verity: a verity signature does not count (xattr_verify).
-            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.IMA_SIGNATURE_REQUIRED, algo, null, xattr,
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.IMA_SIGNATURE_REQUIRED, algo, digest, xattr,
                     "the rule requires a regular IMA signature; a fs-verity signature needs digest_type=verity");
         }
         if (raw.length < 2 || (raw[SignatureHeader.OFF_VERSION] & 0xff) != SignatureHeader.VERSION_3) {
-            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_SIGNATURE_VERSION, algo, null, xattr,
+            return AppraisalResult.fail(IntegrityStatus.FAIL, AuditCause.INVALID_SIGNATURE_VERSION, algo, digest, xattr,
                     "a type 0x06 value must carry a version 3 signature");
-        }
-        Digest d = collect(digests, algo);
-        if (d.failure != null) {
-            return d.failure(xattr);
         }
         ImaXattr decoded = ImaXattr.decode(raw);
         if (!(decoded instanceof ImaXattr.VeritySignature sig)) {

@@ -195,7 +195,26 @@ class AppraiserTest {
         AppraisalResult wp256 = appraise(x("040b" + "00".repeat(32)));
         assertThat(wp256.causeText()).hasValue("failed");
         assertThat(wp256.reason()).contains("wp256").contains("JDK");
-        assertThat(hashed).isEmpty();
+        // Only the sha256 label was hashed: nothing is read with an algorithm that cannot be had.
+        assertThat(hashed).containsExactly(HashAlgo.SHA256);
+    }
+
+    /** An unreadable file fails collection before the value is judged, whatever the value is. */
+    @Test
+    void anUnreadableFileIsACollectFailureBeforeTheValuesOwnVerdict() {
+        FileDigests broken = algo -> {
+            throw new IOException("EIO");
+        };
+        Requirements imasig = Requirements.signature(HashAlgo.SHA256);
+        for (String value : List.of("0404" + Fixtures.HELLO_SHA256, "07aa", "030304aabbccdd000101", "060204aabbccdd")) {
+            AppraisalResult r = Appraiser.appraise(x(value), broken, imasig, Keyring.empty());
+            assertThat(r.op()).as(value).hasValue("collect_data");
+            assertThat(r.causeText()).as(value).hasValue("failed");
+        }
+        // No label: imans does not read the file to be refused (the kernel would, and an I/O error
+        // there would be a collect_data failure instead).
+        assertThat(Appraiser.appraise(Optional.empty(), broken, imasig, Keyring.empty()).causeText())
+                .hasValue("IMA-signature-required");
     }
 
     /** rmd160 is in 6.1's crypto, so its labels are compared as the kernel compares them. */
