@@ -63,7 +63,7 @@ class EvmctlXattrInteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"})
+    @ValueSource(strings = {"md5", "sha1", "rmd160", "sha224", "sha256", "sha384", "sha512"})
     void evmctlHashesDecodeAndVerifyAndEqualOurs(String algo) throws Exception {
         Path f = file("h-" + algo, "content for " + algo + "\n");
         Tools.Result ev = Tools.run("evmctl", "ima_hash", "-a", algo, f.toString());
@@ -107,7 +107,7 @@ class EvmctlXattrInteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"rsa:sha256", "rsa:sha1", "rsa:sha512", "ec:sha256", "ec:sha384"})
+    @ValueSource(strings = {"rsa:sha256", "rsa:sha1", "rsa:rmd160", "rsa:sha512", "ec:sha256", "ec:sha384"})
     void evmctlSignaturesVerifyUnderImans(String spec) throws Exception {
         String key = spec.split(":")[0];
         String algo = spec.split(":")[1];

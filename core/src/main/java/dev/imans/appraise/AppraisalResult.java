@@ -22,6 +22,15 @@ public record AppraisalResult(IntegrityStatus status, Optional<AuditCause> cause
         return status == IntegrityStatus.PASS;
     }
 
+    /**
+     * Whether the appraised value is a signature, 0x03 or 0x06: appraising it sets the kernel's
+     * {@code IMA_DIGSIG} (xattr_verify, ima_appraise.c), after which writers are refused in enforce mode
+     * (process_measurement) and a writer's close never re-hashes the file (ima_update_xattr).
+     */
+    public boolean signed() {
+        return FixMode.isSignature(xattr);
+    }
+
     /** The audit {@code op=} value, or empty on pass. */
     public Optional<String> op() {
         return cause.map(c -> c.op().text());

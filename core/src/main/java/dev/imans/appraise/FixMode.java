@@ -1,6 +1,7 @@
 package dev.imans.appraise;
 
 import dev.imans.crypto.HashAlgo;
+import dev.imans.policy.KernelProfile;
 import dev.imans.xattr.ImaXattr;
 import dev.imans.xattr.XattrType;
 import java.util.Optional;
@@ -20,9 +21,20 @@ public final class FixMode {
         return raw.length == 0 || (raw[0] & 0xff) != XattrType.EVM_IMA_XATTR_DIGSIG.id();
     }
 
+    /**
+     * Whether the value is a signature that sets {@code IMA_DIGSIG}: type 0x03 or 0x06, whatever
+     * follows the type byte (xattr_verify sets the bit before it looks further).
+     */
+    public static boolean isSignature(Optional<ImaXattr> current) {
+        byte[] raw = current.map(ImaXattr::encode).orElse(new byte[0]);
+        return raw.length > 0 && ((raw[0] & 0xff) == XattrType.EVM_IMA_XATTR_DIGSIG.id()
+                || (raw[0] & 0xff) == XattrType.IMA_VERITY_DIGSIG.id());
+    }
+
     /** The algorithm fix mode hashes with: {@code ima_get_hash_algo} of the current value. */
     public static HashAlgo algorithm(Optional<ImaXattr> current, HashAlgo defaultAlgo) {
-        return ImaXattr.kernelHashAlgo(current.map(ImaXattr::encode).orElse(new byte[0]), defaultAlgo);
+        return ImaXattr.kernelHashAlgo(current.map(ImaXattr::encode).orElse(new byte[0]), defaultAlgo,
+                KernelProfile.defaults().hashAlgoNames());
     }
 
     /** The replacement value for {@code digest} (computed with {@link #algorithm}), or empty for a signature. */

@@ -16,6 +16,8 @@ public final class DigestInfo {
     static {
         OIDS.put(HashAlgo.MD5, "1.2.840.113549.2.5");
         OIDS.put(HashAlgo.SHA1, "1.3.14.3.2.26");
+        // TeleTrusT's ripemd160, the prefix the kernel's rsa-pkcs1pad uses for rmd160.
+        OIDS.put(HashAlgo.RMD160, "1.3.36.3.2.1");
         OIDS.put(HashAlgo.SHA224, "2.16.840.1.101.3.4.2.4");
         OIDS.put(HashAlgo.SHA256, "2.16.840.1.101.3.4.2.1");
         OIDS.put(HashAlgo.SHA384, "2.16.840.1.101.3.4.2.2");

@@ -11,13 +11,13 @@ import java.util.Optional;
  *
  * <p>{@link #kernelName} is {@code hash_algo_name[]} (crypto/hash_info.c), which policies,
  * {@code d-ng} fields and evmctl's {@code -a} use. {@link #jdkName} is null where this JDK has no
- * implementation, which {@link #isSupported()} reports.
+ * implementation, which {@link #isSupported()} reports; rmd160 is computed by {@link Ripemd160}.
  */
 public enum HashAlgo {
     MD4("md4", 16, null),
     MD5("md5", 16, "MD5"),
     SHA1("sha1", 20, "SHA-1"),
-    RMD160("rmd160", 20, null),
+    RMD160("rmd160", 20, "RIPEMD160"),
     SHA256("sha256", 32, "SHA-256"),
     SHA384("sha384", 48, "SHA-384"),
     SHA512("sha512", 64, "SHA-512"),
@@ -71,6 +71,10 @@ public enum HashAlgo {
     public MessageDigest newDigest() {
         if (jdkName == null) {
             throw new UnsupportedHashException(this);
+        }
+        if (this == RMD160) {
+            // The JDK has none; the kernel has, so labels written with it must be compared.
+            return new Ripemd160();
         }
         try {
             return MessageDigest.getInstance(jdkName);

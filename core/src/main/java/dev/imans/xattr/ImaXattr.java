@@ -188,6 +188,16 @@ public sealed interface ImaXattr {
      * usable, md5/sha1 by length for 0x01, otherwise {@code defaultAlgo} (the {@code ima_hash=} algorithm).
      */
     static HashAlgo kernelHashAlgo(byte[] raw, HashAlgo defaultAlgo) {
+        return kernelHashAlgo(raw, defaultAlgo, java.util.EnumSet.allOf(HashAlgo.class));
+    }
+
+    /**
+     * As {@link #kernelHashAlgo(byte[], HashAlgo)} for a kernel whose {@code enum hash_algo} holds
+     * {@code kernelAlgos}: an algorithm byte at or past its {@code HASH_ALGO__LAST} is no algorithm
+     * there, and the kernel falls back to {@code defaultAlgo} (Linux 6.1 ends at streebog512, so the
+     * sha3 bytes 20..22 fall back).
+     */
+    static HashAlgo kernelHashAlgo(byte[] raw, HashAlgo defaultAlgo, java.util.Set<HashAlgo> kernelAlgos) {
         int len = raw.length;
         if (len < 2) {
             return defaultAlgo;
@@ -198,10 +208,11 @@ public sealed interface ImaXattr {
             if ((raw[SignatureHeader.OFF_VERSION] & 0xff) != wanted || len <= SignatureHeader.SIZE) {
                 return defaultAlgo;
             }
-            return HashAlgo.byId(raw[SignatureHeader.OFF_HASH_ALGO] & 0xff).orElse(defaultAlgo);
+            return HashAlgo.byId(raw[SignatureHeader.OFF_HASH_ALGO] & 0xff).filter(kernelAlgos::contains)
+                    .orElse(defaultAlgo);
         }
         if (type == XattrType.IMA_XATTR_DIGEST_NG.id()) {
-            return HashAlgo.byId(raw[1] & 0xff).orElse(defaultAlgo);
+            return HashAlgo.byId(raw[1] & 0xff).filter(kernelAlgos::contains).orElse(defaultAlgo);
         }
         if (type == XattrType.IMA_XATTR_DIGEST.id()) {
             if (len == 21) {

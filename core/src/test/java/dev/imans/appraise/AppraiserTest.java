@@ -8,6 +8,7 @@ import dev.imans.crypto.Fixtures;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.crypto.Hex;
 import dev.imans.crypto.Keyring;
+import dev.imans.policy.KernelProfile;
 import dev.imans.xattr.AuditCause;
 import dev.imans.xattr.ImaXattr;
 import java.io.IOException;
@@ -142,8 +143,118 @@ class AppraiserTest {
         AppraisalResult v0 = appraise(x("030004aabbccdd000101"));
         assertThat(v0.status()).isEqualTo(IntegrityStatus.UNKNOWN);
         assertThat(v0.causeText()).hasValue("unknown");
-        assertThat(appraise(x("060304aabbccdd000101")).causeText()).hasValue("no-verity-digest");
-        assertThat(appraise(x("060304aabbccdd000101")).op()).hasValue("collect_data");
+        // Without digest_type=verity the kernel hashes the content and checks the v3 signature over it.
+        assertThat(appraise(x("060304aabbccdd000101")).causeText()).hasValue("invalid-verity-signature");
+        assertThat(appraise(x("060304aabbccdd000101")).op()).hasValue("appraise_data");
+    }
+
+    /** 6.1's enum hash_algo ends at streebog512 (19): the sha3 bytes 20..22 name no algorithm there. */
+    @Test
+    void anAlgorithmBytePastTheKernelsListFallsBackToImaHash() {
+        String sha3 = Hex.of(FileDigester.digest(HashAlgo.SHA3_256, Fixtures.hello()));
+        // ima_get_hash_algo falls back to ima_hash (sha256) and compares the bytes after byte 1 with it.
+        AppraisalResult r = appraise(x("0414" + sha3));
+        assertThat(r.causeText()).hasValue("invalid-hash");
+        assertThat(r.algo()).isEqualTo(HashAlgo.SHA256);
+        assertThat(appraise(x("0414" + Fixtures.HELLO_SHA256)).passed()).isTrue();
+        assertThat(appraise(x("04ff" + Fixtures.HELLO_SHA256)).passed()).isTrue();
+        // A kernel that knows sha3 reads the same label as sha3-256.
+        assertThat(Appraiser.appraise(x("0414" + sha3), hello, HASH, Keyring.empty(), KernelProfile.recent()).passed())
+                .isTrue();
+    }
+
+    @Test
+    void aSignatureWithAnAlgorithmPastTheKernelsListIsInvalid() throws Exception {
+        var key = Fixtures.signingKey("rsa-pkcs8.pem");
+        Keyring ring = Keyring.of(List.of(Fixtures.verificationKey("rsa-cert.pem")));
+        byte[] digest = FileDigester.digest(HashAlgo.SHA3_256, Fixtures.hello());
+        ImaXattr sig = ImaXattr.SignatureV2.of(HashAlgo.SHA3_256, key.defaultKeyId(),
+                DigestSignature.sign(key.privateKey(), HashAlgo.SHA3_256, digest));
+        // asymmetric_verify: hash_algo >= HASH_ALGO__LAST is -ENOPKG; the file was hashed with ima_hash.
+        AppraisalResult r = Appraiser.appraise(Optional.of(sig), hello, HASH, ring);
+        assertThat(r.causeText()).hasValue("invalid-signature");
+        assertThat(r.algo()).isEqualTo(HashAlgo.SHA256);
+        assertThat(Appraiser.appraise(Optional.of(sig), hello, HASH, ring, KernelProfile.recent()).passed()).isTrue();
+    }
+
+    /** ima_collect_measurement runs before any look at the value: an algorithm it cannot load ends there. */
+    @Test
+    void algorithmsTheKernelCannotLoadAreCollectFailuresBeforeAnythingElse() {
+        // rmd128 (8) left the kernel's crypto in 5.11: ima_alloc_tfm fails, the open is a collect_data failure.
+        AppraisalResult rmd128 = appraise(x("0408" + "00".repeat(16)));
+        assertThat(rmd128.op()).hasValue("collect_data");
+        assertThat(rmd128.causeText()).hasValue("failed");
+        assertThat(rmd128.reason()).contains("rmd128").contains("kernel");
+        // Even where the rule wants a signature: the kernel never reaches that check.
+        Requirements imasig = Requirements.signature(HashAlgo.SHA256);
+        assertThat(Appraiser.appraise(x("0408" + "00".repeat(16)), hello, imasig, Keyring.empty()).causeText())
+                .hasValue("failed");
+        assertThat(Appraiser.appraise(x("0404" + Fixtures.HELLO_SHA256), hello, imasig, Keyring.empty()).causeText())
+                .hasValue("IMA-signature-required");
+        // wp256 the kernel computes; this JDK cannot: a documented difference, said in the reason.
+        AppraisalResult wp256 = appraise(x("040b" + "00".repeat(32)));
+        assertThat(wp256.causeText()).hasValue("failed");
+        assertThat(wp256.reason()).contains("wp256").contains("JDK");
+        // Only the sha256 label was hashed: nothing is read with an algorithm that cannot be had.
+        assertThat(hashed).containsExactly(HashAlgo.SHA256);
+    }
+
+    /** An unreadable file fails collection before the value is judged, whatever the value is. */
+    @Test
+    void anUnreadableFileIsACollectFailureBeforeTheValuesOwnVerdict() {
+        FileDigests broken = algo -> {
+            throw new IOException("EIO");
+        };
+        Requirements imasig = Requirements.signature(HashAlgo.SHA256);
+        for (String value : List.of("0404" + Fixtures.HELLO_SHA256, "07aa", "030304aabbccdd000101", "060204aabbccdd")) {
+            AppraisalResult r = Appraiser.appraise(x(value), broken, imasig, Keyring.empty());
+            assertThat(r.op()).as(value).hasValue("collect_data");
+            assertThat(r.causeText()).as(value).hasValue("failed");
+        }
+        // No label: imans does not read the file to be refused (the kernel would, and an I/O error
+        // there would be a collect_data failure instead).
+        assertThat(Appraiser.appraise(Optional.empty(), broken, imasig, Keyring.empty()).causeText())
+                .hasValue("IMA-signature-required");
+    }
+
+    /** rmd160 is in 6.1's crypto, so its labels are compared as the kernel compares them. */
+    @Test
+    void rmd160LabelsAreCompared() {
+        // As evmctl ima_hash -a rmd160 writes it for "hello\n".
+        AppraisalResult r = appraise(x("04030057b0dc5aac7c215a9a458d6c3c85cd21089af8"));
+        assertThat(r.passed()).isTrue();
+        assertThat(r.algo()).isEqualTo(HashAlgo.RMD160);
+        assertThat(appraise(x("0403" + "00".repeat(20))).causeText()).hasValue("invalid-hash");
+        assertThat(hashed).containsExactly(HashAlgo.RMD160, HashAlgo.RMD160);
+    }
+
+    /**
+     * A version 3 (0x06) signature under a rule without digest_type=verity: the kernel verifies it over
+     * the hash of ima_file_id {0x06, algo, content digest} (calc_file_id_hash).
+     */
+    @Test
+    void verityValuesAreCheckedOverTheFileIdOfTheContentDigest() throws Exception {
+        var key = Fixtures.signingKey("rsa-pkcs8.pem");
+        Keyring ring = Keyring.of(List.of(Fixtures.verificationKey("rsa-cert.pem")));
+        byte[] content = FileDigester.digest(HashAlgo.SHA256, Fixtures.hello());
+        byte[] fileId = new byte[2 + content.length];
+        fileId[0] = 0x06;
+        fileId[1] = (byte) HashAlgo.SHA256.id();
+        System.arraycopy(content, 0, fileId, 2, content.length);
+        byte[] signed = FileDigester.digest(HashAlgo.SHA256, fileId);
+        ImaXattr good = new ImaXattr.VeritySignature(HashAlgo.SHA256, key.defaultKeyId(),
+                DigestSignature.sign(key.privateKey(), HashAlgo.SHA256, signed));
+        assertThat(Appraiser.appraise(Optional.of(good), hello, HASH, ring).passed()).isTrue();
+        // Signed over the plain digest (as a v2 signature would be): not the file id, so invalid.
+        ImaXattr plain = new ImaXattr.VeritySignature(HashAlgo.SHA256, key.defaultKeyId(),
+                DigestSignature.sign(key.privateKey(), HashAlgo.SHA256, content));
+        AppraisalResult r = Appraiser.appraise(Optional.of(plain), hello, HASH, ring);
+        assertThat(r.op()).hasValue("appraise_data");
+        assertThat(r.causeText()).hasValue("invalid-verity-signature");
+        assertThat(Appraiser.appraise(Optional.of(good), hello, HASH, Keyring.empty()).causeText())
+                .hasValue("invalid-verity-signature");
+        assertThat(Appraiser.appraise(Optional.of(good), hello, Requirements.signature(HashAlgo.SHA256), ring)
+                .causeText()).hasValue("IMA-signature-required");
     }
 
     @Test

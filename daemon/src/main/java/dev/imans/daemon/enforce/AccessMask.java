@@ -22,6 +22,8 @@ public final class AccessMask {
     private static final int O_CREAT = 0100;
     private static final int O_TRUNC = 01000;
     private static final int O_APPEND = 02000;
+    /** {@code __O_TMPFILE}, the same on x86_64 and aarch64 (O_TMPFILE adds O_DIRECTORY, which differs). */
+    private static final int O_TMPFILE_BIT = 020000000;
 
     /** Syscall numbers of this machine (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h). */
     private record Table(int open, int openat, int creat, int execve, int execveat) {}
@@ -89,6 +91,29 @@ public final class AccessMask {
         return false;
     }
 
+    /**
+     * Whether the call is an {@code O_TMPFILE} open: it makes a new, unnamed inode, which the kernel
+     * opens without ever calling {@code ima_file_check} (fs/namei.c do_tmpfile, not do_open).
+     */
+    public static boolean tmpfile(String text) {
+        if (TABLE == null) {
+            return false;
+        }
+        String[] f = text.strip().split(" ");
+        try {
+            int nr = Integer.parseInt(f[0]);
+            if (nr == TABLE.openat && f.length > 3) {
+                return (arg(f[3]) & O_TMPFILE_BIT) != 0;
+            }
+            if (nr == TABLE.open && f.length > 2) {
+                return (arg(f[2]) & O_TMPFILE_BIT) != 0;
+            }
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** {@code ACC_MODE(flags)} with the O_TRUNC and O_APPEND additions. */
     static int ofFlags(long flags) {
         int acc = (int) (flags & O_ACCMODE);
@@ -108,6 +133,14 @@ public final class AccessMask {
 
     private static long arg(String hex) {
         return Long.parseUnsignedLong(hex.startsWith("0x") ? hex.substring(2) : hex, 16);
+    }
+
+    /**
+     * Whether the open is known to ask for MAY_WRITE, the bit process_measurement tests before it
+     * refuses a signed file (MAY_APPEND alone, from O_RDONLY|O_APPEND, does not count there).
+     */
+    public static boolean knownToWrite(OptionalInt mask) {
+        return mask.isPresent() && (mask.getAsInt() & Mask.MAY_WRITE.bit()) != 0;
     }
 
     /** Whether the open can write (MAY_WRITE or MAY_APPEND); unknown counts as writing. */

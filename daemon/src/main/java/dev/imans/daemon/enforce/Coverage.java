@@ -79,6 +79,21 @@ final class Coverage {
         return false;
     }
 
+    /** Whether a scope in enforce mode may appraise this file. */
+    static boolean enforceMayCover(Policies p, FileFacts f) {
+        for (Scope s : p.all()) {
+            if (s.mode() != AppraiseMode.ENFORCE) {
+                continue;
+            }
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The distinct requirements of every appraise rule, in any appraising scope, that may cover the file. */
     static Set<Requirements> requirements(Policies p, FileFacts f, HashAlgo defaultAlgo) {
         Set<Requirements> out = new LinkedHashSet<>();

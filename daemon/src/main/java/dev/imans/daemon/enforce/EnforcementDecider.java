@@ -112,6 +112,7 @@ public final class EnforcementDecider implements Decider {
 
         boolean allow = true;
         boolean writerAppraised = false;
+        boolean passed = true;
         Set<AppraisalResult> failures = new LinkedHashSet<>();
         EventName name = new EventName(event, opener);
         for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
@@ -127,14 +128,17 @@ public final class EnforcementDecider implements Decider {
                 ctx.rehash().rehashNow(key, event.fd());
             }
             Requirements req = new Requirements(m.signatureRequired(), m.appraiseAlgos(), ctx.config().hashAlgo());
-            Outcome o = newFile(event, opener) ? new Outcome(true, List.of()) : judge(event, key, req, scope.mode());
+            Outcome o = newFile(event, opener) ? Outcome.NEW_FILE : judge(event, opener, key, req, scope.mode());
             failures.addAll(o.audits);
             allow &= o.allow;
-            if (o.allow && scope.rehashOnClose() && AccessMask.mayWrite(opener.requestedMask())) {
+            passed &= o.passed;
+            if (o.passed && scope.rehashOnClose() && AccessMask.mayWrite(opener.requestedMask())) {
                 writerAppraised = true;
             }
         }
-        if (allow && writerAppraised) {
+        // ima_update_xattr (ima_appraise.c) re-hashes only a file whose appraisal passed (ima_file_status):
+        // a failure let through by log mode keeps its label as the evidence.
+        if (allow && writerAppraised && passed) {
             ctx.rehash().writerAppraised(key, event.fd());
         }
         if (!failures.isEmpty()) {
@@ -207,29 +211,64 @@ public final class EnforcementDecider implements Decider {
     }
 
     /**
-     * A file its opener is creating: empty, unlabelled, opened with O_CREAT. The kernel passes such a
-     * file for its creator ({@code IMA_NEW_FILE}); it needs a label (or a re-hash on close) before
-     * anyone else may open it.
+     * A file its opener is creating, which the kernel lets through unlabelled: empty, without
+     * {@code security.ima}, and either opened with O_CREAT (ima_appraise_measurement marks it
+     * {@code IMA_NEW_FILE} for the {@code FMODE_CREATED} open) or opened with O_TMPFILE, which never
+     * reaches {@code ima_file_check} at all (fs/namei.c do_tmpfile; ima_post_create_tmpfile only
+     * prepares the label the last writer's close writes).
+     *
+     * <p>When the opener's call cannot be read (multi-threaded openers, openat2, io_uring), an empty,
+     * unlabelled file with no name (nlink 0) is taken as a fresh O_TMPFILE. Nothing else is such a
+     * file but one created and unlinked while open, reopened through /proc/PID/fd: it has no content
+     * to tamper with, and what a writer puts in later is judged at every later open (a non-empty or
+     * labelled file never takes this path). Execs never do: an exec must see the content it runs.
+     * It needs a label (or a re-hash on close) before anyone else may open it.
      */
     private static boolean newFile(PermissionEvent event, Opener opener) throws LinuxException {
-        return opener.creates() && event.size() == 0 && Xattr.get(event.fd(), Xattr.SECURITY_IMA).isEmpty();
+        if (event.size() != 0 || event.isExec()) {
+            return false;
+        }
+        OpenCall call = opener.call();
+        boolean fresh = call.known() ? call.creates() || call.tmpfile() : Stat.fstat(event.fd()).nlink() == 0;
+        return fresh && Xattr.get(event.fd(), Xattr.SECURITY_IMA).isEmpty();
     }
 
-    /** What one scope says: allowed or not, and the failures it audits. */
-    private record Outcome(boolean allow, List<AppraisalResult> audits) {}
+    /**
+     * What one scope says: allowed or not, whether the appraisal passed (as the kernel's
+     * {@code ima_file_status}: a fixed file passed, a failure let through by log mode did not), and the
+     * failures it audits.
+     */
+    private record Outcome(boolean allow, boolean passed, List<AppraisalResult> audits) {
+        static final Outcome NEW_FILE = new Outcome(true, true, List.of());
+        static final Outcome PASS = new Outcome(true, true, List.of());
+    }
 
-    private Outcome judge(PermissionEvent event, FileKey key, Requirements req, AppraiseMode mode) throws LinuxException {
+    private Outcome judge(PermissionEvent event, Opener opener, FileKey key, Requirements req, AppraiseMode mode)
+            throws LinuxException {
         FileStamp stamp = FileStamp.of(event);
         AppraisalResult r = appraised(event, key, stamp, req);
+        if (mode == AppraiseMode.ENFORCE && r.signed() && writes(event, opener)) {
+            // process_measurement (ima_main.c, at out_locked): a MAY_WRITE open of a file whose
+            // security.ima is a signature (IMA_DIGSIG) is refused, passed or not, and no record is written.
+            return new Outcome(false, r.passed(), r.passed() ? List.of() : List.of(r));
+        }
         if (r.passed()) {
-            return new Outcome(true, List.of());
+            return Outcome.PASS;
         }
         return switch (mode) {
-            case ENFORCE -> new Outcome(false, List.of(r));
-            case LOG -> new Outcome(true, List.of(r));
-            case OFF -> new Outcome(true, List.of());
+            case ENFORCE -> new Outcome(false, false, List.of(r));
+            case LOG -> new Outcome(true, false, List.of(r));
+            case OFF -> new Outcome(true, false, List.of());
             case FIX -> fix(event, key, req);
         };
+    }
+
+    /**
+     * Whether the open asks for MAY_WRITE as far as the opener's call shows; an unknown mask does not
+     * count (a guess would refuse readers). The call is read here if the probe did not read it.
+     */
+    private static boolean writes(PermissionEvent event, Opener opener) {
+        return !event.isExec() && AccessMask.knownToWrite(OpenerProbe.call(opener).mask());
     }
 
     /** Fix mode: audit the failure, write the file's hash as the kernel would, allow. */
@@ -246,7 +285,7 @@ public final class EnforcementDecider implements Decider {
                 }
             }
         }
-        return new Outcome(d.allow(), d.audits());
+        return new Outcome(d.allow(), d.result().map(AppraisalResult::passed).orElse(false), d.audits());
     }
 
     private AppraisalResult appraised(PermissionEvent event, FileKey key, FileStamp stamp, Requirements req)
@@ -282,7 +321,9 @@ public final class EnforcementDecider implements Decider {
         }
         FileStamp stamp = FileStamp.of(event);
         for (Requirements req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
-            if (!appraised(event, key, stamp, req).passed()) {
+            AppraisalResult r = appraised(event, key, stamp, req);
+            // An enforcing scope refuses writers of a signed file: each open must be seen to tell.
+            if (!r.passed() || r.signed() && Coverage.enforceMayCover(p, file)) {
                 return false;
             }
         }

@@ -5,7 +5,6 @@ import dev.imans.linux.LinuxException;
 import dev.imans.linux.Proc;
 import dev.imans.linux.ProcStatus;
 import dev.imans.ns.NamespaceId;
-import java.util.OptionalInt;
 
 /**
  * Reads an {@link Opener} from {@code /proc}. Safe while holding permission events: the kernel refuses
@@ -35,23 +34,39 @@ final class OpenerProbe {
         // PIDFD_GET_MNT_NAMESPACE would give the same nsfs inode with one more descriptor per event.
         long ns = NamespaceId.fromLink(Proc.readlink(base + "/ns/mnt")).inode();
         if (!credentials && !openMask) {
-            return new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OptionalInt.empty(), false, false);
+            return new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OpenCall.NOT_CONSULTED, false);
         }
         String statusText = Proc.readSmall(base + "/status");
         ProcStatus st = ProcStatus.parse(statusText);
-        OptionalInt mask = OptionalInt.empty();
-        boolean creates = false;
-        if (openMask && threads(statusText) == 1) {
-            try {
-                String syscall = Proc.readSmall(base + "/syscall");
-                mask = AccessMask.fromSyscall(syscall);
-                creates = AccessMask.creates(syscall);
-            } catch (LinuxException e) {
-                mask = OptionalInt.empty();
-            }
-        }
+        OpenCall call = openMask ? call(pid, statusText) : OpenCall.NOT_CONSULTED;
         return new Opener(pid, ns, st.ruid(), st.euid(), st.suid(), st.rgid(), st.egid(), st.sgid(),
-                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), mask, creates, true);
+                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), call, true);
+    }
+
+    /**
+     * The opener's call, for a decision that finds it needs the call after {@link #probe} did not read
+     * it. {@link OpenCall#UNKNOWN} when it cannot be read.
+     */
+    static OpenCall call(Opener opener) {
+        if (opener.call().consulted()) {
+            return opener.call();
+        }
+        try {
+            return call(opener.pid(), Proc.readSmall("/proc/" + opener.pid() + "/status"));
+        } catch (LinuxException e) {
+            return OpenCall.UNKNOWN;
+        }
+    }
+
+    private static OpenCall call(int pid, String statusText) {
+        if (threads(statusText) != 1) {
+            return OpenCall.UNKNOWN;
+        }
+        try {
+            return OpenCall.parse(Proc.readSmall("/proc/" + pid + "/syscall"));
+        } catch (LinuxException e) {
+            return OpenCall.UNKNOWN;
+        }
     }
 
     private static int threads(String status) {

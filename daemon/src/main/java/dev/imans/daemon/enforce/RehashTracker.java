@@ -18,8 +18,9 @@ import java.util.concurrent.Executors;
  * Mainline IMA's re-hash on close, for scopes that ask for it: when a writer whose open was appraised
  * closes the file, {@code security.ima} is rewritten with the new content's hash
  * ({@code ima_check_last_writer} → {@code ima_update_xattr}, security/integrity/ima/ima_main.c and
- * ima_appraise.c), so the next open passes. A signed file is never re-hashed (the kernel keeps
- * signatures as they are).
+ * ima_appraise.c), so the next open passes. The new label uses the daemon's {@code ima_hash} algorithm,
+ * as the kernel's does. A signed file (0x03 or 0x06) is never re-hashed (the kernel keeps signatures as
+ * they are).
  *
  * <p>The writer's open leaves a duplicate of its event descriptor here (read-only, FMODE_NONOTIFY: not a
  * writer, raises no events); the close-after-write notification hashes through it on this tracker's
@@ -86,10 +87,13 @@ final class RehashTracker implements AutoCloseable {
         try {
             Optional<byte[]> raw = Xattr.get(fd, Xattr.SECURITY_IMA);
             Optional<ImaXattr> current = raw.map(ImaXattr::decode);
-            if (!FixMode.mayReplace(current)) {
+            // ima_update_xattr (ima_appraise.c) leaves an IMA_DIGSIG file (0x03 or 0x06 value) alone,
+            // and otherwise hashes with ima_hash: ima_check_last_writer cleared IMA_COLLECTED, so
+            // ima_collect_measurement runs again with ima_hash_algo, whatever the old label used.
+            if (FixMode.isSignature(current)) {
                 return;
             }
-            HashAlgo algo = FixMode.algorithm(current, defaultAlgo);
+            HashAlgo algo = defaultAlgo;
             long size;
             try (Stat.Buffer st = new Stat.Buffer()) {
                 if (st.fstat(fd) != 0) {
@@ -99,10 +103,7 @@ final class RehashTracker implements AutoCloseable {
                 size = st.size();
             }
             byte[] digest = FdHasher.forThread().digest(fd, algo, size);
-            Optional<ImaXattr> value = FixMode.replacement(current, algo, digest);
-            if (value.isPresent()) {
-                Xattr.set(fd, Xattr.SECURITY_IMA, value.get().encode());
-            }
+            Xattr.set(fd, Xattr.SECURITY_IMA, ImaXattr.hash(algo, digest).encode());
             cache.forget(key);
         } catch (IOException | RuntimeException e) {
             Log.warn("re-hash on close of inode " + key.ino() + " failed: " + e.getMessage());

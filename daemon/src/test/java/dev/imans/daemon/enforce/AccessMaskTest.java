@@ -39,6 +39,25 @@ class AccessMaskTest {
     }
 
     @Test
+    void tmpfileOpensAreSeenAndSignedFilesCountOnlyKnownWrites() {
+        // openat(dirfd, ".", O_TMPFILE|O_RDWR, 0600): O_TMPFILE is __O_TMPFILE|O_DIRECTORY = 020200000
+        OpenCall tmp = OpenCall.parse("257 0x3 0x7f12 0x410002 0x180 0x0 0x0 0x7ffd 0x7f00");
+        assertThat(tmp.tmpfile()).isTrue();
+        assertThat(tmp.creates()).isFalse();
+        assertThat(tmp.mask()).hasValue(6);
+        assertThat(AccessMask.tmpfile("2 0x55d0 0x410001 0x180 0x0 0x0 0x0 0x7ffd 0x7f00")).isTrue();
+        // O_DIRECTORY alone is not O_TMPFILE
+        assertThat(AccessMask.tmpfile("257 0xffffff9c 0x55d0 0x10000 0x0 0x0 0x0 0x7ffd 0x7f00")).isFalse();
+        assertThat(OpenCall.parse("running").known()).isFalse();
+        // MAY_WRITE, not MAY_APPEND alone (O_RDONLY|O_APPEND), is what a signed file refuses
+        assertThat(AccessMask.knownToWrite(AccessMask.fromSyscall("257 0xffffff9c 0x55d0 0x441 0x1b6 0x0 0x0 0x7ffd 0x7f00")))
+                .isTrue();
+        assertThat(AccessMask.knownToWrite(AccessMask.fromSyscall("257 0xffffff9c 0x55d0 0x400 0x0 0x0 0x0 0x7ffd 0x7f00")))
+                .isFalse();
+        assertThat(AccessMask.knownToWrite(OptionalInt.empty())).isFalse();
+    }
+
+    @Test
     void overlayLayersAreReadFromTheSuperOptions() {
         assertThat(MountTracker.layers("rw,lowerdir=/l1:/l\\:2,upperdir=/u,workdir=/w"))
                 .containsExactly("/l1", "/l:2", "/u");

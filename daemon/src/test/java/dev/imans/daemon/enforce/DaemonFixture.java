@@ -3,6 +3,7 @@ package dev.imans.daemon.enforce;
 import dev.imans.audit.AuditFormat;
 import dev.imans.audit.AuditRecordParser;
 import dev.imans.audit.ParsedRecord;
+import dev.imans.crypto.Keyring;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.ns.AppraiseSetting;
@@ -42,12 +43,21 @@ final class DaemonFixture implements AutoCloseable {
     }
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Prepare prepare) throws IOException {
+        this(mode, rehash, format, Keyring.empty(), prepare);
+    }
+
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring) throws IOException {
+        this(mode, rehash, format, keyring, b -> { });
+    }
+
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring, Prepare prepare)
+            throws IOException {
         Files.createDirectories(base);
         prepare.at(base);
         config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
-                        .withRehashOnClose(rehash));
+                        .withRehashOnClose(rehash).withKeyring(keyring));
         daemon = Daemon.start(config);
     }
 
