@@ -156,6 +156,10 @@ public final class OciHookCommand implements Callable<Integer> {
             err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
                     + w.column() + ": warning: " + w.message());
         }
+        for (PolicyWarning w : policy.gaps()) {
+            err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
+                    + w.column() + ": note: " + w.message());
+        }
         return policy;
     }
 

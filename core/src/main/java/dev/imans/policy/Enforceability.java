@@ -43,6 +43,36 @@ public final class Enforceability {
         return List.copyOf(out);
     }
 
+    /** The kernel's {@code TMPFS_MAGIC}: memfds live on an internal tmpfs. */
+    private static final long TMPFS_MAGIC = 0x01021994L;
+
+    /**
+     * What an otherwise enforceable rule misses here: the files it covers that imans cannot see. Today one
+     * case: memfds live on the kernel's internal tmpfs, on which fanotify refuses filesystem marks
+     * (SB_NOUSER), so a rule that may cover a tmpfs file at exec or open misses programs executed from a
+     * memfd.
+     */
+    public static List<PolicyWarning> gaps(Rule rule) {
+        if (rule.action() != Action.APPRAISE && rule.action() != Action.MEASURE) {
+            return List.of();
+        }
+        // Exec is BPRM_CHECK with MAY_EXEC: only rules that may match it miss these programs.
+        if (rule.hasFunc() && rule.func() != Func.BPRM_CHECK
+                || rule.mask() != null && !rule.mask().matches(Mask.MAY_EXEC.bit())) {
+            return List.of();
+        }
+        boolean tmpfs = (rule.fsMagic() == null || rule.fsMagic() == TMPFS_MAGIC)
+                && (rule.fsName() == null || rule.fsName().equals("tmpfs")) && rule.fsUuid() == null
+                && rule.lsm().isEmpty();
+        if (!tmpfs) {
+            return List.of();
+        }
+        Origin o = rule.origin();
+        return List.of(new PolicyWarning(o.line(), o.column(Origin.ACTION), "programs executed from a memfd"
+                + " (memfd_create) are not seen: they live on the kernel's internal tmpfs, which fanotify cannot"
+                + " mark; sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel refuse such execs"));
+    }
+
     private static String funcReason(Rule rule) {
         return switch (rule.func()) {
             case NONE, FILE_CHECK, BPRM_CHECK, POST_SETATTR -> null;

@@ -26,6 +26,7 @@ public final class Enforcement implements AutoCloseable {
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
+    private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
     private volatile boolean closed;
 
     private Enforcement(EnforcementConfig config, PolicySource source, AuditWriter audit, Measurements measurements) {
@@ -55,6 +56,7 @@ public final class Enforcement implements AutoCloseable {
         try {
             e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics);
             e.tracker.start();
+            e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
         } catch (RuntimeException ex) {
             e.engine.close();
             throw ex;
@@ -80,6 +82,11 @@ public final class Enforcement implements AutoCloseable {
     /** Marks newly visible filesystems now (tests, after a mount made inside a namespace). */
     public void rescanMounts() {
         tracker.scan();
+    }
+
+    /** Whether execs and re-opens of memfds are judged (the kernel's internal tmpfs is marked), and if not why. */
+    public MemfdFilesystem.Status memfdFilesystem() {
+        return memfd;
     }
 
     public Policies policies() {
