@@ -54,7 +54,7 @@ public final class Enforcement implements AutoCloseable {
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
         e.engine = FanotifyEngine.start(decider, config.engine(), e::modified);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics);
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, () -> e.policies);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
         } catch (RuntimeException ex) {

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Agent: the mount tracker, one platform thread that keeps a filesystem mark on every filesystem the
@@ -44,17 +45,19 @@ final class MountTracker implements AutoCloseable {
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
+    private final SharedFilesystems shared;
     private final Thread thread;
     private volatile boolean stopping;
 
     MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics) {
+            EnforcementMetrics metrics, Supplier<Policies> policies) {
         this.engine = engine;
         this.table = table;
         this.directory = directory;
         this.filter = new MountFilter(config.fsTypes());
         this.namespacesOnly = config.namespaceFilesystemsOnly();
         this.metrics = metrics;
+        this.shared = new SharedFilesystems(engine, table, filter, metrics, policies);
         this.thread = Thread.ofPlatform().name("imans-mounts").daemon().unstarted(this::run);
     }
 
@@ -74,7 +77,7 @@ final class MountTracker implements AutoCloseable {
 
     private synchronized void scan(List<NamespaceDirectory.Member> members) {
         Set<Long> seen = new HashSet<>();
-        Set<Long> hostDevs = new HashSet<>();
+        Map<Long, List<MountInfo>> hostDevs = new HashMap<>();
         List<MountInfo> host;
         try {
             host = Mounts.readSelf();
@@ -84,7 +87,7 @@ final class MountTracker implements AutoCloseable {
         }
         for (MountInfo m : host) {
             table.learn(m);
-            hostDevs.add(m.dev());
+            hostDevs.computeIfAbsent(m.dev(), d -> new ArrayList<>()).add(m);
         }
         if (!namespacesOnly) {
             for (MountInfo m : host) {
@@ -101,7 +104,8 @@ final class MountTracker implements AutoCloseable {
             String root = "/proc/" + member.pid() + "/root";
             for (MountInfo m : mounts) {
                 table.learn(m);
-                if (namespacesOnly && hostDevs.contains(m.dev())) {
+                if (hostDevs.containsKey(m.dev())) {
+                    considerHostMounted(m, member.nsInode(), root, mounts, hostDevs, seen);
                     continue;
                 }
                 consider(m, root, mounts, seen);
@@ -109,7 +113,26 @@ final class MountTracker implements AutoCloseable {
         }
         marked.retainAll(seen);
         failed.retainAll(seen);
+        shared.retain(seen);
         syncWatches(members);
+    }
+
+    /**
+     * A namespace's mount of a filesystem the host has mounted too (a container's root, made by the
+     * runtime in the host's namespace). Without {@code --namespace-filesystems-only} the host's own scan
+     * has marked an overlay's layers through the host's paths (they are named in the mounter's terms, which
+     * the namespace's root may not resolve); with it, it is marked when a policy judging the namespace may
+     * cover it.
+     */
+    private void considerHostMounted(MountInfo m, long nsInode, String root, List<MountInfo> all,
+            Map<Long, List<MountInfo>> host, Set<Long> seen) {
+        if (namespacesOnly) {
+            shared.consider(m, nsInode, host, marked, seen);
+        } else if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
+            seen.add(m.dev());
+        } else {
+            consider(m, root, all, seen);
+        }
     }
 
     private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen) {
