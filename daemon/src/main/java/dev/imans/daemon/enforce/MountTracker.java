@@ -2,6 +2,7 @@ package dev.imans.daemon.enforce;
 
 import dev.imans.daemon.Log;
 import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.linux.Errno;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
@@ -46,6 +47,8 @@ final class MountTracker implements AutoCloseable {
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
     private final SharedFilesystems shared;
+    /** The devices the host had mounted at the last full scan. */
+    private Set<Long> lastHostDevs = Set.of();
     private final Thread thread;
     private volatile boolean stopping;
 
@@ -89,6 +92,7 @@ final class MountTracker implements AutoCloseable {
             table.learn(m);
             hostDevs.computeIfAbsent(m.dev(), d -> new ArrayList<>()).add(m);
         }
+        lastHostDevs = Set.copyOf(hostDevs.keySet());
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen);
@@ -146,24 +150,46 @@ final class MountTracker implements AutoCloseable {
             return;
         }
         seen.add(m.dev());
-        if (marked.contains(m.dev()) || failed.contains(m.dev())) {
+        if (failed.contains(m.dev())) {
             return;
         }
         Path path = Path.of(root + m.mountPoint());
         try {
-            // A mount point hidden under a later mount resolves to that other filesystem: mark only
-            // when the path really leads to this one (another mount of it will do otherwise).
-            if (Stat.stat(path).dev() != m.dev()) {
+            // A mount point hidden under a later mount resolves to that other filesystem, and one just
+            // unmounted to nothing: mark only when the path really leads to this one (another mount of it
+            // will do otherwise). Not a failure: the device number may soon name another filesystem.
+            if (!leadsTo(path, m.dev())) {
                 seen.remove(m.dev());
                 return;
             }
+            // Marked again at every scan (the kernel merges it into the existing mark): the kernel gives
+            // an unmounted filesystem's device number to the next one, so a number marked before may
+            // name a new, unmarked superblock.
             engine.markFilesystem(path);
-            marked.add(m.dev());
+            if (!marked.add(m.dev())) {
+                return;
+            }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on " + m.fsType() + " " + path + " (dev " + m.major() + ":" + m.minor() + ")");
-        } catch (LinuxException | IllegalArgumentException e) {
+        } catch (LinuxException e) {
+            if (e.errnoValue() == Errno.ENOENT) {
+                // Unmounted meanwhile: its number may pass to the next filesystem, which must not inherit this.
+                seen.remove(m.dev());
+                return;
+            }
             failed.add(m.dev());
             Log.warn("cannot mark " + m.fsType() + " " + path + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            failed.add(m.dev());
+            Log.warn("cannot mark " + m.fsType() + " " + path + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean leadsTo(Path path, long dev) {
+        try {
+            return Stat.stat(path).dev() == dev;
+        } catch (LinuxException e) {
+            return false;
         }
     }
 
@@ -171,11 +197,13 @@ final class MountTracker implements AutoCloseable {
         try {
             long dev = Stat.stat(layer).dev();
             seen.add(dev);
-            if (marked.contains(dev) || failed.contains(dev) || Stat.statfs(layer).isOverlay()) {
+            if (failed.contains(dev) || Stat.statfs(layer).isOverlay()) {
                 return;
             }
             engine.markFilesystem(layer);
-            marked.add(dev);
+            if (!marked.add(dev)) {
+                return;
+            }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on the overlay layers' filesystem at " + layer);
         } catch (LinuxException | IllegalArgumentException e) {
@@ -196,6 +224,38 @@ final class MountTracker implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The first thing done when the mount tables of {@code pids} (0: the daemon's own) changed: marks the
+     * filesystems among their mounts that are new (no mark yet, not known to the host), reading nothing
+     * else, so the time between a mount(2) and its mark, in which opens on the new filesystem go
+     * unchecked, is one mountinfo read and the marks. The full scan follows.
+     */
+    private synchronized void markNew(List<Integer> pids) {
+        for (int pid : pids) {
+            if (pid == 0 && namespacesOnly) {
+                continue;
+            }
+            List<MountInfo> mounts;
+            try {
+                mounts = pid == 0 ? Mounts.readSelf() : Mounts.read(pid);
+            } catch (IOException | IllegalArgumentException e) {
+                continue;
+            }
+            String root = pid == 0 ? "" : "/proc/" + pid + "/root";
+            Set<Long> ignored = new HashSet<>();
+            for (MountInfo m : mounts) {
+                long dev = m.dev();
+                // A filesystem the host also has mounted may be a host filesystem bound in: the full scan
+                // decides those (and under --namespace-filesystems-only, whether a policy covers them).
+                if (marked.contains(dev) || failed.contains(dev) || pid != 0 && lastHostDevs.contains(dev)) {
+                    continue;
+                }
+                table.learn(m);
+                consider(m, root, mounts, ignored);
+            }
+        }
     }
 
     private void syncWatches(List<NamespaceDirectory.Member> members) {
@@ -225,17 +285,23 @@ final class MountTracker implements AutoCloseable {
         long lastScan = System.nanoTime();
         while (!stopping) {
             boolean changed;
-            List<Fd> fds;
+            List<Map.Entry<Integer, Fd>> fds;
+            List<Integer> fired = new ArrayList<>();
             synchronized (this) {
-                fds = List.copyOf(watches.values());
+                fds = List.copyOf(watches.entrySet());
             }
             try (Poll poll = new Poll(Math.max(1, fds.size()))) {
                 for (int i = 0; i < fds.size(); i++) {
-                    poll.set(i, fds.get(i).value(), Poll.POLLPRI | Poll.POLLERR);
+                    poll.set(i, fds.get(i).getValue().value(), Poll.POLLPRI | Poll.POLLERR);
                 }
                 int n = fds.isEmpty() ? 0 : poll.await(POLL_MILLIS);
                 if (fds.isEmpty()) {
                     Thread.sleep(POLL_MILLIS);
+                }
+                for (int i = 0; n > 0 && i < fds.size(); i++) {
+                    if ((poll.revents(i) & (Poll.POLLPRI | Poll.POLLERR)) != 0) {
+                        fired.add(fds.get(i).getKey());
+                    }
                 }
                 changed = n > 0;
             } catch (InterruptedException e) {
@@ -245,6 +311,13 @@ final class MountTracker implements AutoCloseable {
             }
             if (stopping) {
                 return;
+            }
+            if (!fired.isEmpty()) {
+                try {
+                    markNew(fired);
+                } catch (RuntimeException e) {
+                    Log.error("mount scan failed: " + e);
+                }
             }
             boolean members = !memberPids().equals(watchedPids());
             if (changed || members || System.nanoTime() - lastScan > RESCAN_NANOS) {

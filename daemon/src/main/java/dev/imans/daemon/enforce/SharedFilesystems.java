@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  *
  * <p>Paths are the host's: these mounts are visible to the daemon, and the layers of an overlay
  * mounted by the host are named in the host's terms. Marks are kept until the group closes (a mark the
- * main scan also relies on must never be removed from under it).
+ * main scan also relies on must never be removed from under it), and placed again at every scan.
  */
 final class SharedFilesystems {
     private final FanotifyEngine engine;
@@ -49,7 +49,8 @@ final class SharedFilesystems {
     /**
      * Marks {@code m}, a mount of namespace {@code nsInode} whose filesystem the host also has mounted
      * ({@code host}: the host's mounts by device), if a policy judging that namespace may cover it.
-     * Devices this call is responsible for are added to {@code seen}; {@code alreadyMarked} are left alone.
+     * Devices this call is responsible for are added to {@code seen}; {@code alreadyMarked} (marked by the
+     * main scan) are not logged twice.
      */
     void consider(MountInfo m, long nsInode, Map<Long, List<MountInfo>> host, Set<Long> alreadyMarked,
             Set<Long> seen) {
@@ -88,7 +89,7 @@ final class SharedFilesystems {
             return false;
         }
         seen.add(dev);
-        if (alreadyMarked.contains(dev) || marked.contains(dev) || failed.contains(dev)) {
+        if (failed.contains(dev)) {
             return true;
         }
         String fsName = table.lookup(dev).fsName();
@@ -96,8 +97,11 @@ final class SharedFilesystems {
             return true;
         }
         try {
+            // Again at every scan, as MountTracker does: a device number may have passed to a new superblock.
             engine.markFilesystem(path);
-            marked.add(dev);
+            if (!marked.add(dev) || alreadyMarked.contains(dev)) {
+                return true;
+            }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on " + fsName + " " + path + " (mounted on the host, seen by namespace " + nsInode + ")");
         } catch (LinuxException | IllegalArgumentException e) {
