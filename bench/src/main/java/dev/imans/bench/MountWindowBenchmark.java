@@ -103,8 +103,13 @@ public final class MountWindowBenchmark {
             daemon.close();
             holder.destroyForcibly();
             holder.waitFor(10, TimeUnit.SECONDS);
-            Files.deleteIfExists(mountDir);
             try (Stream<Path> s = Files.walk(base)) {
+                for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(x);
+                }
+            }
+            // The mounter's directories are gone with its namespace, unless it stopped half-way.
+            try (Stream<Path> s = Files.walk(mountDir)) {
                 for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(x);
                 }
