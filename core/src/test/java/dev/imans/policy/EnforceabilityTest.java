@@ -41,7 +41,9 @@ class EnforceabilityTest {
             "appraise func=SETXATTR_CHECK appraise_algos=sha256|10|setxattr",
             "measure subj_role=unconfined|9|LSM condition",
             "appraise func=FILE_CHECK permit_directio|26|O_DIRECT",
-            "measure func=FILE_CHECK digest_type=verity|25|fs-verity"})
+            "measure func=FILE_CHECK digest_type=verity|25|fs-verity",
+            "appraise fsmagic=0x794c7630|10|overlayfs",
+            "dont_measure fsname=overlay|14|layer's filesystem"})
     void notEnforceable(String text, int column, String reason) throws PolicyException {
         Rule r = rule(text);
         assertThat(r.isEnforceable()).isFalse();
