@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The end-to-end open() benchmark (as root): builds what it needs, then runs
-# dev.imans.bench.OpenBenchmark with the given options (--files N --size BYTES --rounds R).
+# The benchmarks (as root): builds what they need, then runs
+#   bench/run.sh [--files N] [--size BYTES] [--rounds R]   dev.imans.bench.OpenBenchmark (open() cost)
+#   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
+#                                                           a new mount in a namespace goes unchecked)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/jdk.sh"
 imans_find_jdk
 (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl bench -am package >&2)
+main=dev.imans.bench.OpenBenchmark
+if [ "${1:-}" = mount-window ]; then
+  main=dev.imans.bench.MountWindowBenchmark
+  shift
+fi
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -cp "$root/cli/target/imans.jar:$root/bench/target/classes" dev.imans.bench.OpenBenchmark "$@"
+  -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"

@@ -83,7 +83,8 @@ public final class DaemonCommand implements Callable<Integer> {
     Set<String> watchFs = Set.of();
 
     @Option(names = "--namespace-filesystems-only",
-            description = "Mark only filesystems mounted inside registered namespaces, not the host's own.")
+            description = "Mark only what registered namespaces see: filesystems mounted inside them, and host"
+                    + " filesystems they see (a container's root) that a policy judging them may cover.")
     boolean namespaceFilesystemsOnly;
 
     @Option(names = "--key", paramLabel = "FILE",

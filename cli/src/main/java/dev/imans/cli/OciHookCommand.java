@@ -3,6 +3,7 @@ package dev.imans.cli;
 import dev.imans.cli.oci.ContainerPolicy;
 import dev.imans.cli.oci.HookException;
 import dev.imans.cli.oci.JsonException;
+import dev.imans.cli.oci.MemfdNoexec;
 import dev.imans.cli.oci.OciState;
 import dev.imans.cli.oci.PolicySelection;
 import dev.imans.policy.Policy;
@@ -62,6 +63,12 @@ public final class OciHookCommand implements Callable<Integer> {
             description = "Refuse absolute paths in " + PolicySelection.POLICY_FILE + ": only names in --policy-dir.")
     boolean noAbsoluteFiles;
 
+    @Option(names = "--memfd-noexec",
+            description = {"For containers whose policy may cover programs executed from memfds (which imans cannot"
+                    + " see), also set vm.memfd_noexec=2 in the container's pid namespace, so such execs fail.",
+                    "Fails for containers that share the hook's pid namespace or have their own user namespace."})
+    boolean memfdNoexec;
+
     @Option(names = "--state", paramLabel = "FILE",
             description = "Read the OCI state from FILE instead of standard input (for trying the hook by hand).")
     Path stateFile;
@@ -102,6 +109,9 @@ public final class OciHookCommand implements Callable<Integer> {
             NamespaceControl.register(dir, nsid);
             if (!inForce(dir, nsid, policy, chosen.get())) {
                 NamespaceControl.appendPolicy(dir, Long.parseLong(nsid), chosen.get().origin(), chosen.get().bytes());
+            }
+            if (memfdNoexec && !policy.gaps().isEmpty()) {
+                MemfdNoexec.apply(pid);
             }
             spec.commandLine().getOut().println("imans oci-hook: " + container + "mount namespace " + nsid
                     + " registered with " + policy.rules().size() + " rule(s) from " + chosen.get().origin());
@@ -161,6 +171,10 @@ public final class OciHookCommand implements Callable<Integer> {
         for (PolicyWarning w : policy.warnings()) {
             err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
                     + w.column() + ": warning: " + w.message());
+        }
+        for (PolicyWarning w : policy.gaps()) {
+            err.println("imans oci-hook: " + container + chosen.origin() + ": line " + w.line() + ", column "
+                    + w.column() + ": note: " + w.message());
         }
         return policy;
     }

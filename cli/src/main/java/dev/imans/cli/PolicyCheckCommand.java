@@ -95,6 +95,9 @@ public final class PolicyCheckCommand implements Callable<Integer> {
         for (PolicyWarning w : policy.warnings()) {
             err.println(name + ":" + w.line() + ":" + w.column() + ": warning: " + w.message());
         }
+        for (PolicyWarning w : policy.gaps()) {
+            err.println(name + ":" + w.line() + ":" + w.column() + ": note: " + w.message());
+        }
         err.flush();
         return ACCEPTED;
     }

@@ -55,7 +55,10 @@ class PolicyCheckCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).isEqualTo("appraise fsmagic=0x1021994 fowner=71452 \nappraise func=MODULE_CHECK \n");
         assertThat(r.err()).isEqualTo(seed + ":2:10: warning: func=MODULE_CHECK is not enforceable from userspace:"
-                + " the kernel reads module files itself (kernel_read_file), with no permission event for userspace\n");
+                + " the kernel reads module files itself (kernel_read_file), with no permission event for userspace\n"
+                + seed + ":1:1: note: programs executed from a memfd (memfd_create) are not seen: they live on the"
+                + " kernel's internal tmpfs, which fanotify cannot mark; sysctl vm.memfd_noexec=2 (per pid"
+                + " namespace) makes the kernel refuse such execs\n");
     }
 
     /** The repository's examples/seed.policy, found from the module directory the tests run in. */

@@ -32,6 +32,12 @@ public final class Enforceability {
             out.add(new PolicyWarning(o.line(), o.column(key), key + "= is an LSM condition: imans has no LSM"
                     + " in userspace and cannot see labels, so this rule never matches here"));
         }
+        if (rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC || "overlay".equals(rule.fsName())) {
+            String key = rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC ? "fsmagic" : "fsname";
+            out.add(new PolicyWarning(o.line(), o.column(key), key + "= names overlayfs: imans judges a file opened"
+                    + " through an overlay on its layer's filesystem (the overlay itself is not marked), so this rule"
+                    + " never matches here"));
+        }
         if (rule.permitDirectio()) {
             out.add(new PolicyWarning(o.line(), o.column("permit_directio"), "permit_directio has no effect here:"
                     + " imans reads file contents itself, so O_DIRECT opens are measured and appraised like others"));
@@ -41,6 +47,39 @@ public final class Enforceability {
                     + " from userspace: imans does not use fs-verity file digests or sigv3 signatures"));
         }
         return List.copyOf(out);
+    }
+
+    /** The kernel's {@code OVERLAYFS_SUPER_MAGIC}. */
+    private static final long OVERLAYFS_MAGIC = 0x794c7630L;
+
+    /** The kernel's {@code TMPFS_MAGIC}: memfds live on an internal tmpfs. */
+    private static final long TMPFS_MAGIC = 0x01021994L;
+
+    /**
+     * What an otherwise enforceable rule misses here: the files it covers that imans cannot see. Today one
+     * case: memfds live on the kernel's internal tmpfs, on which fanotify refuses filesystem marks
+     * (SB_NOUSER), so a rule that may cover a tmpfs file at exec or open misses programs executed from a
+     * memfd.
+     */
+    public static List<PolicyWarning> gaps(Rule rule) {
+        if (rule.action() != Action.APPRAISE && rule.action() != Action.MEASURE) {
+            return List.of();
+        }
+        // Exec is BPRM_CHECK with MAY_EXEC: only rules that may match it miss these programs.
+        if (rule.hasFunc() && rule.func() != Func.BPRM_CHECK
+                || rule.mask() != null && !rule.mask().matches(Mask.MAY_EXEC.bit())) {
+            return List.of();
+        }
+        boolean tmpfs = (rule.fsMagic() == null || rule.fsMagic() == TMPFS_MAGIC)
+                && (rule.fsName() == null || rule.fsName().equals("tmpfs")) && rule.fsUuid() == null
+                && rule.lsm().isEmpty();
+        if (!tmpfs) {
+            return List.of();
+        }
+        Origin o = rule.origin();
+        return List.of(new PolicyWarning(o.line(), o.column(Origin.ACTION), "programs executed from a memfd"
+                + " (memfd_create) are not seen: they live on the kernel's internal tmpfs, which fanotify cannot"
+                + " mark; sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel refuse such execs"));
     }
 
     private static String funcReason(Rule rule) {

@@ -70,6 +70,15 @@ public final class Policy {
         return List.copyOf(out);
     }
 
+    /** What the rules cover but imans cannot see ({@link Enforceability#gaps}), in rule order. */
+    public List<PolicyWarning> gaps() {
+        List<PolicyWarning> out = new ArrayList<>();
+        for (Rule r : rules) {
+            out.addAll(Enforceability.gaps(r));
+        }
+        return List.copyOf(out);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Policy p && p.rules.equals(rules);

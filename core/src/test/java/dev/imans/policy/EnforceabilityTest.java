@@ -41,7 +41,9 @@ class EnforceabilityTest {
             "appraise func=SETXATTR_CHECK appraise_algos=sha256|10|setxattr",
             "measure subj_role=unconfined|9|LSM condition",
             "appraise func=FILE_CHECK permit_directio|26|O_DIRECT",
-            "measure func=FILE_CHECK digest_type=verity|25|fs-verity"})
+            "measure func=FILE_CHECK digest_type=verity|25|fs-verity",
+            "appraise fsmagic=0x794c7630|10|overlayfs",
+            "dont_measure fsname=overlay|14|layer's filesystem"})
     void notEnforceable(String text, int column, String reason) throws PolicyException {
         Rule r = rule(text);
         assertThat(r.isEnforceable()).isFalse();
@@ -69,5 +71,41 @@ class EnforceabilityTest {
             assertThat(w.column()).isEqualTo(10);
             assertThat(w.message()).contains("MODULE_CHECK").contains("not enforceable");
         });
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "appraise fsmagic=0x01021994|true",
+            "appraise fsmagic=0x01021994 fowner=71452|true",
+            "measure func=BPRM_CHECK|true",
+            "appraise func=BPRM_CHECK fsname=tmpfs|true",
+            "appraise func=FILE_CHECK fsname=tmpfs|false",
+            "measure mask=MAY_READ|false",
+            "measure mask=MAY_EXEC|true",
+            "appraise|true",
+            "appraise fsmagic=0xef53|false",
+            "appraise fsname=ext4|false",
+            "appraise func=MODULE_CHECK|false",
+            "dont_appraise fsmagic=0x01021994|false",
+            "audit func=BPRM_CHECK|false",
+            "appraise fsuuid=a4f1a3b6-8d2e-4c3a-9a55-1f0e5e2c7d10|false"})
+    void memfdExecIsAGapOfEveryRuleThatMayCoverTmpfs(String text, boolean gap) throws PolicyException {
+        Rule r = rule(text);
+        if (gap) {
+            assertThat(Enforceability.gaps(r)).singleElement().satisfies(w -> {
+                assertThat(w.line()).isEqualTo(1);
+                assertThat(w.column()).isEqualTo(1);
+                assertThat(w.message()).contains("memfd").contains("vm.memfd_noexec=2");
+            });
+        } else {
+            assertThat(Enforceability.gaps(r)).isEmpty();
+        }
+        assertThat(r.enforceabilityWarnings()).as("a gap is not a refusal").allMatch(w -> !w.message().contains("memfd"));
+    }
+
+    @Test
+    void policyGapsNameTheirLines() throws PolicyException {
+        Policy p = PolicyParser.parse("appraise fsmagic=0xef53\nappraise fsmagic=0x01021994 fowner=71452\n");
+        assertThat(p.gaps()).extracting(PolicyWarning::line).containsExactly(2);
     }
 }

@@ -182,7 +182,10 @@ class OciHookCommandTest {
         Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
                 "--control", none.toString());
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("imans oci-hook: container c1: no imans daemon serves " + none + " ("
+        assertThat(r.err()).endsWith("note: programs executed from a memfd (memfd_create) are not seen: they live on"
+                + " the kernel's internal tmpfs, which fanotify cannot mark; sysctl vm.memfd_noexec=2 (per pid"
+                + " namespace) makes the kernel refuse such execs\n"
+                + "imans oci-hook: container c1: no imans daemon serves " + none + " ("
                 + none.resolve("namespaces") + " does not exist); start one with 'imans daemon --control " + none
                 + "'\n");
     }
@@ -207,5 +210,63 @@ class OciHookCommandTest {
         Run empty = hook("");
         assertThat(empty.exit()).isEqualTo(1);
         assertThat(empty.err()).contains("no OCI state on");
+    }
+
+    /** A process in new mount and pid namespaces ({@code unshare -m -p -f}): the pid of unshare's child. */
+    long startContainerInItsOwnPidNamespace() throws Exception {
+        container = new ProcessBuilder("unshare", "-m", "-p", "-f", "--propagation", "private", "sleep", "60").start();
+        Path children = Path.of("/proc", Long.toString(container.pid()), "task", Long.toString(container.pid()),
+                "children");
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        while (true) {
+            String c = Files.exists(children) ? Files.readString(children).strip() : "";
+            if (!c.isEmpty()) {
+                long child = Long.parseLong(c.split(" ")[0]);
+                Path link = Path.of("/proc", Long.toString(child), "ns", "pid");
+                if (!Files.readSymbolicLink(link).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")))
+                        && Files.readString(Path.of("/proc", Long.toString(child), "comm")).strip().equals("sleep")) {
+                    return child;
+                }
+            }
+            assertThat(Instant.now()).as("unshare -p").isBefore(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private static String sh(String script) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return new String(p.getInputStream().readAllBytes()).strip();
+    }
+
+    @Test
+    void memfdNoexecIsSetInTheContainersOwnPidNamespaceOnly() throws Exception {
+        daemon = new TestDaemon(false);
+        long pid = startContainerInItsOwnPidNamespace();
+        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
+                "--control", daemon.control.toString(), "--memfd-noexec");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo("2");
+        assertThat(Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip()).isEqualTo(host);
+    }
+
+    @Test
+    void memfdNoexecIsRefusedForAContainerInTheHooksPidNamespace() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise func=BPRM_CHECK\""),
+                "--control", daemon.control.toString(), "--memfd-noexec");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("shares the hook's pid namespace");
+    }
+
+    @Test
+    void memfdNoexecIsLeftAloneForAPolicyThatCannotCoverMemfds() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fsmagic=0xef53\""),
+                "--control", daemon.control.toString(), "--memfd-noexec");
+        assertThat(r.exit()).as(r.err()).isZero();
     }
 }

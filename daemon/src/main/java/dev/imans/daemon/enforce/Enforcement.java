@@ -37,6 +37,7 @@ public final class Enforcement implements AutoCloseable {
     private volatile Policies policies;
     private FanotifyEngine engine;
     private MountTracker tracker;
+    private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
     private volatile boolean closed;
 
     interface FlushFault {
@@ -87,8 +88,10 @@ public final class Enforcement implements AutoCloseable {
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
         e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health, lineage);
+            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health, lineage,
+                    () -> e.policies);
             e.tracker.start();
+            e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
         } catch (RuntimeException ex) {
             e.engine.close();
             throw ex;
@@ -134,6 +137,11 @@ public final class Enforcement implements AutoCloseable {
     /** Marks newly visible filesystems now (tests, after a mount made inside a namespace). */
     public void rescanMounts() {
         tracker.scan();
+    }
+
+    /** Whether execs and re-opens of memfds are judged (the kernel's internal tmpfs is marked), and if not why. */
+    public MemfdFilesystem.Status memfdFilesystem() {
+        return memfd;
     }
 
     public Policies policies() {

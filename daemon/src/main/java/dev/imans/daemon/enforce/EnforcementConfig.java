@@ -17,8 +17,9 @@ import java.util.Set;
  *     file stays unopenable until labelled again)
  * @param fsTypes filesystem types to mark (as mountinfo names them, e.g. {@code tmpfs}, {@code ext4});
  *     empty = every type but the pseudo filesystems
- * @param namespaceFilesystemsOnly mark only filesystems the daemon's own mount namespace cannot see (those
- *     mounted inside registered namespaces), leaving the host's filesystems alone
+ * @param namespaceFilesystemsOnly mark only what registered namespaces see: filesystems mounted inside
+ *     them, and host filesystems they see (a container's root) that a policy judging them may cover
+ *     ({@link SharedFilesystems}); filesystems only the host sees are left alone
  * @param engine the fanotify engine's settings
  */
 public record EnforcementConfig(HashAlgo hashAlgo, Keyring keyring, Set<String> rehashOnClose, Set<String> fsTypes,

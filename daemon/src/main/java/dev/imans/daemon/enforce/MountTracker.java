@@ -4,6 +4,7 @@ import dev.imans.daemon.Log;
 import dev.imans.daemon.fanotify.FanotifyEngine;
 import dev.imans.daemon.health.Condition;
 import dev.imans.daemon.health.Health;
+import dev.imans.linux.Errno;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
@@ -19,10 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Agent: the mount tracker, one platform thread that keeps a filesystem mark on every filesystem the
- * host, a registered namespace, or a namespace known to descend from one ({@link NamespaceLineage}) can see.
+ * host or a registered namespace can see.
  *
  * <p>Owns: the set of marked superblocks (by device number) and one open {@code /proc/PID/mountinfo}
  * per watched namespace. A namespace's mounts are read through a member's mountinfo and marked through
@@ -57,11 +59,14 @@ final class MountTracker implements AutoCloseable {
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
+    private final SharedFilesystems shared;
+    /** The devices the host had mounted at the last full scan. */
+    private Set<Long> lastHostDevs = Set.of();
     private final Thread thread;
     private volatile boolean stopping;
 
     MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics, Health health, NamespaceLineage lineage) {
+            EnforcementMetrics metrics, Health health, NamespaceLineage lineage, Supplier<Policies> policies) {
         this.health = health;
         this.lineage = lineage;
         this.engine = engine;
@@ -70,6 +75,7 @@ final class MountTracker implements AutoCloseable {
         this.filter = new MountFilter(config.fsTypes());
         this.namespacesOnly = config.namespaceFilesystemsOnly();
         this.metrics = metrics;
+        this.shared = new SharedFilesystems(engine, table, filter, metrics, policies);
         this.thread = Thread.ofPlatform().name("imans-mounts").daemon().unstarted(this::run);
     }
 
@@ -93,7 +99,7 @@ final class MountTracker implements AutoCloseable {
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
-        Set<Long> hostDevs = new HashSet<>();
+        Map<Long, List<MountInfo>> hostDevs = new HashMap<>();
         List<MountInfo> host;
         try {
             host = Mounts.readSelf();
@@ -103,8 +109,9 @@ final class MountTracker implements AutoCloseable {
         }
         for (MountInfo m : host) {
             table.learn(m);
-            hostDevs.add(m.dev());
+            hostDevs.computeIfAbsent(m.dev(), d -> new ArrayList<>()).add(m);
         }
+        lastHostDevs = Set.copyOf(hostDevs.keySet());
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen, newFailures);
@@ -122,23 +129,41 @@ final class MountTracker implements AutoCloseable {
             Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
-                if (!hostDevs.contains(m.dev())) {
-                    own.add(m.dev());
-                }
-                if (namespacesOnly && hostDevs.contains(m.dev())) {
+                if (hostDevs.containsKey(m.dev())) {
+                    considerHostMounted(m, member.nsInode(), root, mounts, hostDevs, seen, newFailures);
                     continue;
                 }
+                own.add(m.dev());
                 consider(m, root, mounts, seen, newFailures);
             }
         }
         lineage.mountsSeen(privateDevs, members);
         marked.retainAll(seen);
         failed.retainAll(seen);
+        shared.retain(seen);
         Set<String> still = new HashSet<>();
         failed.forEach(dev -> still.add(subject(dev)));
         health.recoverUnless(Condition.FILESYSTEM_UNMARKED, still::contains);
         syncWatches(members);
         return newFailures;
+    }
+
+    /**
+     * A namespace's mount of a filesystem the host has mounted too (a container's root, made by the
+     * runtime in the host's namespace). Without {@code --namespace-filesystems-only} the host's own scan
+     * has marked an overlay's layers through the host's paths (they are named in the mounter's terms, which
+     * the namespace's root may not resolve); with it, it is marked when a policy judging the namespace may
+     * cover it.
+     */
+    private void considerHostMounted(MountInfo m, long nsInode, String root, List<MountInfo> all,
+            Map<Long, List<MountInfo>> host, Set<Long> seen, List<String> newFailures) {
+        if (namespacesOnly) {
+            shared.consider(m, nsInode, host, marked, seen);
+        } else if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
+            seen.add(m.dev());
+        } else {
+            consider(m, root, all, seen, newFailures);
+        }
     }
 
     /** How {@code .imans/health} names a filesystem: its device number, as mountinfo shows it. */
@@ -178,29 +203,35 @@ final class MountTracker implements AutoCloseable {
             return;
         }
         seen.add(m.dev());
-        if (marked.contains(m.dev())) {
-            return;
-        }
+        // A filesystem that failed before is tried again: every scan retries it.
         Path path = Path.of(root + m.mountPoint());
         try {
-            // A mount point hidden under a later mount resolves to that other filesystem: mark only
-            // when the path really leads to this one (another mount of it will do otherwise).
-            if (Stat.stat(path).dev() != m.dev()) {
+            // A mount point hidden under a later mount resolves to that other filesystem, and one just
+            // unmounted to nothing: mark only when the path really leads to this one (another mount of it
+            // will do otherwise). Not a failure: the device number may soon name another filesystem.
+            if (!leadsTo(path, m.dev())) {
                 seen.remove(m.dev());
                 return;
             }
+            // Marked again at every scan (the kernel merges it into the existing mark): the kernel gives
+            // an unmounted filesystem's device number to the next one, so a number marked before may
+            // name a new, unmarked superblock.
             mark(path);
-            marked.add(m.dev());
             markSucceeded(m.dev());
+            if (!marked.add(m.dev())) {
+                return;
+            }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on " + m.fsType() + " " + path + " (dev " + m.major() + ":" + m.minor() + ")");
-        } catch (LinuxException | IllegalArgumentException e) {
-            if (memberGone(root)) {
-                // The namespace's last process left between reading its mounts and marking them: its
-                // mounts are gone with it (or still seen through another member), not unmarkable.
+        } catch (LinuxException e) {
+            if (e.errnoValue() == Errno.ENOENT || memberGone(root)) {
+                // Unmounted meanwhile, or the namespace's last process left: its number may pass to the
+                // next filesystem, which must not inherit this; it is not an unmarkable filesystem.
                 seen.remove(m.dev());
                 return;
             }
+            markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
+        } catch (IllegalArgumentException e) {
             markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
         }
     }
@@ -208,6 +239,14 @@ final class MountTracker implements AutoCloseable {
     /** Whether a member's {@code /proc/PID/root} prefix no longer leads anywhere (the host's never goes). */
     private static boolean memberGone(String root) {
         return !root.isEmpty() && !java.nio.file.Files.isDirectory(Path.of(root));
+    }
+
+    private static boolean leadsTo(Path path, long dev) {
+        try {
+            return Stat.stat(path).dev() == dev;
+        } catch (LinuxException e) {
+            return false;
+        }
     }
 
     private void markPath(Path layer, Set<Long> seen, List<String> newFailures) {
@@ -220,16 +259,15 @@ final class MountTracker implements AutoCloseable {
             return;
         }
         seen.add(dev);
-        if (marked.contains(dev)) {
-            return;
-        }
         try {
             if (Stat.statfs(layer).isOverlay()) {
                 return;
             }
             mark(layer);
-            marked.add(dev);
             markSucceeded(dev);
+            if (!marked.add(dev)) {
+                return;
+            }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on the overlay layers' filesystem at " + layer);
         } catch (LinuxException | IllegalArgumentException e) {
@@ -250,6 +288,39 @@ final class MountTracker implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The first thing done when the mount tables of {@code pids} (0: the daemon's own) changed: marks the
+     * filesystems among their mounts that are new (no mark yet, not known to the host), reading nothing
+     * else, so the time between a mount(2) and its mark, in which opens on the new filesystem go
+     * unchecked, is one mountinfo read and the marks. The full scan follows.
+     */
+    private synchronized void markNew(List<Integer> pids) {
+        for (int pid : pids) {
+            if (pid == 0 && namespacesOnly) {
+                continue;
+            }
+            List<MountInfo> mounts;
+            try {
+                mounts = pid == 0 ? Mounts.readSelf() : Mounts.read(pid);
+            } catch (IOException | IllegalArgumentException e) {
+                continue;
+            }
+            String root = pid == 0 ? "" : "/proc/" + pid + "/root";
+            Set<Long> ignored = new HashSet<>();
+            for (MountInfo m : mounts) {
+                long dev = m.dev();
+                // A filesystem the host also has mounted may be a host filesystem bound in: the full scan
+                // decides those (and under --namespace-filesystems-only, whether a policy covers them).
+                if (marked.contains(dev) || failed.contains(dev) || pid != 0 && lastHostDevs.contains(dev)) {
+                    continue;
+                }
+                table.learn(m);
+                // Failures here are states like any scan's; the full scan that follows retries them.
+                consider(m, root, mounts, ignored, new ArrayList<>());
+            }
+        }
     }
 
     private void syncWatches(List<NamespaceDirectory.Member> members) {
@@ -279,17 +350,23 @@ final class MountTracker implements AutoCloseable {
         long lastScan = System.nanoTime();
         while (!stopping) {
             boolean changed;
-            List<Fd> fds;
+            List<Map.Entry<Integer, Fd>> fds;
+            List<Integer> fired = new ArrayList<>();
             synchronized (this) {
-                fds = List.copyOf(watches.values());
+                fds = List.copyOf(watches.entrySet());
             }
             try (Poll poll = new Poll(Math.max(1, fds.size()))) {
                 for (int i = 0; i < fds.size(); i++) {
-                    poll.set(i, fds.get(i).value(), Poll.POLLPRI | Poll.POLLERR);
+                    poll.set(i, fds.get(i).getValue().value(), Poll.POLLPRI | Poll.POLLERR);
                 }
                 int n = fds.isEmpty() ? 0 : poll.await(POLL_MILLIS);
                 if (fds.isEmpty()) {
                     Thread.sleep(POLL_MILLIS);
+                }
+                for (int i = 0; n > 0 && i < fds.size(); i++) {
+                    if ((poll.revents(i) & (Poll.POLLPRI | Poll.POLLERR)) != 0) {
+                        fired.add(fds.get(i).getKey());
+                    }
                 }
                 changed = n > 0;
             } catch (InterruptedException e) {
@@ -299,6 +376,13 @@ final class MountTracker implements AutoCloseable {
             }
             if (stopping) {
                 return;
+            }
+            if (!fired.isEmpty()) {
+                try {
+                    markNew(fired);
+                } catch (RuntimeException e) {
+                    Log.error("mount scan failed: " + e);
+                }
             }
             boolean members = !memberPids().equals(watchedPids());
             if (changed || members || System.nanoTime() - lastScan > RESCAN_NANOS) {

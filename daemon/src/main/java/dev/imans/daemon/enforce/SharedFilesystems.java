@@ -1,0 +1,137 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.daemon.Log;
+import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.MountInfo;
+import dev.imans.linux.Stat;
+import dev.imans.policy.Action;
+import dev.imans.policy.Func;
+import dev.imans.policy.Rule;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Under {@code --namespace-filesystems-only}: the filesystems a registered namespace sees that were
+ * mounted where the host sees them too. Container runtimes mount a container's root (an overlay, or a
+ * plain directory tree) in the host's namespace before the container's namespace is made from it, so
+ * without this the root of every container would go unchecked. Such a filesystem is marked when a
+ * policy that judges the namespace (the host's or its own) may cover it; everything else the host
+ * alone sees stays unmarked, which is the point of the option.
+ *
+ * <p>Paths are the host's: these mounts are visible to the daemon, and the layers of an overlay
+ * mounted by the host are named in the host's terms. Marks are kept until the group closes (a mark the
+ * main scan also relies on must never be removed from under it), and placed again at every scan.
+ */
+final class SharedFilesystems {
+    private final FanotifyEngine engine;
+    private final FilesystemTable table;
+    private final MountFilter filter;
+    private final EnforcementMetrics metrics;
+    private final Supplier<Policies> policies;
+    private final Set<Long> marked = new HashSet<>();
+    private final Set<Long> failed = new HashSet<>();
+
+    SharedFilesystems(FanotifyEngine engine, FilesystemTable table, MountFilter filter, EnforcementMetrics metrics,
+            Supplier<Policies> policies) {
+        this.engine = engine;
+        this.table = table;
+        this.filter = filter;
+        this.metrics = metrics;
+        this.policies = policies;
+    }
+
+    /**
+     * Marks {@code m}, a mount of namespace {@code nsInode} whose filesystem the host also has mounted
+     * ({@code host}: the host's mounts by device), if a policy judging that namespace may cover it.
+     * Devices this call is responsible for are added to {@code seen}; {@code alreadyMarked} (marked by the
+     * main scan) are not logged twice.
+     */
+    void consider(MountInfo m, long nsInode, Map<Long, List<MountInfo>> host, Set<Long> alreadyMarked,
+            Set<Long> seen) {
+        Policies p = policies.get();
+        if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
+            for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
+                for (String layer : MountTracker.layers(h.superOptions())) {
+                    mark(Path.of(layer), null, nsInode, p, alreadyMarked, seen);
+                }
+            }
+            return;
+        }
+        if (!filter.marks(m)) {
+            return;
+        }
+        for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
+            if (mark(Path.of(h.mountPoint()), m.dev(), nsInode, p, alreadyMarked, seen)) {
+                return;
+            }
+        }
+    }
+
+    /** Marks the filesystem at {@code path} if covered; whether {@code path} led to the expected device. */
+    private boolean mark(Path path, Long expectedDev, long nsInode, Policies p, Set<Long> alreadyMarked,
+            Set<Long> seen) {
+        long dev;
+        Stat.FsStat fs;
+        try {
+            dev = Stat.stat(path).dev();
+            fs = Stat.statfs(path);
+        } catch (LinuxException e) {
+            return false;
+        }
+        // A mount point hidden under a later mount leads elsewhere: another mount of the device will do.
+        if (expectedDev != null && dev != expectedDev || fs.isOverlay()) {
+            return false;
+        }
+        seen.add(dev);
+        if (failed.contains(dev)) {
+            return true;
+        }
+        String fsName = table.lookup(dev).fsName();
+        if (!mayCover(p, nsInode, fs.type(), fsName)) {
+            return true;
+        }
+        try {
+            // Again at every scan, as MountTracker does: a device number may have passed to a new superblock.
+            engine.markFilesystem(path);
+            if (!marked.add(dev) || alreadyMarked.contains(dev)) {
+                return true;
+            }
+            metrics.filesystemsMarked.increment();
+            Log.info("enforcing on " + fsName + " " + path + " (mounted on the host, seen by namespace " + nsInode + ")");
+        } catch (LinuxException | IllegalArgumentException e) {
+            failed.add(dev);
+            Log.warn("cannot mark " + fsName + " " + path + " (seen by namespace " + nsInode + "): " + e.getMessage());
+        }
+        return true;
+    }
+
+    /** Forgets devices no longer seen (unmounted: the kernel dropped their marks with the superblock). */
+    void retain(Set<Long> seen) {
+        marked.retainAll(seen);
+        failed.retainAll(seen);
+    }
+
+    /**
+     * Whether a scope judging {@code nsInode} may appraise or measure a file of a filesystem of this magic
+     * and type at open or exec: every condition about the filesystem holds, whatever the file and opener.
+     */
+    static boolean mayCover(Policies p, long nsInode, long fsMagic, String fsName) {
+        for (Scope s : p.judging(nsInode)) {
+            for (Rule r : s.policy().rules()) {
+                boolean acts = r.action() == Action.MEASURE || r.action() == Action.APPRAISE && s.mode() != AppraiseMode.OFF;
+                if (acts && (!r.hasFunc() || r.func() == Func.FILE_CHECK || r.func() == Func.BPRM_CHECK)
+                        && r.lsm().isEmpty() && (r.fsMagic() == null || r.fsMagic() == fsMagic)
+                        && (r.fsName() == null || r.fsName().equals(fsName))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
