@@ -68,13 +68,8 @@ final class NamespaceControl {
     static void appendPolicy(Path dir, Long nsid, String source, byte[] rules) throws ControlException {
         Path policy = policyFile(dir, nsid);
         try {
-            long before = ruleLines(policy);
+            // The daemon commits at the close (FUSE FLUSH), so the rules are in force when this returns.
             ControlFiles.write(policy, rules);
-            // The kernel drops a session without rules silently; nothing will show for it.
-            if (new String(rules, StandardCharsets.ISO_8859_1).lines()
-                    .anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
-                awaitCommit(policy, before);
-            }
         } catch (ControlFiles.ControlIoException e) {
             throw new ControlException(switch (e.failure) {
                 case EINVAL -> "the daemon rejected " + source + " (" + lastError(dir) + "); " + policyName(nsid)
@@ -87,33 +82,6 @@ final class NamespaceControl {
                         : "namespace " + nsid + " is not registered (imans ns add)";
                 default -> "cannot write " + policy + ": " + e.getMessage();
             });
-        }
-    }
-
-    private static final long COMMIT_WAIT_NANOS = 5_000_000_000L;
-
-    private static long ruleLines(Path policy) throws ControlFiles.ControlIoException {
-        return ControlFiles.read(policy).lines().count();
-    }
-
-    /**
-     * Returns once the written rules show in the read-back. The daemon commits a policy on FUSE RELEASE,
-     * which the kernel sends after close(2) has returned: without this wait, the first opens after the
-     * load (a container's first program, right after the hook) could be judged without it.
-     */
-    private static void awaitCommit(Path policy, long before) throws ControlFiles.ControlIoException, ControlException {
-        long deadline = System.nanoTime() + COMMIT_WAIT_NANOS;
-        while (ruleLines(policy) <= before) {
-            if (System.nanoTime() > deadline) {
-                throw new ControlException("the daemon did not put the rules written to " + policy + " in force within"
-                        + " 5 s");
-            }
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ControlException("interrupted while waiting for " + policy + " to be in force");
-            }
         }
     }
 
