@@ -22,6 +22,7 @@ import dev.imans.measure.EventData;
 import dev.imans.measure.Field;
 import dev.imans.measure.MeasuredDigest;
 import dev.imans.policy.AccessFacts;
+import dev.imans.policy.FileFacts;
 import dev.imans.policy.Func;
 import dev.imans.policy.Mask;
 import dev.imans.policy.MatchResult;
@@ -310,8 +311,9 @@ public final class EnforcementDecider implements Decider {
     }
 
     private FileFacts fileFacts(PermissionEvent event) throws LinuxException {
-        long magic = Stat.fstatfs(event.fd()).type();
-        return new FileFacts(magic, ctx.filesystems().lookup(event.dev()).fsName(),
+        Stat.FsStat fs = Stat.fstatfs(event.fd());
+        FilesystemTable table = ctx.filesystems();
+        return new FileFacts(fs.type(), table.lookup(event.dev()).fsName(), table.fsUuid(event.dev(), fs, event.fd()),
                 Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()));
     }
 
@@ -327,10 +329,10 @@ public final class EnforcementDecider implements Decider {
         } else {
             mask = o.requestedMask().orElse(Mask.MAY_READ.bit());
         }
-        return new AccessFacts(func, mask, file.fsMagic(), null, file.fsName(),
+        return new AccessFacts(func, mask, file,
                 Integer.toUnsignedLong(o.uid()), Integer.toUnsignedLong(o.euid()), Integer.toUnsignedLong(o.suid()),
                 Integer.toUnsignedLong(o.gid()), Integer.toUnsignedLong(o.egid()), Integer.toUnsignedLong(o.sgid()),
-                file.owner(), file.group(), o.capSetuid(), o.capSetgid(), null);
+                o.capSetuid(), o.capSetgid(), null);
     }
 
     /** Everything the decider and its helpers share, owned by {@link Enforcement}. */

@@ -82,10 +82,12 @@ final class MountTracker implements AutoCloseable {
             Log.error("cannot read /proc/self/mountinfo: " + e.getMessage());
             return;
         }
+        Set<Long> present = new HashSet<>();
         for (MountInfo m : host) {
             table.learn(m);
             hostDevs.add(m.dev());
         }
+        present.addAll(hostDevs);
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen);
@@ -101,6 +103,7 @@ final class MountTracker implements AutoCloseable {
             String root = "/proc/" + member.pid() + "/root";
             for (MountInfo m : mounts) {
                 table.learn(m);
+                present.add(m.dev());
                 if (namespacesOnly && hostDevs.contains(m.dev())) {
                     continue;
                 }
@@ -109,6 +112,8 @@ final class MountTracker implements AutoCloseable {
         }
         marked.retainAll(seen);
         failed.retainAll(seen);
+        present.addAll(seen);
+        table.retain(present);
         syncWatches(members);
     }
 

@@ -33,10 +33,16 @@ final class DaemonFixture implements AutoCloseable {
     Daemon daemon;
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format) throws IOException {
+        this(mode, rehash, format, Set.of("tmpfs"));
+    }
+
+    /** A daemon marking the filesystems of {@code fsTypes} mounted inside registered namespaces. */
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Set<String> fsTypes)
+            throws IOException {
         Files.createDirectories(base);
         config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(fsTypes, true)
                         .withRehashOnClose(rehash));
         daemon = Daemon.start(config);
     }
