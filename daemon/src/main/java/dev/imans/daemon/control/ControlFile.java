@@ -17,7 +17,9 @@ public enum ControlFile {
     /** imans only: one line per registered namespace (what {@code namespaces} cannot show, being write-only). */
     STATUS("namespaces", 0440, Scope.IMANS),
     /** imans only: why the last rejected policy write was rejected. */
-    LAST_ERROR("last_error", 0440, Scope.IMANS);
+    LAST_ERROR("last_error", 0440, Scope.IMANS),
+    /** imans only: every rule in force that imans cannot enforce here, and why. */
+    WARNINGS("warnings", 0440, Scope.IMANS);
 
     /** The directory holding imans's own files. */
     public static final String IMANS_DIR = ".imans";

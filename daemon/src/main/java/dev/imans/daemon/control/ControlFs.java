@@ -271,6 +271,7 @@ public final class ControlFs implements FuseOperations {
             case VIOLATIONS -> ascii(measurements.violations(target) + "\n");
             case STATUS -> ascii(status());
             case LAST_ERROR -> ascii(service.lastError());
+            case WARNINGS -> service.warnings().getBytes(StandardCharsets.UTF_8);
             case NAMESPACES, POLICY -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }

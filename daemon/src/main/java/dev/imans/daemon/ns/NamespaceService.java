@@ -11,9 +11,14 @@ import dev.imans.ns.PolicySession;
 import dev.imans.ns.PolicySlot;
 import dev.imans.ns.PolicyTarget;
 import dev.imans.ns.SessionError;
+import dev.imans.linux.Lsms;
+import dev.imans.policy.ActiveLsms;
+import dev.imans.policy.Enforceability;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyException;
 import dev.imans.policy.PolicyParser;
+import dev.imans.policy.PolicyWarning;
+import dev.imans.policy.Rule;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +38,8 @@ public final class NamespaceService {
     private final PolicyUpdateListener listener;
     private final NamespaceId hostNamespace;
     private String lastError = "";
+    /** The kernel's LSMs, against which LSM conditions are reported; read once, empty when unknown. */
+    private final Optional<ActiveLsms> lsms = Lsms.active().map(ActiveLsms::new);
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
@@ -168,6 +175,7 @@ public final class NamespaceService {
             case PolicySession.Outcome.Accepted a -> {
                 Log.info(target + " policy update completed: " + a.lines().size() + " rule(s) added, "
                         + slot.orElseThrow().ruleCount() + " in force");
+                logUnenforceable(target, a.rules());
                 listener.policyUpdate(target, writer, Optional.empty());
                 changed();
                 try {
@@ -193,6 +201,26 @@ public final class NamespaceService {
     /** The last rejected policy session, {@code <time> <target>: <error>\n}, or empty text. */
     public synchronized String lastError() {
         return lastError;
+    }
+
+    /**
+     * {@code .imans/warnings}: one line per reason a rule in force is not enforceable here,
+     * {@code <target>: <rule>: <why>}, the host's first, then each namespace's; empty text when every rule is.
+     */
+    public synchronized String warnings() {
+        StringBuilder b = new StringBuilder();
+        List<PolicyTarget> targets = new ArrayList<>();
+        targets.add(PolicyTarget.HOST);
+        registry.ids().forEach(id -> targets.add(new PolicyTarget.Namespace(id)));
+        for (PolicyTarget t : targets) {
+            Optional<Policy> p = registry.slot(t).flatMap(PolicySlot::committed);
+            for (Rule r : p.map(Policy::rules).orElse(List.of())) {
+                for (PolicyWarning w : Enforceability.warnings(r, lsms)) {
+                    b.append(t).append(": ").append(r.show().strip()).append(": ").append(w.message()).append('\n');
+                }
+            }
+        }
+        return b.toString();
     }
 
     /** Every registration with its live process count. */
@@ -255,6 +283,8 @@ public final class NamespaceService {
             registry.slot(PolicyTarget.HOST).orElseThrow()
                     .restore(parseSaved("host", state.hostPolicy()), state.hostPolicy());
             Log.info("host policy restored: " + state.hostPolicy().size() + " rule(s)");
+            registry.slot(PolicyTarget.HOST).flatMap(PolicySlot::committed)
+                    .ifPresent(p -> logUnenforceable(PolicyTarget.HOST, p));
         }
         Map<NamespaceId, Policy> policies = new LinkedHashMap<>();
         for (var e : state.namespaces().entrySet()) {
@@ -268,6 +298,7 @@ public final class NamespaceService {
             if (r == Registration.REGISTERED) {
                 if (policies.containsKey(id)) {
                     registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().restore(policies.get(id), e.getValue());
+                    logUnenforceable(new PolicyTarget.Namespace(id), policies.get(id));
                 }
                 Log.info("namespace " + id + " restored with " + e.getValue().size() + " rule(s)");
             } else {
@@ -277,6 +308,15 @@ public final class NamespaceService {
         }
         save();
         changed();
+    }
+
+    /** Logs each reason a rule of {@code rules}, now in force for {@code target}, is not enforceable here. */
+    private void logUnenforceable(PolicyTarget target, Policy rules) {
+        for (Rule r : rules.rules()) {
+            for (PolicyWarning w : Enforceability.warnings(r, lsms)) {
+                Log.warn(target + " rule \"" + r.show().strip() + "\" is not enforced as written: " + w.message());
+            }
+        }
     }
 
     private static Policy parseSaved(String what, List<String> lines) throws IOException {
