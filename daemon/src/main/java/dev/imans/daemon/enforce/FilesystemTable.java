@@ -44,9 +44,13 @@ public final class FilesystemTable {
 
     private final ConcurrentHashMap<Long, Uuid> uuids = new ConcurrentHashMap<>();
 
-    /** Records the filesystem of one mount. */
+    /**
+     * Records the filesystem of one mount. A device number now showing another type is another
+     * filesystem (the number was freed by an unmount and given to the next mount): learnt anew.
+     */
     public void learn(MountInfo m) {
-        byDev.computeIfAbsent(m.dev(), d -> names(m));
+        byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
+                ? known : names(m));
     }
 
     /** The names of the filesystem on {@code dev}; looked up in the daemon's own mounts when not yet known. */
@@ -85,8 +89,9 @@ public final class FilesystemTable {
         return uuid;
     }
 
-    /** Forgets the UUIDs of devices not in {@code present} (every device the mount tables show). */
+    /** Forgets the devices not in {@code present} (every device the mount tables show). */
     public void retain(Collection<Long> present) {
+        byDev.keySet().retainAll(present);
         uuids.keySet().retainAll(present);
     }
 
