@@ -185,8 +185,8 @@ class PolicyCheckCommandTest {
                 + "appraise func=FILE_CHECK permit_directio\n"
                 + "measure func=FILE_CHECK digest_type=verity\n"
                 + "measure fsuuid=6a2ec3e7-f8dc-4e9b-9d3c-e1d1f5b4f8a1 fowner=0 uid=0 mask=MAY_READ fsname=ext4\n"
-                + "measure obj_type=etc_t obj_user=system_u\n");
-        Run r = run("policy", "check", "--lsm", "selinux", f.toString());
+                + "measure obj_user=system_u\n");
+        Run r = run("policy", "check", "--lsm", "smack", f.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err().lines().toList()).satisfiesExactly(
                 l -> assertThat(l).startsWith(f + ":1:9: warning: func=MMAP_CHECK is not enforceable"),
@@ -194,10 +194,12 @@ class PolicyCheckCommandTest {
                         .contains("as BPRM_CHECK"),
                 l -> assertThat(l).startsWith(f + ":3:26: warning: permit_directio has no effect here"),
                 l -> assertThat(l).startsWith(f + ":4:25: warning: digest_type=verity is not enforceable"),
-                l -> assertThat(l).startsWith(f + ":6:24: warning: obj_user= is an LSM condition the kernel's"
-                        + " selinux judges: imans cannot see LSM labels"),
-                l -> assertThat(l).startsWith(f + ":6:9: warning: obj_type= is an LSM condition the kernel's"
-                        + " selinux judges"));
+                l -> assertThat(l).startsWith(f + ":6:9: warning: obj_user= is an LSM condition the kernel's"
+                        + " smack judges: imans judges only SELinux labels"));
+        Path selinux = write("selinux.policy", "appraise obj_type=etc_t subj_user=system_u subj_role=system_r\n");
+        Run judged = run("policy", "check", "--lsm", "selinux", selinux.toString());
+        assertThat(judged.code()).isZero();
+        assertThat(judged.err()).isEmpty();
     }
 
     @Test

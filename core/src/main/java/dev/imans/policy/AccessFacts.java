@@ -13,6 +13,8 @@ import java.util.UUID;
  * @param capSetuid whether the task has CAP_SETUID (then {@code euid} conditions also test uid and suid)
  * @param capSetgid whether the task has CAP_SETGID (same for {@code egid})
  * @param funcData  the keyring name (KEY_CHECK) or label (CRITICAL_DATA) being measured, else null
+ * @param subject   the task's SELinux context, what {@code subj_*=} test; null where SELinux labels are not
+ *                  judged (then every LSM condition fails)
  */
 public record AccessFacts(
         Func func,
@@ -26,7 +28,8 @@ public record AccessFacts(
         long sgid,
         boolean capSetuid,
         boolean capSetgid,
-        String funcData) {
+        String funcData,
+        SelinuxContext subject) {
 
     public AccessFacts {
         if (func == null || file == null) {
@@ -36,11 +39,11 @@ public record AccessFacts(
 
     /** An access by root (all ids 0, no capabilities) to {@link FileFacts#rootFile()}. */
     public static AccessFacts of(Func func, int mask) {
-        return new AccessFacts(func, mask, FileFacts.rootFile(), 0, 0, 0, 0, 0, 0, false, false, null);
+        return new AccessFacts(func, mask, FileFacts.rootFile(), 0, 0, 0, 0, 0, 0, false, false, null, null);
     }
 
     public AccessFacts withFile(FileFacts value) {
-        return new AccessFacts(func, mask, value, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, funcData);
+        return new AccessFacts(func, mask, value, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, funcData, subject);
     }
 
     public AccessFacts withFilesystem(long magic, String name, UUID uuid) {
@@ -53,19 +56,23 @@ public record AccessFacts(
 
     public AccessFacts withUids(long uidValue, long euidValue, long suidValue) {
         return new AccessFacts(func, mask, file, uidValue, euidValue, suidValue, gid, egid, sgid, capSetuid, capSetgid,
-                funcData);
+                funcData, subject);
     }
 
     public AccessFacts withGids(long gidValue, long egidValue, long sgidValue) {
         return new AccessFacts(func, mask, file, uid, euid, suid, gidValue, egidValue, sgidValue, capSetuid, capSetgid,
-                funcData);
+                funcData, subject);
     }
 
     public AccessFacts withCapabilities(boolean setuid, boolean setgid) {
-        return new AccessFacts(func, mask, file, uid, euid, suid, gid, egid, sgid, setuid, setgid, funcData);
+        return new AccessFacts(func, mask, file, uid, euid, suid, gid, egid, sgid, setuid, setgid, funcData, subject);
     }
 
     public AccessFacts withFuncData(String data) {
-        return new AccessFacts(func, mask, file, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, data);
+        return new AccessFacts(func, mask, file, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, data, subject);
+    }
+
+    public AccessFacts withSubject(SelinuxContext value) {
+        return new AccessFacts(func, mask, file, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, funcData, value);
     }
 }

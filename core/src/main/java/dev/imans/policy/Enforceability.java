@@ -14,10 +14,11 @@ import java.util.Optional;
  * func and the credentials the new program will run with (computed inside execve after the exec
  * permission event); imans evaluates an exec once, as BPRM_CHECK.
  *
- * <p>LSM conditions never match here ({@link PolicyMatcher}). Where the active LSMs are known the
- * report says what the kernel would do instead: judge the labels (then the rule is not enforced), or,
- * with no active LSM able to build the condition, keep the rule without ever matching it (what imans
- * does too; the kernel refuses such a rule only on its first policy write).
+ * <p>LSM conditions are judged here on SELinux contexts where SELinux is active ({@link PolicyMatcher}),
+ * and never match otherwise. Where the active LSMs are known the report says what the kernel would do
+ * instead: judge the labels with AppArmor or Smack (then the rule is not enforced), or, with no active
+ * LSM able to build the condition, keep the rule without ever matching it (what imans does too; the
+ * kernel refuses such a rule only on its first policy write). Unknown LSMs: reported as never matching.
  */
 public final class Enforceability {
     private Enforceability() {}
@@ -38,7 +39,10 @@ public final class Enforceability {
         }
         for (Map.Entry<LsmKey, String> e : rule.lsm().entrySet()) {
             String key = e.getKey().token().key();
-            out.add(new PolicyWarning(o.line(), o.column(key), lsmReason(e.getKey(), lsms)));
+            String why = lsmReason(e.getKey(), lsms);
+            if (why != null) {
+                out.add(new PolicyWarning(o.line(), o.column(key), why));
+            }
         }
         if (rule.permitDirectio()) {
             out.add(new PolicyWarning(o.line(), o.column("permit_directio"), "permit_directio has no effect here:"
@@ -54,12 +58,15 @@ public final class Enforceability {
     private static String lsmReason(LsmKey k, Optional<ActiveLsms> lsms) {
         String key = k.token().key();
         if (lsms.isEmpty()) {
-            return key + "= is an LSM condition: imans has no LSM in userspace and cannot see labels, so this"
-                    + " rule never matches here";
+            return key + "= is an LSM condition: the kernel's LSMs are not known here, and imans judges only"
+                    + " SELinux labels where SELinux is active, so this rule never matches here";
         }
         Optional<String> judge = lsms.get().judgeOf(k);
+        if (judge.isPresent() && judge.get().equals("selinux")) {
+            return null;
+        }
         if (judge.isPresent()) {
-            return key + "= is an LSM condition the kernel's " + judge.get() + " judges: imans cannot see LSM"
+            return key + "= is an LSM condition the kernel's " + judge.get() + " judges: imans judges only SELinux"
                     + " labels, so this rule never matches here although it can match on the kernel";
         }
         return key + "= is an LSM condition no active LSM (" + lsms.get() + ") can judge: the kernel keeps such"

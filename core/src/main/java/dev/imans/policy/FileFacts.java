@@ -14,12 +14,20 @@ import java.util.UUID;
  *                ({@link PolicyMatcher})
  * @param owner   the file owner as seen through the mount's idmapping, what {@code fowner=} tests
  * @param group   the file group likewise, what {@code fgroup=} tests
+ * @param label   the file's SELinux context, what {@code obj_*=} test; null where SELinux labels are not
+ *                judged (no SELinux on the kernel), and then every LSM condition fails, as on a kernel
+ *                where no active LSM can build it
  */
-public record FileFacts(long fsMagic, String fsName, UUID fsUuid, long owner, long group) {
+public record FileFacts(long fsMagic, String fsName, UUID fsUuid, long owner, long group, SelinuxContext label) {
     /** The all-zero UUID, {@code s_uuid} of a superblock that sets none. */
     public static final UUID NO_UUID = new UUID(0, 0);
 
     private static final FileFacts ROOT_FILE = new FileFacts(0, "", NO_UUID, 0, 0);
+
+    /** A file whose SELinux label is not judged. */
+    public FileFacts(long fsMagic, String fsName, UUID fsUuid, long owner, long group) {
+        this(fsMagic, fsName, fsUuid, owner, group, null);
+    }
 
     public FileFacts {
         if (fsName == null) {
@@ -33,10 +41,14 @@ public record FileFacts(long fsMagic, String fsName, UUID fsUuid, long owner, lo
     }
 
     public FileFacts withFilesystem(long magic, String name, UUID uuid) {
-        return new FileFacts(magic, name, uuid, owner, group);
+        return new FileFacts(magic, name, uuid, owner, group, label);
     }
 
     public FileFacts withOwner(long ownerValue, long groupValue) {
-        return new FileFacts(fsMagic, fsName, fsUuid, ownerValue, groupValue);
+        return new FileFacts(fsMagic, fsName, fsUuid, ownerValue, groupValue, label);
+    }
+
+    public FileFacts withLabel(SelinuxContext value) {
+        return new FileFacts(fsMagic, fsName, fsUuid, owner, group, value);
     }
 }

@@ -4,6 +4,7 @@ import dev.imans.crypto.HashAlgo;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -14,8 +15,8 @@ import java.util.Set;
  *
  * <p>{@link #matches} judges one access, {@link #mayCover} whether any access to a file may match: both
  * judge the file's conditions with the same code, so they cannot disagree about a file.
- * LSM conditions ({@code subj_*}, {@code obj_*}) never match here, since imans cannot see LSM
- * labels: a rule with one is skipped, like a kernel rule whose LSM rule is undefined.
+ * LSM conditions ({@code subj_*}, {@code obj_*}) are judged on SELinux contexts where the facts carry
+ * them, and never match otherwise, like a kernel rule whose LSM rule is undefined.
  * SETXATTR_CHECK rules are never matched per access (the kernel applies them to setxattr only).
  */
 public final class PolicyMatcher {
@@ -100,7 +101,8 @@ public final class PolicyMatcher {
         if (r.mask() != null && !postSetattr && !r.mask().matches(f.mask())) {
             return false;
         }
-        return fileConditionsHold(r, f.file()) && taskConditionsHold(r, f) && lsmConditionsHold(r);
+        return fileConditionsHold(r, f.file()) && objectLabelHolds(r, f.file()) && taskConditionsHold(r, f)
+                && subjectLabelHolds(r, f);
     }
 
     /**
@@ -114,7 +116,7 @@ public final class PolicyMatcher {
         if (r.hasFunc() && r.func() != Func.FILE_CHECK && r.func() != Func.BPRM_CHECK) {
             return false;
         }
-        return fileConditionsHold(r, f) && lsmConditionsHold(r);
+        return fileConditionsHold(r, f) && objectLabelHolds(r, f);
     }
 
     /** The conditions about the file: fsmagic, fsname, fsuuid, fowner, fgroup. */
@@ -147,13 +149,35 @@ public final class PolicyMatcher {
     }
 
     /**
-     * LSM conditions never hold here: imans judges no LSM labels. The kernel behaves the same where no
-     * active LSM could build the rule ({@code ima_match_rules}: an LSM rule with arguments but no
-     * built rule never matches); where one could, the rule is reported as not enforceable
-     * ({@link Enforceability}).
+     * The LSM conditions about the file ({@code obj_*}), and whether labels are judged at all. Where they
+     * are not ({@link FileFacts#label()} null: no SELinux) no LSM condition holds, as on a kernel where no
+     * active LSM can build it ({@code ima_match_rules}: an LSM rule with arguments but no built rule never
+     * matches). With SELinux each condition compares one field of the context
+     * ({@code selinux_audit_rule_match}, {@code Audit_equal}).
      */
-    private static boolean lsmConditionsHold(Rule r) {
-        return r.lsm().isEmpty();
+    private static boolean objectLabelHolds(Rule r, FileFacts f) {
+        if (r.lsm().isEmpty()) {
+            return true;
+        }
+        if (f.label() == null) {
+            return false;
+        }
+        for (Map.Entry<LsmKey, String> e : r.lsm().entrySet()) {
+            if (e.getKey().isObject() && !e.getValue().equals(f.label().field(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The LSM conditions about the task ({@code subj_*}), on its SELinux context. */
+    private static boolean subjectLabelHolds(Rule r, AccessFacts f) {
+        for (Map.Entry<LsmKey, String> e : r.lsm().entrySet()) {
+            if (!e.getKey().isObject() && (f.subject() == null || !e.getValue().equals(f.subject().field(e.getKey())))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** uid= tests the real id; euid= tests the effective id, or with the capability any of effective, saved, real. */

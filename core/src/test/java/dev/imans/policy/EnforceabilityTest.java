@@ -82,7 +82,12 @@ class EnforceabilityTest {
         assertThat(Enforceability.warnings(r, none)).singleElement().satisfies(w -> assertThat(w.message())
                 .contains("no active LSM (lockdown,capability,landlock,bpf)").contains("no effect"));
         assertThat(Enforceability.warnings(r, Optional.empty())).singleElement().satisfies(w -> assertThat(
-                w.message()).contains("cannot see labels"));
+                w.message()).contains("are not known here").contains("never matches here"));
+        // SELinux's conditions are judged on its contexts: nothing to report.
+        ActiveLsms selinux = ActiveLsms.parse("capability,selinux");
+        Rule judged = PolicyParser.parse("measure obj_type=etc_t subj_role=system_r",
+                KernelProfile.defaults().withLsmRules(selinux.ruleKeys())).rules().getFirst();
+        assertThat(Enforceability.warnings(judged, Optional.of(selinux))).isEmpty();
     }
 
     @Test
