@@ -167,6 +167,17 @@ class ControlFsTest {
         assertThat(sh("cat \"$IMA/" + ns + "/policy\"").out()).isEqualTo(SEED_SHOWN);
     }
 
+    /** Waits for a policy session to commit: at release, which FUSE sends after the writer's close returned. */
+    static void committed(Path policy, String text) throws InterruptedException {
+        waitFor("a policy commit with " + text, Duration.ofSeconds(10), () -> {
+            try {
+                return Files.readString(policy).contains(text);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     @Test
     void rulesImansCannotEnforceAreLoggedAndListedInImansWarnings() throws Exception {
         assertThat(Files.readString(ima.resolve(".imans/warnings"))).isEmpty();
@@ -180,9 +191,11 @@ class ControlFsTest {
             Shell.Result w = sh("printf 'appraise fsmagic=0x01021994\\nmeasure func=MMAP_CHECK\\n"
                     + "measure subj_role=unconfined\\n' > \"$IMA/policy\"");
             assertThat(w.exit()).as(w.toString()).isZero();
+            committed(ima.resolve("policy"), "subj_role");
             ns = newNamespace();
             assertThat(sh("echo " + ns + " > \"$IMA/namespaces\"").exit()).isZero();
             assertThat(sh("echo 'appraise func=CREDS_CHECK' > \"$IMA/" + ns + "/policy\"").exit()).isZero();
+            committed(ima.resolve(ns).resolve("policy"), "CREDS_CHECK");
         } finally {
             Log.redirect(before);
         }
