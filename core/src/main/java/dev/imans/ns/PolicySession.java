@@ -3,6 +3,7 @@ package dev.imans.ns;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
+import dev.imans.policy.KernelProfile;
 import dev.imans.policy.PolicyParser;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,8 +30,11 @@ public final class PolicySession {
     private int lineNumber;
     private SessionError failure;
     private boolean finished;
+    private final KernelProfile profile;
 
-    PolicySession() {}
+    PolicySession(KernelProfile profile) {
+        this.profile = profile;
+    }
 
     /** What a {@code write()} did: how many bytes it consumed, or the session's error. */
     public record Written(int consumed, Optional<SessionError> error) {}
@@ -99,7 +103,7 @@ public final class PolicySession {
             return; // ima_parse_add_rule accepts and ignores blank and comment lines
         }
         try {
-            Policy p = PolicyParser.parse(line);
+            Policy p = PolicyParser.parse(line, profile);
             if (p.rules().isEmpty()) {
                 return;
             }

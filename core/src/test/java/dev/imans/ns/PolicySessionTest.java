@@ -11,7 +11,7 @@ class PolicySessionTest {
     static final String SEED = "appraise fsmagic=0x01021994 fowner=71452\nappraise func=MODULE_CHECK";
     static final String SEED_SHOWN = "appraise fsmagic=0x1021994 fowner=71452 \nappraise func=MODULE_CHECK \n";
 
-    private final PolicySlot slot = new PolicySlot();
+    private final PolicySlot slot = new PolicySlot(dev.imans.policy.KernelProfile.defaults());
 
     private PolicySession open() {
         return slot.openSession().orElseThrow();

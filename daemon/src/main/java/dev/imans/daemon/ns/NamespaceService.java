@@ -14,6 +14,8 @@ import dev.imans.ns.SessionError;
 import dev.imans.linux.Lsms;
 import dev.imans.policy.ActiveLsms;
 import dev.imans.policy.Enforceability;
+import dev.imans.policy.KernelProfile;
+import dev.imans.policy.LsmKey;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyException;
 import dev.imans.policy.PolicyParser;
@@ -22,10 +24,12 @@ import dev.imans.policy.Rule;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The daemon's namespace registry with its side effects: pinning, journaling, logging and
@@ -39,7 +43,7 @@ public final class NamespaceService {
     private final NamespaceId hostNamespace;
     private String lastError = "";
     /** The kernel's LSMs, against which LSM conditions are reported; read once, empty when unknown. */
-    private final Optional<ActiveLsms> lsms = Lsms.active().map(ActiveLsms::new);
+    private final Optional<ActiveLsms> lsms;
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
@@ -48,7 +52,8 @@ public final class NamespaceService {
      */
     public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
                             PolicyUpdateListener listener, NamespaceId hostNamespace) {
-        this.registry = new NamespaceRegistry(setting);
+        this.lsms = Lsms.active().map(ActiveLsms::new);
+        this.registry = new NamespaceRegistry(setting, profile(lsms));
         this.proc = proc;
         this.journal = journal;
         this.listener = listener;
@@ -65,6 +70,22 @@ public final class NamespaceService {
         NO_PROCESS,
         /** The host's own namespace, whose policy is {@code policy}: EINVAL. */
         HOST_NAMESPACE
+    }
+
+    /**
+     * The kernel whose verdict policy writes get: the reference, also accepting the LSM conditions the
+     * running kernel's LSMs build (SELinux's are judged here), so a policy for this host is not refused
+     * for conditions its kernel would take.
+     */
+    static KernelProfile profile(Optional<ActiveLsms> lsms) {
+        KernelProfile reference = KernelProfile.defaults();
+        if (lsms.isEmpty()) {
+            return reference;
+        }
+        Set<LsmKey> keys = EnumSet.noneOf(LsmKey.class);
+        keys.addAll(reference.lsmRules());
+        keys.addAll(lsms.get().ruleKeys());
+        return reference.withLsmRules(keys);
     }
 
     /** Registers {@code id} if a live process is in it, pinning it. */
@@ -175,7 +196,6 @@ public final class NamespaceService {
             case PolicySession.Outcome.Accepted a -> {
                 Log.info(target + " policy update completed: " + a.lines().size() + " rule(s) added, "
                         + slot.orElseThrow().ruleCount() + " in force");
-                logUnenforceable(target, a.rules());
                 listener.policyUpdate(target, writer, Optional.empty());
                 changed();
                 try {
@@ -183,6 +203,8 @@ public final class NamespaceService {
                 } catch (IOException e) {
                     Log.error("cannot save state: " + e.getMessage());
                 }
+                // After the enforcement took the new policy: reporting must not delay it.
+                logUnenforceable(target, a.rules());
             }
             case PolicySession.Outcome.Rejected r -> {
                 Log.warn(target + " policy update failed: " + r.error() + "; the previous policy stays in force");
@@ -319,9 +341,9 @@ public final class NamespaceService {
         }
     }
 
-    private static Policy parseSaved(String what, List<String> lines) throws IOException {
+    private Policy parseSaved(String what, List<String> lines) throws IOException {
         try {
-            return PolicyParser.parse(String.join("\n", lines));
+            return PolicyParser.parse(String.join("\n", lines), registry.profile());
         } catch (PolicyException e) {
             throw new IOException("saved " + what + " policy does not parse any more: " + e.getMessage(), e);
         }
