@@ -8,6 +8,7 @@ import dev.imans.linux.FileStat;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
 import dev.imans.policy.AccessFacts;
+import dev.imans.policy.FileFacts;
 import dev.imans.policy.Action;
 import dev.imans.policy.Func;
 import dev.imans.policy.Mask;
@@ -116,8 +117,9 @@ final class CheckCommand implements Callable<Integer> {
             throws LinuxException, IOException {
         var fs = view.filesystem(real, st);
         int mask = func == Func.BPRM_CHECK ? Mask.MAY_EXEC.bit() : Mask.MAY_READ.bit();
-        var facts = new AccessFacts(func, mask, fs.magic(), null, fs.name(), uid, uid, uid, uid, uid,
-                uid, Integer.toUnsignedLong(st.uid()), Integer.toUnsignedLong(st.gid()), false, false, null);
+        var file = new FileFacts(fs.magic(), fs.name(), fs.uuid(), Integer.toUnsignedLong(st.uid()),
+                Integer.toUnsignedLong(st.gid()));
+        var facts = new AccessFacts(func, mask, file, uid, uid, uid, uid, uid, uid, false, false, null, null);
         MatchResult m = PolicyMatcher.match(policy, facts);
         Optional<Rule> decider = m.matched().stream()
                 .filter(r -> r.action() == Action.APPRAISE || r.action() == Action.DONT_APPRAISE).findFirst();

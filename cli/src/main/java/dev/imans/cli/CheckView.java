@@ -1,6 +1,8 @@
 package dev.imans.cli;
 
+import dev.imans.linux.Fd;
 import dev.imans.linux.FileStat;
+import dev.imans.linux.FsUuid;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
 import dev.imans.linux.Mounts;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * The trees as one process sees them: this one, or {@code --ns-view PID} (paths resolved through
@@ -22,8 +25,8 @@ final class CheckView {
     private final Map<Long, String> typeByDev = new HashMap<>();
     private final Map<Long, Fs> byDev = new HashMap<>();
 
-    /** A filesystem's {@code fsmagic=} and {@code fsname=} facts. */
-    record Fs(long magic, String name) {}
+    /** A filesystem's {@code fsmagic=}, {@code fsname=} and {@code fsuuid=} facts (a null UUID: unreadable). */
+    record Fs(long magic, String name, UUID uuid) {}
 
     private CheckView(Path prefix, Path cwd, List<MountInfo> mounts) {
         this.prefix = prefix;
@@ -69,11 +72,20 @@ final class CheckView {
         if (fs == null) {
             long magic = Stat.statfs(real).type();
             String name = magic == Stat.OVERLAYFS_SUPER_MAGIC ? "overlay" : typeByDev.getOrDefault(st.dev(), "");
-            fs = new Fs(magic, name);
+            fs = new Fs(magic, name, uuid(real, magic));
             if (magic != Stat.OVERLAYFS_SUPER_MAGIC) {
                 byDev.put(st.dev(), fs);
             }
         }
         return fs;
+    }
+
+    /** The superblock UUID as the daemon reads it (null when it cannot be read: then judged as the daemon does). */
+    private static UUID uuid(Path file, long magic) {
+        try (Fd fd = Fd.open(file, Fd.O_RDONLY | Fd.O_NONBLOCK)) {
+            return FsUuid.read(fd.value(), magic).orElse(null);
+        } catch (LinuxException e) {
+            return null;
+        }
     }
 }

@@ -1,6 +1,9 @@
 package dev.imans.cli;
 
+import dev.imans.linux.Lsms;
+import dev.imans.policy.ActiveLsms;
 import dev.imans.policy.BuiltinPolicy;
+import dev.imans.policy.KernelProfile;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
@@ -26,6 +29,10 @@ import picocli.CommandLine.Parameters;
  * cannot enforce reported on stderr. Refused: exit 1 and one {@code FILE:LINE:COL: reason} line
  * per bad rule. Unreadable input or an unknown built-in: exit 2.
  *
+ * <p>LSM conditions are reported against the host's active LSMs (where they can be read) or those
+ * named by {@code --lsm}; with {@code --lsm} the verdict too is that of a kernel running them (which
+ * LSM conditions its first policy write accepts).
+ *
  * <p>Text is read and written as ISO-8859-1, so every byte of the policy maps to one character and
  * the read-back reproduces the input bytes, as the kernel (which sees bytes) does.
  */
@@ -50,10 +57,31 @@ public final class PolicyCheckCommand implements Callable<Integer> {
         String builtin;
     }
 
+    @Option(names = "--lsm", paramLabel = "LIST",
+            description = {"Judge as a kernel running these LSMs: a comma-separated list (selinux, apparmor, smack,"
+                    + " ...; none), or host for this kernel's. Without it: the reference kernel's verdict, with LSM"
+                    + " conditions reported against this kernel's LSMs."})
+    String lsm;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
         PrintStream err = System.err;
+        Optional<ActiveLsms> lsms;
+        KernelProfile profile = KernelProfile.defaults();
+        if (lsm == null || lsm.equals("host")) {
+            lsms = Lsms.active().map(ActiveLsms::new);
+            if (lsm != null) {
+                if (lsms.isEmpty()) {
+                    return unusable(err, "cannot tell this kernel's LSMs (no lsm_list_modules, and no"
+                            + " /sys/kernel/security/lsm)");
+                }
+                profile = profile.withLsmRules(lsms.get().ruleKeys());
+            }
+        } else {
+            lsms = Optional.of(ActiveLsms.parse(lsm));
+            profile = profile.withLsmRules(lsms.get().ruleKeys());
+        }
         if (source.builtin != null) {
             Optional<Policy> p = BuiltinPolicy.named(source.builtin);
             if (p.isEmpty()) {
@@ -62,7 +90,7 @@ public final class PolicyCheckCommand implements Callable<Integer> {
                 err.flush();
                 return UNUSABLE;
             }
-            return accepted(p.get(), "builtin:" + source.builtin, out, err);
+            return accepted(p.get(), "builtin:" + source.builtin, lsms, out, err);
         }
         String name = source.file.equals("-") ? "<stdin>" : source.file;
         String text;
@@ -78,7 +106,7 @@ public final class PolicyCheckCommand implements Callable<Integer> {
                     : String.valueOf(e.getMessage()));
         }
         try {
-            return accepted(PolicyParser.parse(text), name, out, err);
+            return accepted(PolicyParser.parse(text, profile), name, lsms, out, err);
         } catch (PolicyException e) {
             for (PolicyError pe : e.errors()) {
                 err.println(name + ":" + pe.line() + ":" + pe.column() + ": " + pe.reason());
@@ -88,11 +116,12 @@ public final class PolicyCheckCommand implements Callable<Integer> {
         }
     }
 
-    private static int accepted(Policy policy, String name, PrintStream out, PrintStream err) {
+    private static int accepted(Policy policy, String name, Optional<ActiveLsms> lsms, PrintStream out,
+                                PrintStream err) {
         byte[] readBack = policy.show().getBytes(StandardCharsets.ISO_8859_1);
         out.write(readBack, 0, readBack.length);
         out.flush();
-        for (PolicyWarning w : policy.warnings()) {
+        for (PolicyWarning w : policy.warnings(lsms)) {
             err.println(name + ":" + w.line() + ":" + w.column() + ": warning: " + w.message());
         }
         for (PolicyWarning w : policy.gaps()) {
@@ -100,6 +129,12 @@ public final class PolicyCheckCommand implements Callable<Integer> {
         }
         err.flush();
         return ACCEPTED;
+    }
+
+    private static int unusable(PrintStream err, String why) {
+        err.println("imans policy check: " + why);
+        err.flush();
+        return UNUSABLE;
     }
 
     private static int unreadable(PrintStream err, String name, String why) {

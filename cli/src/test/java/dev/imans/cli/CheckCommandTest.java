@@ -85,6 +85,22 @@ class CheckCommandTest {
     }
 
     @Test
+    void fsuuidRulesAreJudgedOnTheFilesystemsUuid() throws Exception {
+        Path none = file("none", "x\n");
+        java.util.UUID uuid;
+        try (var fd = dev.imans.linux.Fd.open(none, dev.imans.linux.Fd.O_RDONLY)) {
+            uuid = dev.imans.linux.FsUuid.read(fd.value(), dev.imans.linux.Stat.TMPFS_MAGIC).orElseThrow();
+        }
+        Files.writeString(policy, "appraise fsuuid=" + uuid + "\n");
+        assertThat(Tools.imans("check", "--policy", policy.toString(), none.toString()).out())
+                .contains(none + ": FILE_CHECK: refused missing-hash: ");
+        Files.writeString(policy, "appraise fsuuid=" + new java.util.UUID(uuid.getMostSignificantBits(),
+                ~uuid.getLeastSignificantBits()) + "\n");
+        assertThat(Tools.imans("check", "--policy", policy.toString(), none.toString()).out())
+                .contains(none + ": FILE_CHECK: allow (no appraise rule)");
+    }
+
+    @Test
     void aRejectedPolicyChecksNothing() throws Exception {
         Path none = file("none", "x\n");
         Files.writeString(policy, "appraise func=FILE_CHECK\nappraise func=NOT_A_HOOK\n");

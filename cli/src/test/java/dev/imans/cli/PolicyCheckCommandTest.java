@@ -180,4 +180,60 @@ class PolicyCheckCommandTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("missing policy subcommand");
     }
+
+    @Test
+    void everyConditionImansCannotEnforceIsReportedWithItsColumn() throws IOException {
+        Path f = write("gaps.policy", "measure func=MMAP_CHECK\n"
+                + "appraise func=CREDS_CHECK\n"
+                + "appraise func=FILE_CHECK permit_directio\n"
+                + "measure func=FILE_CHECK digest_type=verity\n"
+                + "measure fsuuid=6a2ec3e7-f8dc-4e9b-9d3c-e1d1f5b4f8a1 fowner=0 uid=0 mask=MAY_READ fsname=ext4\n"
+                + "measure obj_user=system_u\n");
+        Run r = run("policy", "check", "--lsm", "smack", f.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err().lines().toList()).satisfiesExactly(
+                l -> assertThat(l).startsWith(f + ":1:9: warning: func=MMAP_CHECK is not enforceable"),
+                l -> assertThat(l).startsWith(f + ":2:10: warning: func=CREDS_CHECK is not enforceable")
+                        .contains("as BPRM_CHECK"),
+                l -> assertThat(l).startsWith(f + ":3:26: warning: permit_directio has no effect here"),
+                l -> assertThat(l).startsWith(f + ":4:25: warning: digest_type=verity is not enforceable"),
+                l -> assertThat(l).startsWith(f + ":6:9: warning: obj_user= is an LSM condition the kernel's"
+                        + " smack judges: imans judges only SELinux labels"));
+        Path selinux = write("selinux.policy", "appraise obj_type=etc_t subj_user=system_u subj_role=system_r\n");
+        Run judged = run("policy", "check", "--lsm", "selinux", selinux.toString());
+        assertThat(judged.code()).isZero();
+        assertThat(judged.err()).isEmpty();
+    }
+
+    @Test
+    void aNamedLsmDecidesWhichLsmConditionsTheKernelAccepts() throws IOException {
+        Path f = write("lsm.policy", "measure subj_role=unconfined\n");
+        Run apparmor = run("policy", "check", "--lsm", "capability,apparmor", f.toString());
+        assertThat(apparmor.code()).isZero();
+        assertThat(apparmor.out()).isEqualTo("measure subj_role=unconfined \n");
+        assertThat(apparmor.err()).contains(":1:9: warning: subj_role= is an LSM condition the kernel's apparmor"
+                + " judges").contains("never matches here although it can match on the kernel");
+        Run none = run("policy", "check", "--lsm", "none", f.toString());
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains(":1:9: subj_role= is not supported by the active LSM");
+        Path smack = write("smack.policy", "measure subj_user=_\n");
+        assertThat(run("policy", "check", "--lsm", "smack", smack.toString()).code()).isZero();
+        assertThat(run("policy", "check", "--lsm", "apparmor", smack.toString()).code()).isEqualTo(1);
+    }
+
+    @Test
+    void withoutLsmTheHostsLsmsJudgeTheConditions() throws IOException {
+        Path f = write("host.policy", "measure subj_role=unconfined\n");
+        java.util.List<String> host = dev.imans.linux.Lsms.active().orElseThrow();
+        Run r = run("policy", "check", f.toString());
+        assertThat(r.code()).isZero();
+        if (host.contains("apparmor")) {
+            assertThat(r.err()).contains("the kernel's apparmor judges");
+        } else {
+            assertThat(r.err()).contains("subj_role= is an LSM condition no active LSM (" + String.join(",", host)
+                    + ") can judge").contains("this rule has no effect");
+        }
+        Run named = run("policy", "check", "--lsm", "host", f.toString());
+        assertThat(named.code()).isEqualTo(host.contains("apparmor") || host.contains("selinux") ? 0 : 1);
+    }
 }

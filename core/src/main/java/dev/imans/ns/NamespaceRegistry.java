@@ -1,6 +1,7 @@
 package dev.imans.ns;
 
 import dev.imans.appraise.AppraiseMode;
+import dev.imans.policy.KernelProfile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +21,28 @@ import java.util.TreeMap;
  */
 public final class NamespaceRegistry {
     private final AppraiseSetting setting;
-    private final PolicySlot host = new PolicySlot();
+    private final KernelProfile profile;
+    private final PolicySlot host;
     private final Map<NamespaceId, Entry> entries = new TreeMap<>();
 
     /** @param setting the daemon-wide {@code --appraise} mode */
     public NamespaceRegistry(AppraiseSetting setting) {
+        this(setting, KernelProfile.defaults());
+    }
+
+    /**
+     * @param setting the daemon-wide {@code --appraise} mode
+     * @param profile the kernel whose verdict every policy write gets
+     */
+    public NamespaceRegistry(AppraiseSetting setting, KernelProfile profile) {
         this.setting = setting;
+        this.profile = profile;
+        this.host = new PolicySlot(profile);
+    }
+
+    /** The kernel whose verdict every policy write gets. */
+    public KernelProfile profile() {
+        return profile;
     }
 
     /** The daemon-wide appraise setting. */
@@ -43,7 +60,7 @@ public final class NamespaceRegistry {
             pin.release();
             return false;
         }
-        entries.put(id, new Entry(pin, new PolicySlot()));
+        entries.put(id, new Entry(pin, new PolicySlot(profile)));
         return true;
     }
 

@@ -3,6 +3,7 @@ package dev.imans.ns;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
+import dev.imans.policy.KernelProfile;
 import dev.imans.policy.PolicyParser;
 import dev.imans.policy.Rule;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +39,11 @@ public final class PolicySession {
     private boolean failureTold;
     private boolean finished;
     private final PolicySlot slot;
+    private final KernelProfile profile;
 
-    PolicySession(PolicySlot slot) {
+    PolicySession(PolicySlot slot, KernelProfile profile) {
         this.slot = slot;
+        this.profile = profile;
     }
 
     /** {@link PolicySlot#commit} on this session's slot (a close(2)). */
@@ -180,7 +183,7 @@ public final class PolicySession {
         lineNumber++;
         String line = new String(data, offset, length, StandardCharsets.UTF_8);
         try {
-            Optional<Rule> rule = PolicyParser.parseLine(line, lineNumber);
+            Optional<Rule> rule = PolicyParser.parseLine(line, lineNumber, profile);
             if (rule.isPresent()) {
                 pendingRules.add(rule.get());
                 pendingLines.add(line.strip());

@@ -1,5 +1,6 @@
 package dev.imans.ns;
 
+import dev.imans.policy.KernelProfile;
 import dev.imans.policy.Policy;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,15 +17,18 @@ public final class PolicySlot {
     private final List<String> committedLines = new ArrayList<>();
     private PolicySession writer;
     private boolean detached;
+    private final KernelProfile profile;
 
-    PolicySlot() {}
+    PolicySlot(KernelProfile profile) {
+        this.profile = profile;
+    }
 
     /** Opens a write session, or empty if one is already open (the writer then gets EBUSY). */
     public Optional<PolicySession> openSession() {
         if (writer != null || detached) {
             return Optional.empty();
         }
-        writer = new PolicySession(this);
+        writer = new PolicySession(this, profile);
         return Optional.of(writer);
     }
 

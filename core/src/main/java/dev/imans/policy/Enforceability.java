@@ -3,23 +3,33 @@ package dev.imans.policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What imans can enforce from userspace. It sees file opens (fanotify FAN_OPEN_PERM, i.e.
  * FILE_CHECK) and executions (FAN_OPEN_EXEC_PERM, i.e. BPRM_CHECK) and the opener's credentials,
  * nothing else. Rules it cannot enforce are kept and shown, and reported here.
  *
- * <p>CREDS_CHECK is enforceable only in part: the kernel evaluates it at exec against the
- * credentials the new program will run with, computed inside execve after the exec permission
- * event. Without uid/euid/gid/egid conditions those credentials do not matter and evaluating the
- * rule at the exec event gives the kernel's answer; with them it does not, so such rules are
- * reported.
+ * <p>CREDS_CHECK is not enforced: the kernel evaluates the policy a second time at exec, with that
+ * func and the credentials the new program will run with (computed inside execve after the exec
+ * permission event); imans evaluates an exec once, as BPRM_CHECK.
+ *
+ * <p>LSM conditions are judged here on SELinux contexts where SELinux is active ({@link PolicyMatcher}),
+ * and never match otherwise. Where the active LSMs are known the report says what the kernel would do
+ * instead: judge the labels with AppArmor or Smack (then the rule is not enforced), or, with no active
+ * LSM able to build the condition, keep the rule without ever matching it (what imans does too; the
+ * kernel refuses such a rule only on its first policy write). Unknown LSMs: reported as never matching.
  */
 public final class Enforceability {
     private Enforceability() {}
 
-    /** The reasons this rule cannot be enforced here; empty when it can. */
+    /** The reasons this rule cannot be enforced here, with the host's LSMs unknown; empty when it can. */
     public static List<PolicyWarning> warnings(Rule rule) {
+        return warnings(rule, Optional.empty());
+    }
+
+    /** The reasons this rule cannot be enforced on a kernel running {@code lsms} (empty: unknown). */
+    public static List<PolicyWarning> warnings(Rule rule, Optional<ActiveLsms> lsms) {
         List<PolicyWarning> out = new ArrayList<>();
         Origin o = rule.origin();
         String funcReason = funcReason(rule);
@@ -29,8 +39,10 @@ public final class Enforceability {
         }
         for (Map.Entry<LsmKey, String> e : rule.lsm().entrySet()) {
             String key = e.getKey().token().key();
-            out.add(new PolicyWarning(o.line(), o.column(key), key + "= is an LSM condition: imans has no LSM"
-                    + " in userspace and cannot see labels, so this rule never matches here"));
+            String why = lsmReason(e.getKey(), lsms);
+            if (why != null) {
+                out.add(new PolicyWarning(o.line(), o.column(key), why));
+            }
         }
         if (rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC || "overlay".equals(rule.fsName())) {
             String key = rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC ? "fsmagic" : "fsname";
@@ -82,13 +94,31 @@ public final class Enforceability {
                 + " mark; sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel refuse such execs"));
     }
 
+    private static String lsmReason(LsmKey k, Optional<ActiveLsms> lsms) {
+        String key = k.token().key();
+        if (lsms.isEmpty()) {
+            return key + "= is an LSM condition: the kernel's LSMs are not known here, and imans judges only"
+                    + " SELinux labels where SELinux is active, so this rule never matches here";
+        }
+        Optional<String> judge = lsms.get().judgeOf(k);
+        if (judge.isPresent() && judge.get().equals("selinux")) {
+            return null;
+        }
+        if (judge.isPresent()) {
+            return key + "= is an LSM condition the kernel's " + judge.get() + " judges: imans judges only SELinux"
+                    + " labels, so this rule never matches here although it can match on the kernel";
+        }
+        return key + "= is an LSM condition no active LSM (" + lsms.get() + ") can judge: the kernel keeps such"
+                + " a rule (refusing it only on its first policy write) and never matches it, nor does imans, so"
+                + " this rule has no effect";
+    }
+
     private static String funcReason(Rule rule) {
         return switch (rule.func()) {
             case NONE, FILE_CHECK, BPRM_CHECK, POST_SETATTR -> null;
-            case CREDS_CHECK -> rule.uid() != null || rule.gid() != null
-                    ? "with uid/euid/gid/egid conditions it compares the credentials the new program will run"
-                    + " with, which are set inside execve after the exec permission event imans answers"
-                    : null;
+            case CREDS_CHECK -> "the kernel evaluates it at exec a second time, with the credentials the new"
+                    + " program will run with (set inside execve after the exec permission event); imans judges an"
+                    + " exec once, as BPRM_CHECK";
             case MMAP_CHECK, MMAP_CHECK_REQPROT -> "fanotify has no event for mmap(PROT_EXEC), so imans never"
                     + " sees executable mappings";
             case MODULE_CHECK -> "the kernel reads module files itself (kernel_read_file), with no"

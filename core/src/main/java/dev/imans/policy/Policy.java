@@ -61,11 +61,16 @@ public final class Policy {
         return of(all);
     }
 
-    /** Every rule's reasons for not being enforceable here, in rule order. */
+    /** Every rule's reasons for not being enforceable here, in rule order, with the host's LSMs unknown. */
     public List<PolicyWarning> warnings() {
+        return warnings(java.util.Optional.empty());
+    }
+
+    /** Every rule's reasons for not being enforceable on a kernel running {@code lsms}, in rule order. */
+    public List<PolicyWarning> warnings(java.util.Optional<ActiveLsms> lsms) {
         List<PolicyWarning> out = new ArrayList<>();
         for (Rule r : rules) {
-            out.addAll(Enforceability.warnings(r));
+            out.addAll(Enforceability.warnings(r, lsms));
         }
         return List.copyOf(out);
     }

@@ -69,6 +69,11 @@ public final class PolicyParser {
      * @throws PolicyException with the line's one error when the kernel would refuse it
      */
     public static Optional<Rule> parseLine(String line, int lineNo) throws PolicyException {
+        return parseLine(line, lineNo, KernelProfile.defaults());
+    }
+
+    /** As {@link #parseLine(String, int)}, for a kernel of {@code profile}. */
+    public static Optional<Rule> parseLine(String line, int lineNo, KernelProfile profile) throws PolicyException {
         PolicyError lineError = checkLine(line, lineNo);
         if (lineError != null) {
             throw new PolicyException(List.of(lineError));
@@ -76,7 +81,7 @@ public final class PolicyParser {
         if (isBlankOrComment(line)) {
             return Optional.empty();
         }
-        RuleParser.Outcome out = RuleParser.parse(line, lineNo, KernelProfile.defaults());
+        RuleParser.Outcome out = RuleParser.parse(line, lineNo, profile);
         if (out.error() != null) {
             throw new PolicyException(List.of(out.error()));
         }

@@ -1,5 +1,6 @@
 package dev.imans.ns;
 
+import dev.imans.policy.KernelProfile;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,7 +16,7 @@ class PolicySessionTest {
     static final String SEED = "appraise fsmagic=0x01021994 fowner=71452\nappraise func=MODULE_CHECK";
     static final String SEED_SHOWN = "appraise fsmagic=0x1021994 fowner=71452 \nappraise func=MODULE_CHECK \n";
 
-    private final PolicySlot slot = new PolicySlot();
+    private final PolicySlot slot = new PolicySlot(dev.imans.policy.KernelProfile.defaults());
 
     private PolicySession open() {
         return slot.openSession().orElseThrow();
@@ -78,7 +79,7 @@ class PolicySessionTest {
         String expected = PolicyParser.parse(text).show();
         byte[] data = text.getBytes(UTF_8);
         for (int cut = 0; cut <= data.length; cut++) {
-            PolicySlot own = new PolicySlot();
+            PolicySlot own = new PolicySlot(KernelProfile.defaults());
             PolicySession s = own.openSession().orElseThrow();
             assertThat(s.write(data, 0, cut)).as("cut at %d", cut).isEmpty();
             assertThat(s.write(data, cut, data.length - cut)).as("cut at %d", cut).isEmpty();
@@ -94,7 +95,7 @@ class PolicySessionTest {
         Random random = new Random(7);
         byte[] data = text.getBytes(UTF_8);
         for (int size : new int[] {1, 2, 3, 7, 4096, 131072, 1 + random.nextInt(500), 1 + random.nextInt(5000)}) {
-            PolicySlot own = new PolicySlot();
+            PolicySlot own = new PolicySlot(KernelProfile.defaults());
             PolicySession s = own.openSession().orElseThrow();
             assertThat(writeInPieces(s, data, size)).isEmpty();
             assertThat(own.close(s)).isInstanceOf(PolicySession.Outcome.Accepted.class);
@@ -108,7 +109,7 @@ class PolicySessionTest {
         int u = "measure func=BPRM_CHECK\naudit fowner=1 obj_user=".length() + 1;
         PolicySession s = open();
         Optional<SessionError> split = s.write(data, 0, u).or(() -> s.write(data, u, data.length - u));
-        PolicySlot wholeSlot = new PolicySlot();
+        PolicySlot wholeSlot = new PolicySlot(KernelProfile.defaults());
         PolicySession whole = wholeSlot.openSession().orElseThrow();
         assertThat(split).isEqualTo(whole.write(data));
         assertThat(slot.close(s).getClass()).isEqualTo(wholeSlot.close(whole).getClass());
@@ -192,7 +193,7 @@ class PolicySessionTest {
             assertThat(err.reason()).contains("longer than 4095 bytes");
         });
         // The longest line the kernel takes is accepted, carried or not.
-        PolicySession ok = new PolicySlot().openSession().orElseThrow();
+        PolicySession ok = new PolicySlot(KernelProfile.defaults()).openSession().orElseThrow();
         String longest = "measure func=BPRM_CHECK" + " ".repeat(PolicyParser.MAX_LINE - 23);
         assertThat(writeInPieces(ok, (longest + "\n" + longest).getBytes(UTF_8), 1000)).isEmpty();
         assertThat(ok.endLine()).isEmpty();

@@ -3,6 +3,7 @@ package dev.imans.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,7 +19,6 @@ class EnforceabilityTest {
             "measure",
             "measure func=FILE_CHECK mask=MAY_READ",
             "appraise func=BPRM_CHECK appraise_type=imasig",
-            "measure func=CREDS_CHECK fowner=0",
             "audit func=BPRM_CHECK",
             "hash func=FILE_CHECK"})
     void enforceable(String text) throws PolicyException {
@@ -30,6 +30,7 @@ class EnforceabilityTest {
     @CsvSource(delimiter = '|', value = {
             "measure func=MMAP_CHECK|9|mmap(PROT_EXEC)",
             "measure func=CREDS_CHECK euid=0|9|credentials the new program will run with",
+            "measure func=CREDS_CHECK fowner=0|9|imans judges an exec once, as BPRM_CHECK",
             "appraise func=MODULE_CHECK|10|module files",
             "measure func=FIRMWARE_CHECK|9|firmware",
             "measure func=KEXEC_KERNEL_CHECK|9|kexec images",
@@ -107,5 +108,34 @@ class EnforceabilityTest {
     void policyGapsNameTheirLines() throws PolicyException {
         Policy p = PolicyParser.parse("appraise fsmagic=0xef53\nappraise fsmagic=0x01021994 fowner=71452\n");
         assertThat(p.gaps()).extracting(PolicyWarning::line).containsExactly(2);
+    }
+
+    @Test
+    void lsmConditionsAreJudgedAgainstTheActiveLsms() throws PolicyException {
+        Rule r = rule("measure subj_role=unconfined");
+        Optional<ActiveLsms> apparmor = Optional.of(ActiveLsms.parse("lockdown,capability,apparmor"));
+        Optional<ActiveLsms> none = Optional.of(ActiveLsms.parse("lockdown,capability,landlock,bpf"));
+        assertThat(Enforceability.warnings(r, apparmor)).singleElement().satisfies(w -> assertThat(w.message())
+                .contains("LSM condition the kernel's apparmor judges").contains("never matches here"));
+        assertThat(Enforceability.warnings(r, none)).singleElement().satisfies(w -> assertThat(w.message())
+                .contains("no active LSM (lockdown,capability,landlock,bpf)").contains("no effect"));
+        assertThat(Enforceability.warnings(r, Optional.empty())).singleElement().satisfies(w -> assertThat(
+                w.message()).contains("are not known here").contains("never matches here"));
+        // SELinux's conditions are judged on its contexts: nothing to report.
+        ActiveLsms selinux = ActiveLsms.parse("capability,selinux");
+        Rule judged = PolicyParser.parse("measure obj_type=etc_t subj_role=system_r",
+                KernelProfile.defaults().withLsmRules(selinux.ruleKeys())).rules().getFirst();
+        assertThat(Enforceability.warnings(judged, Optional.of(selinux))).isEmpty();
+    }
+
+    @Test
+    void eachLsmBuildsItsOwnConditions() {
+        assertThat(ActiveLsms.parse("selinux").ruleKeys()).containsExactlyInAnyOrder(LsmKey.values());
+        assertThat(ActiveLsms.parse("capability,smack").ruleKeys())
+                .containsExactlyInAnyOrder(LsmKey.SUBJ_USER, LsmKey.OBJ_USER);
+        assertThat(ActiveLsms.parse("apparmor").ruleKeys()).containsExactly(LsmKey.SUBJ_ROLE);
+        assertThat(ActiveLsms.parse("lockdown,capability,landlock,bpf").ruleKeys()).isEmpty();
+        assertThat(ActiveLsms.parse("none").names()).isEmpty();
+        assertThat(ActiveLsms.parse("smack,selinux").judgeOf(LsmKey.OBJ_TYPE)).contains("selinux");
     }
 }

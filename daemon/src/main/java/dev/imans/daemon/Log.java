@@ -14,6 +14,13 @@ public final class Log {
 
     private Log() {}
 
+    /** Sends the log to {@code to} from now on (tests read it); returns where it went before. */
+    public static PrintStream redirect(PrintStream to) {
+        PrintStream before = out;
+        out = to;
+        return before;
+    }
+
     public static void info(String message) {
         write("info", message);
     }

@@ -19,7 +19,9 @@ public enum ControlFile {
     /** imans only: why the last rejected policy write was rejected. */
     LAST_ERROR("last_error", 0440, Scope.IMANS),
     /** imans only: {@code ok}, or one line per degraded state with its start and cause. */
-    HEALTH("health", 0440, Scope.IMANS);
+    HEALTH("health", 0440, Scope.IMANS),
+    /** imans only: every rule in force that imans cannot enforce here, and why. */
+    WARNINGS("warnings", 0440, Scope.IMANS);
 
     /** The directory holding imans's own files. */
     public static final String IMANS_DIR = ".imans";

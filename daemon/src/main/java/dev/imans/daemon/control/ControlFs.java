@@ -287,6 +287,7 @@ public final class ControlFs implements FuseOperations {
             case STATUS -> ascii(status());
             case LAST_ERROR -> ascii(service.lastError());
             case HEALTH -> ascii(service.health().render());
+            case WARNINGS -> service.warnings().getBytes(StandardCharsets.UTF_8);
             case NAMESPACES, POLICY -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }

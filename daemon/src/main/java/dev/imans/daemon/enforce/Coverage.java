@@ -4,8 +4,9 @@ import dev.imans.appraise.AppraiseMode;
 import dev.imans.appraise.Requirements;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.policy.Action;
-import dev.imans.policy.Func;
+import dev.imans.policy.FileFacts;
 import dev.imans.policy.MatchResult;
+import dev.imans.policy.PolicyMatcher;
 import dev.imans.policy.Rule;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -15,11 +16,11 @@ import java.util.Set;
  * paths (appraisal and measurement). An ignore mark silences the group for every opener in every namespace, so it is only
  * placed when the verdict cannot depend on the opener.
  *
- * <p>A rule "may cover" a file when every condition about the file holds (fsmagic, fsname, fowner,
- * fgroup; fsuuid is not read and counts as holding) and its func is one imans sees (none, FILE_CHECK,
- * BPRM_CHECK); conditions about the opener (uid, euid, gid, egid, func, mask) are assumed to hold.
- * {@code dont_appraise} and {@code dont_measure} rules are ignored, which can only add coverage. Rules with LSM conditions
- * never match here ({@link dev.imans.policy.PolicyMatcher}) and cover nothing.
+ * <p>A rule "may cover" a file as {@link PolicyMatcher#mayCover} says: every condition about the file
+ * holds (fsmagic, fsname, fsuuid, fowner, fgroup, judged by the same code as each access) and its func
+ * is one imans sees (none, FILE_CHECK, BPRM_CHECK); conditions about the opener (uid, euid, gid, egid,
+ * mask) are assumed to hold. {@code dont_appraise} and {@code dont_measure} rules are ignored, which can
+ * only add coverage. Rules with LSM conditions never match here and cover nothing.
  */
 final class Coverage {
     private Coverage() {}
@@ -111,21 +112,6 @@ final class Coverage {
     }
 
     static boolean mayCover(Rule r, FileFacts f) {
-        if (r.hasFunc() && r.func() != Func.FILE_CHECK && r.func() != Func.BPRM_CHECK) {
-            return false;
-        }
-        if (!r.lsm().isEmpty()) {
-            return false;
-        }
-        if (r.fsMagic() != null && r.fsMagic() != f.fsMagic()) {
-            return false;
-        }
-        if (r.fsName() != null && !r.fsName().equals(f.fsName())) {
-            return false;
-        }
-        if (r.fowner() != null && !r.fowner().test(f.owner())) {
-            return false;
-        }
-        return r.fgroup() == null || r.fgroup().test(f.group());
+        return PolicyMatcher.mayCover(r, f);
     }
 }

@@ -22,6 +22,7 @@ import dev.imans.measure.EventData;
 import dev.imans.measure.Field;
 import dev.imans.measure.MeasuredDigest;
 import dev.imans.policy.AccessFacts;
+import dev.imans.policy.FileFacts;
 import dev.imans.policy.Func;
 import dev.imans.policy.Mask;
 import dev.imans.policy.MatchResult;
@@ -352,27 +353,30 @@ public final class EnforcementDecider implements Decider {
     }
 
     private FileFacts fileFacts(PermissionEvent event) throws LinuxException {
-        long magic = Stat.fstatfs(event.fd()).type();
-        return new FileFacts(magic, ctx.filesystems().lookup(event.dev()).fsName(),
-                Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()));
+        Stat.FsStat fs = Stat.fstatfs(event.fd());
+        FilesystemTable table = ctx.filesystems();
+        return new FileFacts(fs.type(), table.lookup(event.dev()).fsName(), table.fsUuid(event.dev(), fs, event.fd()),
+                Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()),
+                SelinuxLabels.wanted(ctx.policies()) ? SelinuxLabels.file(event.fd()) : null);
     }
 
     /**
      * The kernel's facts for this access. The mask is the open's {@code MAY_*} bits where the opener's
      * syscall shows them; otherwise MAY_EXEC for an exec, and MAY_READ for an open (documented limit:
-     * a {@code mask=} rule is then judged as for a read-only open).
+     * a {@code mask=} rule is then judged as for a read-only open). The opener's SELinux context is
+     * read when the file's was ({@link SelinuxLabels}).
      */
-    private static AccessFacts accessFacts(Func func, Opener o, FileFacts file) {
+    private static AccessFacts accessFacts(Func func, Opener o, FileFacts file) throws LinuxException {
         int mask;
         if (func == Func.BPRM_CHECK) {
             mask = Mask.MAY_EXEC.bit();
         } else {
             mask = o.requestedMask().orElse(Mask.MAY_READ.bit());
         }
-        return new AccessFacts(func, mask, file.fsMagic(), null, file.fsName(),
+        return new AccessFacts(func, mask, file,
                 Integer.toUnsignedLong(o.uid()), Integer.toUnsignedLong(o.euid()), Integer.toUnsignedLong(o.suid()),
                 Integer.toUnsignedLong(o.gid()), Integer.toUnsignedLong(o.egid()), Integer.toUnsignedLong(o.sgid()),
-                file.owner(), file.group(), o.capSetuid(), o.capSetgid(), null);
+                o.capSetuid(), o.capSetgid(), null, file.label() != null ? SelinuxLabels.task(o.pid()) : null);
     }
 
     /** Everything the decider and its helpers share, owned by {@link Enforcement}. */

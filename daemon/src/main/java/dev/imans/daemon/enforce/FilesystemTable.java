@@ -1,11 +1,16 @@
 package dev.imans.daemon.enforce;
 
+import dev.imans.linux.FsUuid;
+import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
 import dev.imans.linux.Mounts;
+import dev.imans.linux.Stat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,6 +22,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * fs/super.c: "tmpfs", "proc"); block filesystems get the device name ({@code "%pg"}: "vda", "sda1",
  * "loop0"), read here from {@code /sys/dev/block/MAJ:MIN/uevent}. A filesystem that sets its own s_id on
  * an anonymous device (btrfs, for one) is shown by its type name.
+ *
+ * <p>And each superblock's UUID ({@code sb->s_uuid}, what {@code fsuuid=} rules compare), read once
+ * per filesystem through the first event's descriptor ({@link FsUuid}). Device numbers are reused: an
+ * anonymous device (tmpfs, overlay) or a loop device freed by an unmount goes to the next mount. So
+ * each UUID is kept with the {@code statfs} magic and {@code f_fsid} it was read under (a new tmpfs or
+ * ext4 has a new {@code f_fsid}, derived from its UUID) and read again when they differ, and
+ * {@link #retain} drops the devices no mount table shows any more, for filesystems whose
+ * {@code f_fsid} is the device number.
  */
 public final class FilesystemTable {
     /** One filesystem as named by the kernel. */
@@ -26,9 +39,18 @@ public final class FilesystemTable {
 
     private final ConcurrentHashMap<Long, Names> byDev = new ConcurrentHashMap<>();
 
-    /** Records the filesystem of one mount. */
+    /** A UUID and the statfs identity of the superblock it was read from; {@code uuid} null when unreadable. */
+    private record Uuid(long magic, int fsid0, int fsid1, UUID uuid) {}
+
+    private final ConcurrentHashMap<Long, Uuid> uuids = new ConcurrentHashMap<>();
+
+    /**
+     * Records the filesystem of one mount. A device number now showing another type is another
+     * filesystem (the number was freed by an unmount and given to the next mount): learnt anew.
+     */
     public void learn(MountInfo m) {
-        byDev.computeIfAbsent(m.dev(), d -> names(m));
+        byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
+                ? known : names(m));
     }
 
     /** The names of the filesystem on {@code dev}; looked up in the daemon's own mounts when not yet known. */
@@ -45,6 +67,32 @@ public final class FilesystemTable {
             return UNKNOWN;
         }
         return byDev.getOrDefault(dev, UNKNOWN);
+    }
+
+    /**
+     * The UUID of the superblock on {@code dev} that {@code fd} (an open file of it, with {@code fs} its
+     * statfs) is on: read once per superblock. Null when it cannot be read (then {@code fsuuid=}
+     * conditions are judged in the direction that enforces more).
+     */
+    public UUID fsUuid(long dev, Stat.FsStat fs, int fd) {
+        Uuid known = uuids.get(dev);
+        if (known != null && known.magic() == fs.type() && known.fsid0() == fs.fsid0() && known.fsid1() == fs.fsid1()) {
+            return known.uuid();
+        }
+        UUID uuid;
+        try {
+            uuid = FsUuid.read(fd, fs.type()).orElse(null);
+        } catch (LinuxException e) {
+            uuid = null;
+        }
+        uuids.put(dev, new Uuid(fs.type(), fs.fsid0(), fs.fsid1(), uuid));
+        return uuid;
+    }
+
+    /** Forgets the devices not in {@code present} (every device the mount tables show). */
+    public void retain(Collection<Long> present) {
+        byDev.keySet().retainAll(present);
+        uuids.keySet().retainAll(present);
     }
 
     /** The type as {@code s_type->name}: mountinfo shows a FUSE subtype after a dot ({@code fuse.imans}). */

@@ -107,11 +107,13 @@ final class MountTracker implements AutoCloseable {
             Log.error("cannot read /proc/self/mountinfo: " + e.getMessage());
             return newFailures;
         }
+        Set<Long> present = new HashSet<>();
         for (MountInfo m : host) {
             table.learn(m);
             hostDevs.computeIfAbsent(m.dev(), d -> new ArrayList<>()).add(m);
         }
         lastHostDevs = Set.copyOf(hostDevs.keySet());
+        present.addAll(hostDevs.keySet());
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen, newFailures);
@@ -129,6 +131,7 @@ final class MountTracker implements AutoCloseable {
             Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
+                present.add(m.dev());
                 if (hostDevs.containsKey(m.dev())) {
                     considerHostMounted(m, member.nsInode(), root, mounts, hostDevs, seen, newFailures);
                     continue;
@@ -144,6 +147,8 @@ final class MountTracker implements AutoCloseable {
         Set<String> still = new HashSet<>();
         failed.forEach(dev -> still.add(subject(dev)));
         health.recoverUnless(Condition.FILESYSTEM_UNMARKED, still::contains);
+        present.addAll(seen);
+        table.retain(present);
         syncWatches(members);
         return newFailures;
     }

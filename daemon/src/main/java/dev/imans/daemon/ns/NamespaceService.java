@@ -13,12 +13,20 @@ import dev.imans.ns.PolicySession;
 import dev.imans.ns.PolicySlot;
 import dev.imans.ns.PolicyTarget;
 import dev.imans.ns.SessionError;
+import dev.imans.linux.Lsms;
+import dev.imans.policy.ActiveLsms;
+import dev.imans.policy.Enforceability;
+import dev.imans.policy.KernelProfile;
+import dev.imans.policy.LsmKey;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyException;
 import dev.imans.policy.PolicyParser;
+import dev.imans.policy.PolicyWarning;
+import dev.imans.policy.Rule;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +48,8 @@ public final class NamespaceService {
     /** The 64-bit id of each registered namespace, saved so a restore can tell it from a later namespace. */
     private final Map<NamespaceId, Long> mountNamespaceIds = new java.util.HashMap<>();
     private String lastError = "";
+    /** The kernel's LSMs, against which LSM conditions are reported; read once, empty when unknown. */
+    private final Optional<ActiveLsms> lsms;
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
@@ -55,7 +65,8 @@ public final class NamespaceService {
     public NamespaceService(AppraiseSetting setting, Proc proc, StateJournal journal,
                             PolicyUpdateListener listener, NamespaceId hostNamespace, Health health) {
         this.health = health;
-        this.registry = new NamespaceRegistry(setting);
+        this.lsms = Lsms.active().map(ActiveLsms::new);
+        this.registry = new NamespaceRegistry(setting, profile(lsms));
         this.proc = proc;
         this.journal = journal;
         this.listener = listener;
@@ -72,6 +83,22 @@ public final class NamespaceService {
         NO_PROCESS,
         /** The host's own namespace, whose policy is {@code policy}: EINVAL. */
         HOST_NAMESPACE
+    }
+
+    /**
+     * The kernel whose verdict policy writes get: the reference, also accepting the LSM conditions the
+     * running kernel's LSMs build (SELinux's are judged here), so a policy for this host is not refused
+     * for conditions its kernel would take.
+     */
+    static KernelProfile profile(Optional<ActiveLsms> lsms) {
+        KernelProfile reference = KernelProfile.defaults();
+        if (lsms.isEmpty()) {
+            return reference;
+        }
+        Set<LsmKey> keys = EnumSet.noneOf(LsmKey.class);
+        keys.addAll(reference.lsmRules());
+        keys.addAll(lsms.get().ruleKeys());
+        return reference.withLsmRules(keys);
     }
 
     /** Registers {@code id} if a live process is in it, pinning it. */
@@ -258,6 +285,8 @@ public final class NamespaceService {
                     // Also a degraded state (retried); the writer hears of it.
                     failures.add("saving the state: " + e.getMessage());
                 }
+                // After the enforcement took the new policy: reporting must not delay it.
+                logUnenforceable(target, a.rules());
                 if (!failures.isEmpty()) {
                     notApplied(target.toString(), a.lines().size() + " rule(s) committed", failures);
                     yield Commit.NOT_APPLIED;
@@ -306,6 +335,26 @@ public final class NamespaceService {
      */
     public synchronized String lastError() {
         return lastError;
+    }
+
+    /**
+     * {@code .imans/warnings}: one line per reason a rule in force is not enforceable here,
+     * {@code <target>: <rule>: <why>}, the host's first, then each namespace's; empty text when every rule is.
+     */
+    public synchronized String warnings() {
+        StringBuilder b = new StringBuilder();
+        List<PolicyTarget> targets = new ArrayList<>();
+        targets.add(PolicyTarget.HOST);
+        registry.ids().forEach(id -> targets.add(new PolicyTarget.Namespace(id)));
+        for (PolicyTarget t : targets) {
+            Optional<Policy> p = registry.slot(t).flatMap(PolicySlot::committed);
+            for (Rule r : p.map(Policy::rules).orElse(List.of())) {
+                for (PolicyWarning w : Enforceability.warnings(r, lsms)) {
+                    b.append(t).append(": ").append(r.show().strip()).append(": ").append(w.message()).append('\n');
+                }
+            }
+        }
+        return b.toString();
     }
 
     /** Every registration with its live process count. */
@@ -377,6 +426,8 @@ public final class NamespaceService {
             registry.slot(PolicyTarget.HOST).orElseThrow()
                     .restore(parseSaved("host", state.hostPolicy()), state.hostPolicy());
             Log.info("host policy restored: " + state.hostPolicy().size() + " rule(s)");
+            registry.slot(PolicyTarget.HOST).flatMap(PolicySlot::committed)
+                    .ifPresent(p -> logUnenforceable(PolicyTarget.HOST, p));
         }
         Map<NamespaceId, Policy> policies = new LinkedHashMap<>();
         for (var e : state.namespaces().entrySet()) {
@@ -391,6 +442,7 @@ public final class NamespaceService {
             if (dropped == null) {
                 if (policies.containsKey(id)) {
                     registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().restore(policies.get(id), e.getValue());
+                    logUnenforceable(new PolicyTarget.Namespace(id), policies.get(id));
                 }
                 Log.info("namespace " + id + " restored with " + e.getValue().size() + " rule(s)");
             } else {
@@ -441,9 +493,18 @@ public final class NamespaceService {
         return null;
     }
 
-    private static Policy parseSaved(String what, List<String> lines) throws IOException {
+    /** Logs each reason a rule of {@code rules}, now in force for {@code target}, is not enforceable here. */
+    private void logUnenforceable(PolicyTarget target, Policy rules) {
+        for (Rule r : rules.rules()) {
+            for (PolicyWarning w : Enforceability.warnings(r, lsms)) {
+                Log.warn(target + " rule \"" + r.show().strip() + "\" is not enforced as written: " + w.message());
+            }
+        }
+    }
+
+    private Policy parseSaved(String what, List<String> lines) throws IOException {
         try {
-            return PolicyParser.parse(String.join("\n", lines));
+            return PolicyParser.parse(String.join("\n", lines), registry.profile());
         } catch (PolicyException e) {
             throw new IOException("saved " + what + " policy does not parse any more: " + e.getMessage(), e);
         }

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.Log;
 import dev.imans.daemon.Shell;
 import dev.imans.daemon.ns.PolicyAuditLog;
 import dev.imans.ns.AppraiseSetting;
+import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,6 +165,50 @@ class ControlFsTest {
         // Registering again is a no-op success, as in the patches.
         assertThat(sh("echo " + ns + " > \"$IMA/namespaces\"").exit()).isZero();
         assertThat(sh("cat \"$IMA/" + ns + "/policy\"").out()).isEqualTo(SEED_SHOWN);
+    }
+
+    /** Waits for a policy session to commit: at release, which FUSE sends after the writer's close returned. */
+    static void committed(Path policy, String text) throws InterruptedException {
+        waitFor("a policy commit with " + text, Duration.ofSeconds(10), () -> {
+            try {
+                return Files.readString(policy).contains(text);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void rulesImansCannotEnforceAreLoggedAndListedInImansWarnings() throws Exception {
+        assertThat(Files.readString(ima.resolve(".imans/warnings"))).isEmpty();
+        List<String> host = dev.imans.linux.Lsms.active().orElseThrow();
+        String lsmReason = host.contains("apparmor") ? "subj_role= is an LSM condition the kernel's apparmor judges"
+                : "subj_role= is an LSM condition no active LSM (" + String.join(",", host) + ") can judge";
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream before = Log.redirect(new PrintStream(log, true, StandardCharsets.UTF_8));
+        String ns;
+        try {
+            Shell.Result w = sh("printf 'appraise fsmagic=0x01021994\\nmeasure func=MMAP_CHECK\\n"
+                    + "measure subj_role=unconfined\\n' > \"$IMA/policy\"");
+            assertThat(w.exit()).as(w.toString()).isZero();
+            committed(ima.resolve("policy"), "subj_role");
+            ns = newNamespace();
+            assertThat(sh("echo " + ns + " > \"$IMA/namespaces\"").exit()).isZero();
+            assertThat(sh("echo 'appraise func=CREDS_CHECK' > \"$IMA/" + ns + "/policy\"").exit()).isZero();
+            committed(ima.resolve(ns).resolve("policy"), "CREDS_CHECK");
+        } finally {
+            Log.redirect(before);
+        }
+        assertThat(Files.readString(ima.resolve(".imans/warnings")).lines().toList()).satisfiesExactly(
+                l -> assertThat(l).startsWith("host: measure func=MMAP_CHECK: func=MMAP_CHECK is not enforceable"),
+                l -> assertThat(l).startsWith("host: measure subj_role=unconfined: " + lsmReason),
+                l -> assertThat(l).startsWith("namespace " + ns + ": appraise func=CREDS_CHECK: func=CREDS_CHECK is"
+                        + " not enforceable from userspace"));
+        assertThat(log.toString(StandardCharsets.UTF_8))
+                .contains("warn: host rule \"measure func=MMAP_CHECK\" is not enforced as written: func=MMAP_CHECK")
+                .contains("warn: host rule \"measure subj_role=unconfined\" is not enforced as written: " + lsmReason)
+                .contains("warn: namespace " + ns + " rule \"appraise func=CREDS_CHECK\" is not enforced as written")
+                .doesNotContain("fsmagic=0x1021994\" is not enforced");
     }
 
     @Test

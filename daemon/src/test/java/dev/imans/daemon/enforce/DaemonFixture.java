@@ -43,20 +43,27 @@ final class DaemonFixture implements AutoCloseable {
     }
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Prepare prepare) throws IOException {
-        this(mode, rehash, format, Keyring.empty(), prepare);
+        this(mode, rehash, format, Keyring.empty(), Set.of("tmpfs"), prepare);
     }
 
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring) throws IOException {
-        this(mode, rehash, format, keyring, b -> { });
+        this(mode, rehash, format, keyring, Set.of("tmpfs"), b -> { });
     }
 
-    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring, Prepare prepare)
+    /** A daemon marking the filesystems of {@code fsTypes} mounted inside registered namespaces. */
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Set<String> fsTypes)
+            throws IOException {
+        this(mode, rehash, format, Keyring.empty(), fsTypes, b -> { });
+    }
+
+    DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring,
+                  Set<String> fsTypes, Prepare prepare)
             throws IOException {
         Files.createDirectories(base);
         prepare.at(base);
         config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true)
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(fsTypes, true)
                         .withRehashOnClose(rehash).withKeyring(keyring));
         daemon = Daemon.start(config);
     }

@@ -1,0 +1,58 @@
+package dev.imans.daemon.enforce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.imans.linux.Fd;
+import dev.imans.linux.FsUuid;
+import dev.imans.linux.MountInfo;
+import dev.imans.linux.Mounts;
+import dev.imans.linux.Stat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** What the table says of a device number that an unmount freed and the next mount took. */
+class FilesystemTableTest {
+    private static MountInfo mount(String type, int minor) {
+        return Mounts.parse("40 30 0:" + minor + " / /mnt/x rw,relatime - " + type + " " + type + " rw\n").getFirst();
+    }
+
+    @Test
+    void aDeviceNumberTakenByAnotherTypeIsLearntAnew() {
+        FilesystemTable t = new FilesystemTable();
+        MountInfo tmpfs = mount("tmpfs", 4000);
+        t.learn(tmpfs);
+        assertThat(t.lookup(tmpfs.dev()).fsName()).isEqualTo("tmpfs");
+        t.learn(mount("ramfs", 4000));
+        assertThat(t.lookup(tmpfs.dev())).isEqualTo(new FilesystemTable.Names("ramfs", "ramfs"));
+    }
+
+    @Test
+    void aUuidIsReadOncePerSuperblockAndAgainForANewOneOnTheSameDevice() throws Exception {
+        FilesystemTable t = new FilesystemTable();
+        Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "imans-fstable-");
+        try (Fd fd = Fd.open(Path.of("/proc/self/status"), Fd.O_RDONLY)) {
+            Stat.FsStat proc = Stat.fstatfs(fd.value());
+            long dev = Stat.fstat(fd.value()).dev();
+            assertThat(t.fsUuid(dev, proc, fd.value())).isEqualTo(new UUID(0, 0));
+            // The same device with another superblock identity (as after an unmount and a new tmpfs): read anew.
+            Files.writeString(dir.resolve("f"), "x");
+            try (Fd other = Fd.open(dir.resolve("f"), Fd.O_RDONLY)) {
+                Stat.FsStat fs = Stat.fstatfs(other.value());
+                UUID expected = FsUuid.read(other.value(), fs.type()).orElseThrow();
+                assertThat(expected).as("a tmpfs UUID").isNotEqualTo(new UUID(0, 0));
+                assertThat(t.fsUuid(dev, fs, other.value())).isEqualTo(expected);
+                // Known now: a descriptor of another filesystem with the same identity is not asked again.
+                assertThat(t.fsUuid(dev, fs, fd.value())).isEqualTo(expected);
+            }
+            t.retain(Set.of());
+            assertThat(t.fsUuid(dev, proc, fd.value())).isEqualTo(new UUID(0, 0));
+        } finally {
+            Files.deleteIfExists(dir.resolve("f"));
+            Files.delete(dir);
+        }
+    }
+}
