@@ -13,6 +13,8 @@ public final class Policy {
     private final List<Rule> rules;
     /** The read-back text, made once: a large policy is read back in many small reads. */
     private String shown;
+    /** What matching needs of the rules before it reads any, made at the first match. */
+    private volatile RuleIndex index;
 
     private Policy(List<Rule> rules) {
         this.rules = List.copyOf(rules);
@@ -34,6 +36,16 @@ public final class Policy {
 
     public boolean isEmpty() {
         return rules.isEmpty();
+    }
+
+    /** The matcher's index of these rules (made once; a race makes it twice at worst). */
+    RuleIndex index() {
+        RuleIndex i = index;
+        if (i == null) {
+            i = new RuleIndex(rules);
+            index = i;
+        }
+        return i;
     }
 
     /** The read-back text ({@code cat /sys/kernel/security/ima/policy}): one line per rule. */

@@ -26,13 +26,9 @@ public final class PolicyMatcher {
             | Action.HASH.bit();
 
     public static MatchResult match(Policy policy, AccessFacts facts) {
+        RuleIndex index = policy.index();
         // ima_get_action asks only for the actions some rule of the loaded policy can grant.
-        int flags = 0;
-        for (Rule r : policy.rules()) {
-            if (r.func() != Func.SETXATTR_CHECK && r.action().isDo()) {
-                flags |= r.action().bit();
-            }
-        }
+        int flags = index.grantable();
         int actmask = flags | (flags << 1);
         int action = 0;
         int pcr = MatchResult.DEFAULT_PCR;
@@ -44,7 +40,8 @@ public final class PolicyMatcher {
         Set<HashAlgo> algos = EnumSet.noneOf(HashAlgo.class);
         List<Rule> matched = new ArrayList<>();
 
-        for (Rule r : policy.rules()) {
+        // Only the rules whose hook and filesystem conditions can hold here: the others never match.
+        for (Rule r : index.candidates(facts)) {
             if (actmask == 0) {
                 break;
             }
@@ -121,6 +118,17 @@ public final class PolicyMatcher {
 
     /** The conditions about the file: fsmagic, fsname, fsuuid, fowner, fgroup. */
     private static boolean fileConditionsHold(Rule r, FileFacts f) {
+        if (!filesystemConditionsHold(r, f)) {
+            return false;
+        }
+        if (r.fowner() != null && !r.fowner().test(f.owner())) {
+            return false;
+        }
+        return r.fgroup() == null || r.fgroup().test(f.group());
+    }
+
+    /** The conditions about the file's filesystem: fsmagic, fsname, fsuuid (what {@link RuleIndex} sorts by). */
+    static boolean filesystemConditionsHold(Rule r, FileFacts f) {
         if (r.fsMagic() != null && r.fsMagic() != f.fsMagic()) {
             return false;
         }
@@ -130,14 +138,9 @@ public final class PolicyMatcher {
         if (r.fsUuid() != null) {
             // uuid_equal(&rule->fsuuid, &inode->i_sb->s_uuid): an all-zero rule matches a superblock without one.
             boolean holds = f.fsUuid() == null ? r.action().isDo() : r.fsUuid().equals(f.fsUuid());
-            if (!holds) {
-                return false;
-            }
+            return holds;
         }
-        if (r.fowner() != null && !r.fowner().test(f.owner())) {
-            return false;
-        }
-        return r.fgroup() == null || r.fgroup().test(f.group());
+        return true;
     }
 
     /** The conditions about the task: uid/euid and gid/egid. */
