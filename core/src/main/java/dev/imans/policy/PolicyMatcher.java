@@ -40,7 +40,7 @@ public final class PolicyMatcher {
         Set<HashAlgo> algos = EnumSet.noneOf(HashAlgo.class);
         List<Rule> matched = new ArrayList<>();
 
-        // Only the rules whose hook and filesystem conditions can hold here: the others never match.
+        // Only the rules whose hook and file conditions hold here: the others never match.
         for (Rule r : index.candidates(facts)) {
             if (actmask == 0) {
                 break;
@@ -116,8 +116,8 @@ public final class PolicyMatcher {
         return fileConditionsHold(r, f) && objectLabelHolds(r, f);
     }
 
-    /** The conditions about the file: fsmagic, fsname, fsuuid, fowner, fgroup. */
-    private static boolean fileConditionsHold(Rule r, FileFacts f) {
+    /** The conditions about the file: fsmagic, fsname, fsuuid, fowner, fgroup (what {@link RuleIndex} sorts by). */
+    static boolean fileConditionsHold(Rule r, FileFacts f) {
         if (!filesystemConditionsHold(r, f)) {
             return false;
         }
@@ -127,8 +127,8 @@ public final class PolicyMatcher {
         return r.fgroup() == null || r.fgroup().test(f.group());
     }
 
-    /** The conditions about the file's filesystem: fsmagic, fsname, fsuuid (what {@link RuleIndex} sorts by). */
-    static boolean filesystemConditionsHold(Rule r, FileFacts f) {
+    /** The conditions about the file's filesystem: fsmagic, fsname, fsuuid. */
+    private static boolean filesystemConditionsHold(Rule r, FileFacts f) {
         if (r.fsMagic() != null && r.fsMagic() != f.fsMagic()) {
             return false;
         }
