@@ -174,7 +174,9 @@ public final class Stat {
      */
     public static final class Buffer implements AutoCloseable {
         private static final MemorySegment EMPTY = Arena.global().allocateFrom("");
-        private final Arena arena = Arena.ofShared();
+        // Confined: a buffer lives on one thread, and closing a shared arena is a handshake with every
+        // JVM thread, which a buffer made and closed per event would pay on the decision path.
+        private final Arena arena = Arena.ofConfined();
         private final MemorySegment buf = arena.allocate(STATX_SIZE, 8);
         private final MemorySegment err = Native.errnoSegment(arena);
 
