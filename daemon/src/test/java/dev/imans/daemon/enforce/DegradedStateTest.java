@@ -1,5 +1,6 @@
 package dev.imans.daemon.enforce;
 
+import static dev.imans.daemon.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -175,22 +176,5 @@ class DegradedStateTest {
         }
     }
 
-    private static void eventually(ThrowingRunnable check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                check.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
 
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 }

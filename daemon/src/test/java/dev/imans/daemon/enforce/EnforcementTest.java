@@ -1,5 +1,6 @@
 package dev.imans.daemon.enforce;
 
+import static dev.imans.daemon.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.audit.AuditFormat;
@@ -55,24 +56,7 @@ class EnforcementTest {
         return daemon.enforcement().engine().metrics();
     }
 
-    private static void eventually(ThrowingRunnable check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                check.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
 
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 
     @Test
     void aPassingFileIsIgnoreMarkedAndAppraisedAgainAfterASharedMmapWrite() throws Exception {

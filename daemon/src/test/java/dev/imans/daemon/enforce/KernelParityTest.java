@@ -1,5 +1,6 @@
 package dev.imans.daemon.enforce;
 
+import static dev.imans.daemon.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.audit.AuditFormat;
@@ -111,20 +112,6 @@ class KernelParityTest {
         return Xattr.get(ns.hostPath(path), Xattr.SECURITY_IMA).map(HexFormat.of()::formatHex).orElse("");
     }
 
-    private static void eventually(EnforcementTest.ThrowingRunnable check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                check.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
 
     @Test
     void anAtomicWriteThroughOTmpfileSucceedsAndItsUnlabelledResultIsRefused() throws Exception {

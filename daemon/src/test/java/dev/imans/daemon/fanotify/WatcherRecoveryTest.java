@@ -1,5 +1,6 @@
 package dev.imans.daemon.fanotify;
 
+import static dev.imans.daemon.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.daemon.health.Condition;
@@ -97,22 +98,5 @@ class WatcherRecoveryTest {
         return r.output();
     }
 
-    private static void eventually(ThrowingRunnable assertion) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (true) {
-            try {
-                assertion.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
 
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 }
