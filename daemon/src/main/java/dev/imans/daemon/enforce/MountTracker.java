@@ -75,7 +75,7 @@ final class MountTracker implements AutoCloseable {
         this.filter = new MountFilter(config.fsTypes());
         this.namespacesOnly = config.namespaceFilesystemsOnly();
         this.metrics = metrics;
-        this.shared = new SharedFilesystems(engine, table, filter, metrics, policies);
+        this.shared = new SharedFilesystems(table, filter, metrics, policies);
         this.thread = Thread.ofPlatform().name("imans-mounts").daemon().unstarted(this::run);
     }
 
@@ -163,7 +163,22 @@ final class MountTracker implements AutoCloseable {
     private void considerHostMounted(MountInfo m, long nsInode, String root, List<MountInfo> all,
             Map<Long, List<MountInfo>> host, Set<Long> seen, List<String> newFailures) {
         if (namespacesOnly) {
-            shared.consider(m, nsInode, host, marked, seen);
+            shared.consider(m, nsInode, host, marked, seen, new SharedFilesystems.Outcome() {
+                @Override
+                public void mark(Path path) throws LinuxException {
+                    MountTracker.this.mark(path);
+                }
+
+                @Override
+                public void marked(long dev) {
+                    markSucceeded(dev);
+                }
+
+                @Override
+                public void failed(long dev, String what, Exception e) {
+                    markFailed(dev, what, e, newFailures);
+                }
+            });
         } else if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
             seen.add(m.dev());
         } else {

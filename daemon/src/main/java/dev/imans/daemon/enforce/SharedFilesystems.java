@@ -2,7 +2,6 @@ package dev.imans.daemon.enforce;
 
 import dev.imans.appraise.AppraiseMode;
 import dev.imans.daemon.Log;
-import dev.imans.daemon.fanotify.FanotifyEngine;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
 import dev.imans.linux.Stat;
@@ -29,17 +28,14 @@ import java.util.function.Supplier;
  * main scan also relies on must never be removed from under it), and placed again at every scan.
  */
 final class SharedFilesystems {
-    private final FanotifyEngine engine;
     private final FilesystemTable table;
     private final MountFilter filter;
     private final EnforcementMetrics metrics;
     private final Supplier<Policies> policies;
     private final Set<Long> marked = new HashSet<>();
-    private final Set<Long> failed = new HashSet<>();
 
-    SharedFilesystems(FanotifyEngine engine, FilesystemTable table, MountFilter filter, EnforcementMetrics metrics,
+    SharedFilesystems(FilesystemTable table, MountFilter filter, EnforcementMetrics metrics,
             Supplier<Policies> policies) {
-        this.engine = engine;
         this.table = table;
         this.filter = filter;
         this.metrics = metrics;
@@ -53,12 +49,12 @@ final class SharedFilesystems {
      * main scan) are not logged twice.
      */
     void consider(MountInfo m, long nsInode, Map<Long, List<MountInfo>> host, Set<Long> alreadyMarked,
-            Set<Long> seen) {
+            Set<Long> seen, Outcome outcome) {
         Policies p = policies.get();
         if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
             for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
                 for (String layer : MountTracker.layers(h.superOptions())) {
-                    mark(Path.of(layer), null, nsInode, p, alreadyMarked, seen);
+                    mark(Path.of(layer), null, nsInode, p, alreadyMarked, seen, outcome);
                 }
             }
             return;
@@ -67,7 +63,7 @@ final class SharedFilesystems {
             return;
         }
         for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
-            if (mark(Path.of(h.mountPoint()), m.dev(), nsInode, p, alreadyMarked, seen)) {
+            if (mark(Path.of(h.mountPoint()), m.dev(), nsInode, p, alreadyMarked, seen, outcome)) {
                 return;
             }
         }
@@ -75,7 +71,7 @@ final class SharedFilesystems {
 
     /** Marks the filesystem at {@code path} if covered; whether {@code path} led to the expected device. */
     private boolean mark(Path path, Long expectedDev, long nsInode, Policies p, Set<Long> alreadyMarked,
-            Set<Long> seen) {
+            Set<Long> seen, Outcome outcome) {
         long dev;
         Stat.FsStat fs;
         try {
@@ -89,24 +85,22 @@ final class SharedFilesystems {
             return false;
         }
         seen.add(dev);
-        if (failed.contains(dev)) {
-            return true;
-        }
         String fsName = table.lookup(dev).fsName();
         if (!mayCover(p, nsInode, fs.type(), fsName)) {
             return true;
         }
         try {
             // Again at every scan, as MountTracker does: a device number may have passed to a new superblock.
-            engine.markFilesystem(path);
+            outcome.mark(path);
+            outcome.marked(dev);
             if (!marked.add(dev) || alreadyMarked.contains(dev)) {
                 return true;
             }
             metrics.filesystemsMarked.increment();
             Log.info("enforcing on " + fsName + " " + path + " (mounted on the host, seen by namespace " + nsInode + ")");
         } catch (LinuxException | IllegalArgumentException e) {
-            failed.add(dev);
-            Log.warn("cannot mark " + fsName + " " + path + " (seen by namespace " + nsInode + "): " + e.getMessage());
+            // A degraded state like any unmarkable filesystem's, retried at every scan.
+            outcome.failed(dev, fsName + " " + path + " (mounted on the host, seen by namespace " + nsInode + ")", e);
         }
         return true;
     }
@@ -114,7 +108,6 @@ final class SharedFilesystems {
     /** Forgets devices no longer seen (unmounted: the kernel dropped their marks with the superblock). */
     void retain(Set<Long> seen) {
         marked.retainAll(seen);
-        failed.retainAll(seen);
     }
 
     /**
@@ -133,5 +126,15 @@ final class SharedFilesystems {
             }
         }
         return false;
+    }
+
+    /** Where the tracker hears how a mark went: its degraded-state bookkeeping. */
+    interface Outcome {
+        /** Places the filesystem mark (the tracker's, so a test can make it fail). */
+        void mark(Path path) throws LinuxException;
+
+        void marked(long dev);
+
+        void failed(long dev, String what, Exception e);
     }
 }

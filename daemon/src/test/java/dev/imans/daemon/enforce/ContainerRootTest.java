@@ -1,6 +1,8 @@
 package dev.imans.daemon.enforce;
 
+import static dev.imans.daemon.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.imans.ns.AppraiseSetting;
 import java.nio.file.Files;
@@ -67,6 +69,28 @@ class ContainerRootTest {
         assertThat(ns.sh("cat /tmp/root/labelled").out()).isEqualTo("hello\n");
         // The host has no policy: the same file opens there.
         assertThat(Run.ok("cat", rootfs + "/unlabelled")).isEqualTo("hello\n");
+    }
+
+    @Test
+    void aHostMountedRootThatCannotBeMarkedIsADegradedStateAndItsWriterIsTold() throws Exception {
+        Path rootfs = runtime.resolve("rootfs");
+        Files.createDirectories(rootfs);
+        Run.ok("mount", "-t", "tmpfs", "imans-rootfs", rootfs.toString());
+        files(rootfs);
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        daemon.enforcement().injectMarkFault(p -> p.equals(rootfs));
+        Namespace ns = daemon.registered();
+        ns.shOk("mkdir /tmp/root && mount --bind " + rootfs + " /tmp/root");
+        // The policy brings the host-mounted root under coverage; its mark fails: the close says so.
+        assertThatThrownBy(() -> daemon.policy(ns, "appraise fsmagic=0x01021994\n"))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("Input/output error");
+        Path health = daemon.control.resolve(".imans/health");
+        assertThat(Files.readString(health)).startsWith("filesystem-unmarked dev ")
+                .contains("mounted on the host, seen by namespace " + ns.nsid, "its opens are not checked");
+
+        daemon.enforcement().injectMarkFault(p -> false);
+        eventually(() -> assertThat(Files.readString(health)).isEqualTo("ok\n"));
+        assertDenied(ns.sh("cat /tmp/root/unlabelled"));
     }
 
     @Test
