@@ -2,9 +2,12 @@ package dev.imans.daemon.enforce;
 
 import dev.imans.audit.InodeRef;
 import dev.imans.audit.Subject;
+import dev.imans.audit.TaskInfo;
 import dev.imans.audit.UntrustedString;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Proc;
+import dev.imans.linux.ProcStatus;
+import java.util.Optional;
 
 /**
  * The opener and file fields of an appraisal record, read while the opener is still blocked (its pid,
@@ -30,6 +33,59 @@ final class AuditFacts {
             // Kernels without CONFIG_AUDIT have no loginuid/sessionid: the kernel's unset values stand.
         }
         return Subject.of(o.pid(), uid, auid & 0xffffffffL, ses & 0xffffffffL, comm);
+    }
+
+    /**
+     * The task fields of an {@code audit} rule record (audit_log_task_info in kernel/audit.c): parent,
+     * ids (real, effective, saved, filesystem), tty, session, comm and executable. Fields that cannot be
+     * read keep the kernel's unset values; no LSM context ({@code subj=}) is written, as on a kernel
+     * without one.
+     */
+    static TaskInfo task(Opener o) {
+        Subject s = subject(o);
+        ProcStatus st;
+        try {
+            st = Proc.status(o.pid());
+        } catch (LinuxException | RuntimeException e) {
+            st = null;
+        }
+        Optional<UntrustedString> exe;
+        try {
+            exe = Optional.of(UntrustedString.of(Proc.exe(o.pid())));
+        } catch (LinuxException e) {
+            exe = Optional.empty(); // a task without an mm: exe=(null)
+        }
+        long uid = s.uid();
+        return new TaskInfo(st == null ? 0 : st.ppid(), o.pid(), s.auid(), uid,
+                st == null ? Integer.toUnsignedLong(o.gid()) : Integer.toUnsignedLong(st.rgid()),
+                st == null ? uid : Integer.toUnsignedLong(st.euid()), st == null ? uid : Integer.toUnsignedLong(st.suid()),
+                st == null ? uid : Integer.toUnsignedLong(st.fsuid()),
+                st == null ? 0 : Integer.toUnsignedLong(st.egid()), st == null ? 0 : Integer.toUnsignedLong(st.sgid()),
+                st == null ? 0 : Integer.toUnsignedLong(st.fsgid()), tty(o.pid()), s.ses(), s.comm(), exe,
+                Optional.empty());
+    }
+
+    /**
+     * The controlling terminal's name as the kernel prints it ({@code tty->name}): {@code /proc/PID/stat}'s
+     * tty_nr mapped for the usual devices (pts, tty, ttyS); {@code (none)} without one or for others.
+     */
+    static String tty(int pid) {
+        try {
+            String stat = Proc.readSmall("/proc/" + pid + "/stat");
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            int nr = Integer.parseInt(f[4]);
+            int major = (nr >> 8) & 0xfff;
+            int minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+            if (major >= 136 && major <= 143) {
+                return "pts" + ((major - 136) * 256 + minor);
+            }
+            if (major == 4) {
+                return minor < 64 ? "tty" + minor : "ttyS" + (minor - 64);
+            }
+            return TaskInfo.NO_TTY;
+        } catch (LinuxException | RuntimeException e) {
+            return TaskInfo.NO_TTY;
+        }
     }
 
     /**

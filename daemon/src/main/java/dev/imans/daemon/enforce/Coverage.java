@@ -32,7 +32,7 @@ final class Coverage {
     static boolean anyMayCover(Policies p, FileFacts f) {
         for (Scope s : p.all()) {
             for (Rule r : s.policy().rules()) {
-                if (r.action() == Action.MEASURE && mayCover(r, f)) {
+                if ((r.action() == Action.MEASURE || r.action() == Action.AUDIT) && mayCover(r, f)) {
                     return true;
                 }
                 if (r.action() == Action.APPRAISE && s.mode() != AppraiseMode.OFF && mayCover(r, f)) {
@@ -56,6 +56,23 @@ final class Coverage {
             for (Rule r : s.policy().rules()) {
                 if (r.action() == Action.MEASURE && mayCover(r, f)) {
                     out.add(new MeasuredPcr(s, r.pcr() != null ? r.pcr() : MatchResult.DEFAULT_PCR));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The scopes whose {@code audit} rules may cover the file: until each has written its record for the
+     * file's current version, an ignore mark would hide the open that must write it.
+     */
+    static Set<Scope> auditScopes(Policies p, FileFacts f) {
+        Set<Scope> out = new LinkedHashSet<>();
+        for (Scope s : p.all()) {
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.AUDIT && mayCover(r, f)) {
+                    out.add(s);
+                    break;
                 }
             }
         }

@@ -27,6 +27,7 @@ public final class Enforcement implements AutoCloseable {
     private final AuditWriter audit;
     private final Measurements measurements;
     private final IntegrityCache cache = new IntegrityCache();
+    private final AuditedFiles audited = new AuditedFiles();
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
@@ -55,6 +56,7 @@ public final class Enforcement implements AutoCloseable {
         this.rehash = new RehashTracker(cache, config.hashAlgo());
         this.policies = source.current();
         lineage.registrationsChanged(policies.namespaces().keySet());
+        audited.retainNamespaces(policies.namespaces().keySet());
     }
 
     /**
@@ -113,6 +115,7 @@ public final class Enforcement implements AutoCloseable {
         }
         policies = source.current();
         lineage.registrationsChanged(policies.namespaces().keySet());
+        audited.retainNamespaces(policies.namespaces().keySet());
         List<String> problems = new ArrayList<>();
         if (!flush()) {
             problems.add("ignore marks of the previous policy could not be dropped");
@@ -274,6 +277,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public NamespaceLineage lineage() {
             return lineage;
+        }
+
+        @Override
+        public AuditedFiles audited() {
+            return audited;
         }
 
         @Override

@@ -5,7 +5,9 @@ import dev.imans.appraise.AppraiseMode;
 import dev.imans.appraise.Appraiser;
 import dev.imans.appraise.Decision;
 import dev.imans.appraise.Requirements;
+import dev.imans.audit.AuditMeasurementRecord;
 import dev.imans.audit.AuditType;
+import dev.imans.audit.FileHash;
 import dev.imans.audit.IntegrityRecord;
 import dev.imans.audit.Subject;
 import dev.imans.audit.UntrustedString;
@@ -122,6 +124,9 @@ public final class EnforcementDecider implements Decider {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
                 measure(event, key, scope, m, name);
             }
+            if (m.audit()) {
+                auditRule(event, opener, key, scope, name);
+            }
             if (scope.mode() == AppraiseMode.OFF || !m.appraise()) {
                 continue;
             }
@@ -192,22 +197,53 @@ public final class EnforcementDecider implements Decider {
         }
     }
 
+    /**
+     * The record of an {@code audit} rule (type 1805, ima_audit_measurement in ima_api.c): the file, its
+     * digest in {@code ima_hash}, and the opener's task fields, once per file version and scope (the
+     * kernel's {@code IMA_AUDITED}). The opener is still blocked, so its /proc files are its own.
+     */
+    private void auditRule(PermissionEvent event, Opener opener, FileKey key, Scope scope, EventName name) {
+        FileStamp stamp = FileStamp.of(event);
+        if (ctx.audited().audited(scope.namespace(), key, stamp)) {
+            return;
+        }
+        HashAlgo algo = ctx.config().hashAlgo();
+        byte[] digest;
+        try {
+            digest = ctx.cache().digests(key, stamp, event.fd()).digest(algo);
+        } catch (java.io.IOException e) {
+            // As the kernel: no hash, no record (ima_audit_measurement is reached only after a collect).
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
+        if (!ctx.audited().claim(scope.namespace(), key, stamp)) {
+            return;
+        }
+        ctx.audit().submit(new AuditMeasurementRecord(name.untrusted(), new FileHash(algo, digest),
+                OptionalLong.of(opener.mntNs()), Optional.of(AuditFacts.inode(ctx.filesystems(), event.dev(),
+                event.ino())), AuditFacts.task(opener)));
+    }
+
     /** The file's name as its opener sees it, read once per event and only when some list wants it. */
     private static final class EventName {
         private final PermissionEvent event;
         private final Opener opener;
-        private byte[] bytes;
+        private UntrustedString name;
 
         EventName(PermissionEvent event, Opener opener) {
             this.event = event;
             this.opener = opener;
         }
 
-        byte[] bytes() {
-            if (bytes == null) {
-                bytes = AuditFacts.name(event.fd(), opener.pid()).bytes();
+        UntrustedString untrusted() {
+            if (name == null) {
+                name = AuditFacts.name(event.fd(), opener.pid());
             }
-            return bytes;
+            return name;
+        }
+
+        byte[] bytes() {
+            return untrusted().bytes();
         }
     }
 
@@ -328,6 +364,11 @@ public final class EnforcementDecider implements Decider {
                 return false;
             }
         }
+        for (Scope s : Coverage.auditScopes(p, file)) {
+            if (!ctx.audited().audited(s.namespace(), key, stamp)) {
+                return false;
+            }
+        }
         // The mark silences every namespace: each list that may take the file must hold this version.
         for (Coverage.MeasuredPcr mp : Coverage.measurePcrs(p, file)) {
             if (!ctx.measurements().measured(mp.scope().namespace(), key, stamp, mp.pcr())) {
@@ -396,6 +437,9 @@ public final class EnforcementDecider implements Decider {
         EnforcementMetrics metrics();
 
         Measurements measurements();
+
+        /** The file versions each scope has written its audit rule record for. */
+        AuditedFiles audited();
 
         /** Which registered namespaces an unregistered opener's namespace descends from. */
         NamespaceLineage lineage();

@@ -65,7 +65,7 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
     public boolean appraisesOrMeasuresAnything() {
         for (Scope s : all()) {
             boolean appraises = s.mode() != dev.imans.appraise.AppraiseMode.OFF;
-            if (s.policy().rules().stream().anyMatch(r -> r.action() == Action.MEASURE
+            if (s.policy().rules().stream().anyMatch(r -> r.action() == Action.MEASURE || r.action() == Action.AUDIT
                     || appraises && r.action() == Action.APPRAISE)) {
                 return true;
             }
