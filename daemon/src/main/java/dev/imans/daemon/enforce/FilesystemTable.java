@@ -37,6 +37,8 @@ public final class FilesystemTable {
 
     private static final Names UNKNOWN = new Names("", "unknown");
 
+    /** Device numbers files report for a mounted filesystem that mountinfo shows under another number. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> aliases = new java.util.concurrent.ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Names> byDev = new ConcurrentHashMap<>();
 
     /** A UUID and the statfs identity of the superblock it was read from; {@code uuid} null when unreadable. */
@@ -51,6 +53,15 @@ public final class FilesystemTable {
     public void learn(MountInfo m) {
         byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
                 ? known : names(m));
+    }
+
+    /**
+     * Files on {@code dev} belong to the filesystem of mount {@code m} though mountinfo shows another
+     * device number for it (a btrfs subvolume's own number).
+     */
+    public void alias(long dev, MountInfo m) {
+        byDev.put(dev, names(m));
+        aliases.put(dev, m.dev());
     }
 
     /** The names of the filesystem on {@code dev}; looked up in the daemon's own mounts when not yet known. */
@@ -91,8 +102,9 @@ public final class FilesystemTable {
 
     /** Forgets the devices not in {@code present} (every device the mount tables show). */
     public void retain(Collection<Long> present) {
-        byDev.keySet().retainAll(present);
-        uuids.keySet().retainAll(present);
+        aliases.values().retainAll(present);
+        byDev.keySet().removeIf(d -> !present.contains(d) && !aliases.containsKey(d));
+        uuids.keySet().removeIf(d -> !present.contains(d) && !aliases.containsKey(d));
     }
 
     /** The type as {@code s_type->name}: mountinfo shows a FUSE subtype after a dot ({@code fuse.imans}). */

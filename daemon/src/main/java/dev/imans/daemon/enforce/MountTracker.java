@@ -6,6 +6,7 @@ import dev.imans.daemon.health.Condition;
 import dev.imans.daemon.health.Health;
 import dev.imans.linux.Errno;
 import dev.imans.linux.Fd;
+import dev.imans.linux.FileStat;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.MountInfo;
 import dev.imans.linux.Mounts;
@@ -229,7 +230,7 @@ final class MountTracker implements AutoCloseable {
             // A mount point hidden under a later mount resolves to that other filesystem, and one just
             // unmounted to nothing: mark only when the path really leads to this one (another mount of it
             // will do otherwise). Not a failure: the device number may soon name another filesystem.
-            if (!leadsTo(path, m.dev())) {
+            if (!leadsTo(path, m)) {
                 seen.remove(m.dev());
                 return;
             }
@@ -261,12 +262,26 @@ final class MountTracker implements AutoCloseable {
         return !root.isEmpty() && !java.nio.file.Files.isDirectory(Path.of(root));
     }
 
-    private static boolean leadsTo(Path path, long dev) {
+    /**
+     * Whether {@code path} leads to mount {@code m}: by its mount id, which names the mount itself, or
+     * by device. btrfs gives each subvolume's files a device number of its own, unlike mountinfo's; the
+     * table then also learns that number, so events on the subvolume find the filesystem's names.
+     */
+    private boolean leadsTo(Path path, MountInfo m) {
+        FileStat st;
         try {
-            return Stat.stat(path).dev() == dev;
+            st = Stat.stat(path);
         } catch (LinuxException e) {
             return false;
         }
+        if (st.dev() == m.dev()) {
+            return true;
+        }
+        if (st.mountId() != 0 && st.mountId() == m.mountId()) {
+            table.alias(st.dev(), m);
+            return true;
+        }
+        return false;
     }
 
     private void markPath(Path layer, Set<Long> seen, List<String> newFailures) {

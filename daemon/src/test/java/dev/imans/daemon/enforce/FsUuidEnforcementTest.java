@@ -71,6 +71,20 @@ class FsUuidEnforcementTest {
     }
 
     @Test
+    void aBtrfsImageIsMarkedThoughItsFilesReportASubvolumeDeviceAndJudgedByItsUuidTypeAndName() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(), AuditFormat.SEED, Set.of("tmpfs", "btrfs"));
+        Namespace ns = withImage("mkfs.btrfs -q -f -U " + IMAGE_UUID, 128 << 20);
+        // btrfs: the files' st_dev is the subvolume's, not the one mountinfo shows for the mount.
+        assertThat(ns.shOk("stat -c %d /tmp/mnt/img/plain").out().strip())
+                .isNotEqualTo(ns.shOk("mountpoint -d /tmp/mnt/img | awk -F: '{print $1*256+$2}'").out().strip());
+        // fsname= finds the filesystem's name through the subvolume's device number.
+        ns.shOk("echo hello > /tmp/mnt/img/theirs && chown 4242 /tmp/mnt/img/theirs");
+        daemon.policy(ns, "appraise fsname=btrfs fowner=4242\n");
+        assertDenied(ns.sh("cat /tmp/mnt/img/theirs"));
+        judgedByTheImageUuid(ns);
+    }
+
+    @Test
     void aTmpfsIsJudgedByItsRandomUuidAndOnlyItsOwn() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = daemon.registered();
