@@ -59,6 +59,10 @@ final class MountTracker implements AutoCloseable {
     private final NamespaceLineage lineage;
     private final Set<Long> marked = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
+    /** Overlay layers found unreachable, each logged once until it is reached or its mount is gone. */
+    private final Set<Path> unreachableLayers = new HashSet<>();
+    /** The overlay layers the current scan has looked at. */
+    private final Set<Path> layersTried = new HashSet<>();
     private final Map<Integer, Fd> watches = new HashMap<>();
     private final SharedFilesystems shared;
     /** The devices the host had mounted at the last full scan. */
@@ -99,6 +103,7 @@ final class MountTracker implements AutoCloseable {
 
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
+        layersTried.clear();
         Set<Long> seen = new HashSet<>();
         Map<Long, List<MountInfo>> hostDevs = new HashMap<>();
         List<MountInfo> host;
@@ -142,6 +147,7 @@ final class MountTracker implements AutoCloseable {
             }
         }
         lineage.mountsSeen(privateDevs, members);
+        unreachableLayers.retainAll(layersTried);
         marked.retainAll(seen);
         failed.retainAll(seen);
         shared.retain(seen);
@@ -285,14 +291,19 @@ final class MountTracker implements AutoCloseable {
     }
 
     private void markPath(Path layer, Set<Long> seen, List<String> newFailures) {
+        layersTried.add(layer);
         long dev;
         try {
             dev = Stat.stat(layer).dev();
         } catch (LinuxException e) {
-            // A layer that cannot be reached now is looked for again at the next scan.
-            Log.warn("cannot reach overlay layer " + layer + ": " + e.getMessage());
+            // A layer that cannot be reached now is looked for again at the next scan; said once, not at
+            // every scan (a runtime's layers named in terms this root does not resolve would flood the log).
+            if (unreachableLayers.add(layer)) {
+                Log.warn("cannot reach overlay layer " + layer + ": " + e.getMessage() + " (said once while it lasts)");
+            }
             return;
         }
+        unreachableLayers.remove(layer);
         seen.add(dev);
         try {
             if (Stat.statfs(layer).isOverlay()) {

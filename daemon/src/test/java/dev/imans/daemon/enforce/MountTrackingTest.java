@@ -70,4 +70,27 @@ class MountTrackingTest {
         ns.shOk("mkdir -p /tmp/late && mount -t tmpfs late /tmp/late && echo hello > /tmp/late/f");
         assertDeniedWithin(ns, "cat /tmp/late/f", 1000);
     }
+
+    @Test
+    void anUnreachableOverlayLayerIsLoggedOnceNotAtEveryScan() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.namespace("appraise fsmagic=0x01021994\n");
+        // An overlay whose layers' tmpfs is then detached: the overlay lives, its layer paths lead nowhere.
+        ns.shOk("mkdir -p /tmp/l /tmp/m && mount -t tmpfs layers /tmp/l && mkdir /tmp/l/lower /tmp/l/upper"
+                + " /tmp/l/work && mount -t overlay overlay -o lowerdir=/tmp/l/lower,upperdir=/tmp/l/upper,"
+                + "workdir=/tmp/l/work /tmp/m && umount -l /tmp/l");
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream before = dev.imans.daemon.Log.redirect(
+                new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            for (int i = 0; i < 5; i++) {
+                daemon.enforcement().rescanMounts();
+            }
+        } finally {
+            dev.imans.daemon.Log.redirect(before);
+        }
+        String text = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(text.lines().filter(l -> l.contains("cannot reach overlay layer /proc/" + ns.pid()
+                + "/root/tmp/l/lower")).count()).isEqualTo(1);
+    }
 }
