@@ -71,7 +71,7 @@ public final class EnforcementDecider implements Decider {
     @Override
     public Verdict decide(PermissionEvent event) {
         Policies p = ctx.policies();
-        if (!p.appraisesOrMeasuresAnything()) {
+        if (!p.judgesAnything()) {
             ctx.ignore(event, p);
             return Verdict.ALLOW;
         }

@@ -59,10 +59,10 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
     }
 
     /**
-     * Whether any scope appraises or measures anything at all (else every open is allowed at once). A
-     * scope with appraisal off still measures.
+     * Whether any scope appraises, measures or audits anything at all (else every open is allowed at
+     * once). A scope with appraisal off still measures and audits.
      */
-    public boolean appraisesOrMeasuresAnything() {
+    public boolean judgesAnything() {
         for (Scope s : all()) {
             boolean appraises = s.mode() != dev.imans.appraise.AppraiseMode.OFF;
             if (s.policy().rules().stream().anyMatch(r -> r.action() == Action.MEASURE || r.action() == Action.AUDIT
