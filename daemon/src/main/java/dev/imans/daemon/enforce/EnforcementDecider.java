@@ -134,7 +134,7 @@ public final class EnforcementDecider implements Decider {
                 ctx.rehash().rehashNow(key, event.fd());
             }
             Requirements req = new Requirements(m.signatureRequired(), m.appraiseAlgos(), ctx.config().hashAlgo());
-            Outcome o = newFile(event, opener) ? Outcome.NEW_FILE : judge(event, opener, key, req, scope.mode());
+            Outcome o = newFile(event, opener) ? Outcome.PASS : judge(event, opener, key, req, scope.mode());
             failures.addAll(o.audits);
             allow &= o.allow;
             passed &= o.passed;
@@ -276,7 +276,6 @@ public final class EnforcementDecider implements Decider {
      * failures it audits.
      */
     private record Outcome(boolean allow, boolean passed, List<AppraisalResult> audits) {
-        static final Outcome NEW_FILE = new Outcome(true, true, List.of());
         static final Outcome PASS = new Outcome(true, true, List.of());
     }
 

@@ -110,7 +110,9 @@ final class MountTracker implements AutoCloseable {
         try {
             host = Mounts.readSelf();
         } catch (IOException | IllegalArgumentException e) {
+            // Nothing new can be marked: the change that asked for this scan is not in force (EIO).
             Log.error("cannot read /proc/self/mountinfo: " + e.getMessage());
+            newFailures.add("cannot read /proc/self/mountinfo: " + e.getMessage());
             return newFailures;
         }
         Set<Long> present = new HashSet<>();
@@ -131,6 +133,13 @@ final class MountTracker implements AutoCloseable {
             try {
                 mounts = Mounts.read(member.pid());
             } catch (IOException | IllegalArgumentException e) {
+                // A member that left takes nothing with it (the liveness scan picks another); one still
+                // there whose mounts cannot be read leaves its namespace's filesystems unknown.
+                if (!memberGone("/proc/" + member.pid() + "/root")) {
+                    Log.error("cannot read the mounts of namespace " + member.nsInode() + " through pid "
+                            + member.pid() + ": " + e.getMessage());
+                    newFailures.add("cannot read the mounts of namespace " + member.nsInode() + ": " + e.getMessage());
+                }
                 continue;
             }
             String root = "/proc/" + member.pid() + "/root";

@@ -63,7 +63,7 @@ class DegradedStateTest {
 
     /** Checks the last policy write was committed (it is, when the writer's close returns). */
     private void policyInForce(Namespace ns, String rule) throws Exception {
-        eventually(() -> assertThat(Files.readString(daemon.control.resolve(ns.nsid + "/policy"))).contains(rule));
+        assertThat(Files.readString(daemon.control.resolve(ns.nsid + "/policy"))).contains(rule);
     }
 
     @Test
