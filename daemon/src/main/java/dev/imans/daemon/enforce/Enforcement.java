@@ -107,6 +107,7 @@ public final class Enforcement implements AutoCloseable {
         try {
             e.tracker = new MountTracker(e.engine, e.overlays, e.filesystems, directory, config, e.metrics, health, lineage,
                     () -> e.policies);
+            e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
         } catch (RuntimeException ex) {

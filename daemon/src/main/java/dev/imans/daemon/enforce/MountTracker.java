@@ -67,6 +67,9 @@ final class MountTracker implements AutoCloseable {
     private final Set<Long> layerDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Those the current scan has seen. */
     private final Set<Long> seenLayers = new HashSet<>();
+    /** The layer directories of marked overlays, as the daemon reaches them (read by the filesystems reader). */
+    private final Set<Path> layerPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Path> seenLayerPaths = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     /** Overlay layers found unreachable, each logged once until it is reached or its mount is gone. */
     private final Set<Path> unreachableLayers = new HashSet<>();
@@ -115,6 +118,7 @@ final class MountTracker implements AutoCloseable {
         List<String> newFailures = new ArrayList<>();
         layersTried.clear();
         seenLayers.clear();
+        seenLayerPaths.clear();
         Set<Long> seen = new HashSet<>();
         Map<Long, List<MountInfo>> hostDevs = new HashMap<>();
         List<MountInfo> host;
@@ -170,6 +174,7 @@ final class MountTracker implements AutoCloseable {
         unreachableLayers.retainAll(layersTried);
         marked.retainAll(seen);
         layerDevs.retainAll(seenLayers);
+        layerPaths.retainAll(seenLayerPaths);
         failed.retainAll(seen);
         shared.retain(seen);
         Set<String> still = new HashSet<>();
@@ -295,6 +300,8 @@ final class MountTracker implements AutoCloseable {
             Path path = Path.of(root + layer);
             try {
                 long dev = reach(path).dev();
+                layerPaths.add(path);
+                seenLayerPaths.add(path);
                 layerDevs.add(dev);
                 seenLayers.add(dev);
                 if (!marked.contains(dev) && !Stat.statfs(path).isOverlay()) {
@@ -305,6 +312,11 @@ final class MountTracker implements AutoCloseable {
                 // are not seen, which the README's differences table says.
             }
         }
+    }
+
+    /** The layer directories of the overlays marked now, as the daemon reaches them. */
+    java.util.Collection<Path> layerPaths() {
+        return layerPaths;
     }
 
     /** Whether {@code dev} holds a layer of a marked overlay. */

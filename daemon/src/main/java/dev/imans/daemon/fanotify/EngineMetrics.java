@@ -33,6 +33,8 @@ public final class EngineMetrics {
     /** Overlay backing mounts silenced ({@link BackingMounts}), and marks of them the kernel refused. */
     final LongAdder backingMountsIgnored = new LongAdder();
     final LongAdder backingMarkErrors = new LongAdder();
+    /** Own opens on a mount outside the daemon's namespace that led to no overlay layer (left unmarked). */
+    final LongAdder backingUnmatched = new LongAdder();
 
     public long events() {
         return events.sum();

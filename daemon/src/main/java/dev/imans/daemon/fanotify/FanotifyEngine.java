@@ -247,6 +247,16 @@ public final class FanotifyEngine implements AutoCloseable {
         return ignoreMarks.add(event.fd());
     }
 
+    /**
+     * Where the layer directories of the overlays the overlays engine marks are found (as this daemon
+     * reaches them): the private mounts overlayfs opens their files through are silenced here.
+     */
+    public void overlayLayers(java.util.function.Supplier<java.util.Collection<Path>> layers) {
+        if (reader.backing() != null) {
+            reader.backing().layers(layers);
+        }
+    }
+
     /** Drops every ignore mark: call whenever policy or keys change. */
     public void flushIgnoreMarks() throws LinuxException {
         ignoreMarks.flush();

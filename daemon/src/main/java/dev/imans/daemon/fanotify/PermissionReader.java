@@ -46,6 +46,10 @@ final class PermissionReader implements Runnable {
     private final QuietLog statErrors = new QuietLog("fstat of an event fd failed, answered by policy");
     private volatile Throwable failure;
 
+    BackingMounts backing() {
+        return backing;
+    }
+
     PermissionReader(FanotifyGroup group, EventFd wake, Decider decider, DecisionWorkers workers, Reply reply,
             EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen, BackingMounts backing) {
         this.backing = backing;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -334,6 +335,7 @@ class FanotifyEngineTest {
             assertThatThrownBy(() -> o.markFilesystem(dir))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an overlayfs");
             engine.markFilesystem(dir);
+            engine.overlayLayers(() -> List.of(lower, dir.resolve("upper")));
             overlays.markFilesystem(merged);
             assertThat(Sh.run("cat", merged.resolve("deny-layered").toString()).output())
                     .contains("Operation not permitted");
