@@ -44,12 +44,6 @@ public final class Enforceability {
                 out.add(new PolicyWarning(o.line(), o.column(key), why));
             }
         }
-        if (rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC || "overlay".equals(rule.fsName())) {
-            String key = rule.fsMagic() != null && rule.fsMagic() == OVERLAYFS_MAGIC ? "fsmagic" : "fsname";
-            out.add(new PolicyWarning(o.line(), o.column(key), key + "= names overlayfs: imans judges a file opened"
-                    + " through an overlay on its layer's filesystem (the overlay itself is not marked), so this rule"
-                    + " never matches here"));
-        }
         if (rule.permitDirectio()) {
             out.add(new PolicyWarning(o.line(), o.column("permit_directio"), "permit_directio has no effect here:"
                     + " imans reads file contents itself, so O_DIRECT opens are measured and appraised like others"));
@@ -61,8 +55,6 @@ public final class Enforceability {
         return List.copyOf(out);
     }
 
-    /** The kernel's {@code OVERLAYFS_SUPER_MAGIC}. */
-    private static final long OVERLAYFS_MAGIC = 0x794c7630L;
 
     /** The kernel's {@code TMPFS_MAGIC}: memfds live on an internal tmpfs. */
     private static final long TMPFS_MAGIC = 0x01021994L;

@@ -37,9 +37,17 @@ public final class Enforcement implements AutoCloseable {
     private final NamespaceLineage lineage;
     private volatile Policies policies;
     private FanotifyEngine engine;
+    /** The overlay mounts' engine: a reader of its own, as one serving an overlay and its layers deadlocks. */
+    private FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
     private volatile boolean closed;
+    /**
+     * The inode numbers (without overlayfs's xino high bits) of files the overlays engine has ignore-marked
+     * since its last flush: a write to the same number on a layer's filesystem may be a write beneath one.
+     */
+    private final java.util.Set<Long> overlayMarked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final long XINO_LOW = (1L << 56) - 1;
 
     interface FlushFault {
         void check() throws LinuxException;
@@ -87,14 +95,23 @@ public final class Enforcement implements AutoCloseable {
             AuditWriter audit, Measurements measurements, Health health, NamespaceLineage lineage)
             throws LinuxException {
         Enforcement e = new Enforcement(config, source, audit, measurements, health, lineage);
-        EnforcementDecider decider = new EnforcementDecider(e.new Shared());
-        e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
+        e.engine = FanotifyEngine.start(new EnforcementDecider(e.new Shared(() -> e.engine)), config.engine(),
+                e.new Watcher(), health);
         try {
-            e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health, lineage,
+            e.overlays = FanotifyEngine.start(new EnforcementDecider(e.new Shared(() -> e.overlays)), config.engine(),
+                    e.new Watcher(), health, FanotifyEngine.Role.OVERLAYS);
+        } catch (LinuxException | RuntimeException ex) {
+            e.engine.close();
+            throw ex;
+        }
+        try {
+            e.tracker = new MountTracker(e.engine, e.overlays, e.filesystems, directory, config, e.metrics, health, lineage,
                     () -> e.policies);
+            e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
         } catch (RuntimeException ex) {
+            e.overlays.close();
             e.engine.close();
             throw ex;
         }
@@ -163,6 +180,11 @@ public final class Enforcement implements AutoCloseable {
         return engine;
     }
 
+    /** The engine of overlay mounts (opens through an overlay are judged there, on the overlay's facts). */
+    public FanotifyEngine overlayEngine() {
+        return overlays;
+    }
+
     /**
      * Drops every ignore mark; false when it could not, which suspends new marks until a retry
      * succeeds: the marks left may hide files the policy in force now would refuse.
@@ -188,10 +210,27 @@ public final class Enforcement implements AutoCloseable {
         }
         flushFault.check();
         engine.flushIgnoreMarks();
+        flushOverlayMarks();
         metrics.flushes.increment();
     }
 
+    /** Cleared first: a mark added between the two is dropped by the flush, one added after is tracked. */
+    private void flushOverlayMarks() throws LinuxException {
+        overlayMarked.clear();
+        overlays.flushIgnoreMarks();
+    }
+
     private void modified(long dev, long ino, long mask) {
+        if (tracker != null && tracker.isOverlayLayer(dev) && overlayMarked.contains(ino & XINO_LOW)) {
+            // Written beneath an overlay file that may be ignore-marked: the overlay's inode saw no write.
+            // Its cached verdict needs nothing (the overlay's stat shows the backing file's new ctime).
+            try {
+                flushOverlayMarks();
+            } catch (LinuxException e) {
+                health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
+                        Optional.of(this::flushNow));
+            }
+        }
         FileKey key = new FileKey(dev, ino);
         cache.forget(key);
         measurements.forget(key);
@@ -209,6 +248,10 @@ public final class Enforcement implements AutoCloseable {
         closed = true;
         if (tracker != null) {
             tracker.close();
+        }
+        // Overlays first: their reader's last reads may open backing files the filesystems engine answers.
+        if (overlays != null) {
+            overlays.close();
         }
         if (engine != null) {
             engine.close();
@@ -233,7 +276,14 @@ public final class Enforcement implements AutoCloseable {
         }
     }
 
+    /** What one engine's decider shares with the other's; marks go to the engine that delivered the event. */
     private final class Shared implements EnforcementDecider.Context {
+        private final java.util.function.Supplier<FanotifyEngine> own;
+
+        Shared(java.util.function.Supplier<FanotifyEngine> own) {
+            this.own = own;
+        }
+
         @Override
         public Policies policies() {
             return policies;
@@ -286,7 +336,11 @@ public final class Enforcement implements AutoCloseable {
 
         @Override
         public void ignore(PermissionEvent event, Policies judgedUnder) {
-            if (engine.ignoreUntilModified(event) == 0) {
+            FanotifyEngine e = own.get();
+            if (e == overlays) {
+                overlayMarked.add(event.ino() & XINO_LOW);
+            }
+            if (e.ignoreUntilModified(event) == 0) {
                 metrics.ignoreMarks.increment();
             }
             // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush

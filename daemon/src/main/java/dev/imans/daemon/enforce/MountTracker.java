@@ -40,14 +40,19 @@ import java.util.function.Supplier;
  * <p>Also tells the {@link NamespaceLineage} which superblocks each namespace it reads has and the host has
  * not: a namespace copied from one of them holds them too.
  *
- * <p>Must not: mark what {@link MountFilter} refuses. Overlay mounts are replaced by the filesystems of
- * their layers (lowerdir/upperdir), reached through the same root.
+ * <p>Overlay mounts are marked in the overlays engine, so opens through them are judged on the overlay's
+ * facts as the kernel judges them; where an overlay cannot be marked, the filesystems of its layers
+ * (lowerdir/upperdir, reached through the same root) are marked instead, and the overlay is reported as
+ * unmarked (its opens are judged, but on their layers' facts).
+ *
+ * <p>Must not: mark what {@link MountFilter} refuses.
  */
 final class MountTracker implements AutoCloseable {
     private static final int POLL_MILLIS = 250;
     private static final long RESCAN_NANOS = 5_000_000_000L;
 
     private final FanotifyEngine engine;
+    private final FanotifyEngine overlays;
     private final FilesystemTable table;
     private final NamespaceDirectory directory;
     private final MountFilter filter;
@@ -58,6 +63,13 @@ final class MountTracker implements AutoCloseable {
     volatile Predicate<Path> markFault = p -> false;
     private final NamespaceLineage lineage;
     private final Set<Long> marked = new HashSet<>();
+    /** Devices holding layers of marked overlays (read by enforcement on the watcher's thread). */
+    private final Set<Long> layerDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Those the current scan has seen. */
+    private final Set<Long> seenLayers = new HashSet<>();
+    /** The layer directories of marked overlays, as the daemon reaches them (read by the filesystems reader). */
+    private final Set<Path> layerPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Path> seenLayerPaths = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     /** Overlay layers found unreachable, each logged once until it is reached or its mount is gone. */
     private final Set<Path> unreachableLayers = new HashSet<>();
@@ -70,11 +82,12 @@ final class MountTracker implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopping;
 
-    MountTracker(FanotifyEngine engine, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
+    MountTracker(FanotifyEngine engine, FanotifyEngine overlays, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
             EnforcementMetrics metrics, Health health, NamespaceLineage lineage, Supplier<Policies> policies) {
         this.health = health;
         this.lineage = lineage;
         this.engine = engine;
+        this.overlays = overlays;
         this.table = table;
         this.directory = directory;
         this.filter = new MountFilter(config.fsTypes());
@@ -104,6 +117,8 @@ final class MountTracker implements AutoCloseable {
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
         layersTried.clear();
+        seenLayers.clear();
+        seenLayerPaths.clear();
         Set<Long> seen = new HashSet<>();
         Map<Long, List<MountInfo>> hostDevs = new HashMap<>();
         List<MountInfo> host;
@@ -158,6 +173,8 @@ final class MountTracker implements AutoCloseable {
         lineage.mountsSeen(privateDevs, members);
         unreachableLayers.retainAll(layersTried);
         marked.retainAll(seen);
+        layerDevs.retainAll(seenLayers);
+        layerPaths.retainAll(seenLayerPaths);
         failed.retainAll(seen);
         shared.retain(seen);
         Set<String> still = new HashSet<>();
@@ -225,17 +242,11 @@ final class MountTracker implements AutoCloseable {
         if (markFault.test(path)) {
             throw new LinuxException("fanotify_mark", dev.imans.linux.Errno.ENODEV, path.toString());
         }
-        engine.markFilesystem(path);
+        (Stat.statfs(path).isOverlay() ? overlays : engine).markFilesystem(path);
     }
 
     private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen, List<String> newFailures) {
-        if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
-            for (String layer : layers(m.superOptions())) {
-                markPath(Path.of(root + layer), seen, newFailures);
-            }
-            return;
-        }
-        if (!filter.marks(m)) {
+        if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(m, root)))) {
             return;
         }
         seen.add(m.dev());
@@ -254,6 +265,9 @@ final class MountTracker implements AutoCloseable {
             // name a new, unmarked superblock.
             mark(path);
             markSucceeded(m.dev());
+            if (isOverlay(m)) {
+                watchLayers(m, root, seen);
+            }
             if (!marked.add(m.dev())) {
                 return;
             }
@@ -267,8 +281,96 @@ final class MountTracker implements AutoCloseable {
                 return;
             }
             markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
+            layersInstead(m, root, seen, newFailures);
         } catch (IllegalArgumentException e) {
             markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
+            layersInstead(m, root, seen, newFailures);
+        }
+    }
+
+    /**
+     * The filesystems of a marked overlay's layers: a write made there, beside the overlay, changes what
+     * the overlay shows without a write to the overlay's inode, which would keep an ignore mark of the
+     * overlays engine standing. The kernel catches it by the backing inode's version (ima_main.c, 6.8);
+     * here the layers' writes are watched (modification marks only, no permission events) and reported
+     * as any write, and {@link #isOverlayLayer} tells enforcement which devices they are.
+     */
+    private void watchLayers(MountInfo m, String root, Set<Long> seen) {
+        for (String layer : layers(m.superOptions())) {
+            Path path = Path.of(root + layer);
+            try {
+                long dev = reach(path).dev();
+                layerPaths.add(path);
+                seenLayerPaths.add(path);
+                layerDevs.add(dev);
+                seenLayers.add(dev);
+                if (!marked.contains(dev) && !Stat.statfs(path).isOverlay()) {
+                    overlays.watchModifications(path);
+                }
+            } catch (LinuxException | IllegalArgumentException e) {
+                // Unreachable from here (named in another root's terms): writes beside the overlay on it
+                // are not seen, which the README's differences table says.
+            }
+        }
+    }
+
+    /** The layer directories of the overlays marked now, as the daemon reaches them. */
+    java.util.Collection<Path> layerPaths() {
+        return layerPaths;
+    }
+
+    /** Whether {@code dev} holds a layer of a marked overlay. */
+    boolean isOverlayLayer(long dev) {
+        return layerDevs.contains(dev);
+    }
+
+    private static boolean isOverlay(MountInfo m) {
+        return FilesystemTable.typeName(m.fsType()).equals("overlay");
+    }
+
+    /**
+     * The filesystem types of an overlay's layers reached through {@code root}; an unreachable layer counts
+     * as {@link MountFilter#UNKNOWN}, and is logged once while it lasts.
+     */
+    private Set<String> layerTypes(MountInfo m, String root) {
+        Set<String> out = new HashSet<>();
+        for (String layer : layers(m.superOptions())) {
+            Path path = Path.of(root + layer);
+            try {
+                out.add(table.lookup(reach(path).dev()).fsName());
+            } catch (LinuxException e) {
+                out.add(MountFilter.UNKNOWN);
+            }
+        }
+        return out;
+    }
+
+    /** Stats an overlay layer; one that cannot be reached is logged once while it lasts. */
+    private FileStat reach(Path layer) throws LinuxException {
+        layersTried.add(layer);
+        try {
+            FileStat st = Stat.stat(layer);
+            unreachableLayers.remove(layer);
+            return st;
+        } catch (LinuxException e) {
+            // Looked for again at the next scan; said once, not at every scan (a runtime's layers named
+            // in terms this root does not resolve would flood the log).
+            if (unreachableLayers.add(layer)) {
+                Log.warn("cannot reach overlay layer " + layer + ": " + e.getMessage() + " (said once while it lasts)");
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * An overlay that could not be marked: its opens reach the filesystems of its layers as backing opens,
+     * so marking those keeps them judged (on the layers' facts) while the overlay is reported unmarked.
+     */
+    private void layersInstead(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
+        if (isOverlay(m)) {
+            for (String layer : layers(m.superOptions())) {
+                markPath(Path.of(root + layer), seen, newFailures);
+            }
         }
     }
 
@@ -300,19 +402,12 @@ final class MountTracker implements AutoCloseable {
     }
 
     private void markPath(Path layer, Set<Long> seen, List<String> newFailures) {
-        layersTried.add(layer);
         long dev;
         try {
-            dev = Stat.stat(layer).dev();
+            dev = reach(layer).dev();
         } catch (LinuxException e) {
-            // A layer that cannot be reached now is looked for again at the next scan; said once, not at
-            // every scan (a runtime's layers named in terms this root does not resolve would flood the log).
-            if (unreachableLayers.add(layer)) {
-                Log.warn("cannot reach overlay layer " + layer + ": " + e.getMessage() + " (said once while it lasts)");
-            }
             return;
         }
-        unreachableLayers.remove(layer);
         seen.add(dev);
         try {
             if (Stat.statfs(layer).isOverlay()) {

@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  * policy that judges the namespace (the host's or its own) may cover it; everything else the host
  * alone sees stays unmarked, which is the point of the option.
  *
- * <p>Paths are the host's: these mounts are visible to the daemon, and the layers of an overlay
- * mounted by the host are named in the host's terms. Marks are kept until the group closes (a mark the
+ * <p>Paths are the host's: these mounts are visible to the daemon. An overlay root is marked itself
+ * (in the overlays engine), so its opens are judged on the overlay's facts; its layers' filesystems stay
+ * unmarked unless something else needs them. Marks are kept until the group closes (a mark the
  * main scan also relies on must never be removed from under it), and placed again at every scan.
  */
 final class SharedFilesystems {
@@ -51,15 +52,8 @@ final class SharedFilesystems {
     void consider(MountInfo m, long nsInode, Map<Long, List<MountInfo>> host, Set<Long> alreadyMarked,
             Set<Long> seen, Outcome outcome) {
         Policies p = policies.get();
-        if (FilesystemTable.typeName(m.fsType()).equals("overlay")) {
-            for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
-                for (String layer : MountTracker.layers(h.superOptions())) {
-                    mark(Path.of(layer), null, nsInode, p, alreadyMarked, seen, outcome);
-                }
-            }
-            return;
-        }
-        if (!filter.marks(m)) {
+        if (!filter.marks(m) && !(FilesystemTable.typeName(m.fsType()).equals("overlay")
+                && filter.marksOverlayOver(layerTypes(host.getOrDefault(m.dev(), List.of()))))) {
             return;
         }
         for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
@@ -81,7 +75,7 @@ final class SharedFilesystems {
             return false;
         }
         // A mount point hidden under a later mount leads elsewhere: another mount of the device will do.
-        if (expectedDev != null && dev != expectedDev || fs.isOverlay()) {
+        if (expectedDev != null && dev != expectedDev) {
             return false;
         }
         seen.add(dev);
@@ -103,6 +97,21 @@ final class SharedFilesystems {
             outcome.failed(dev, fsName + " " + path + " (mounted on the host, seen by namespace " + nsInode + ")", e);
         }
         return true;
+    }
+
+    /** The filesystem types of the layers of the host's mounts of an overlay (host paths). */
+    private Set<String> layerTypes(List<MountInfo> hostMounts) {
+        Set<String> out = new HashSet<>();
+        for (MountInfo h : hostMounts) {
+            for (String layer : MountTracker.layers(h.superOptions())) {
+                try {
+                    out.add(table.lookup(Stat.stat(Path.of(layer)).dev()).fsName());
+                } catch (LinuxException e) {
+                    out.add(MountFilter.UNKNOWN);
+                }
+            }
+        }
+        return out;
     }
 
     /** Forgets devices no longer seen (unmounted: the kernel dropped their marks with the superblock). */

@@ -30,6 +30,11 @@ public final class EngineMetrics {
     final LongAdder ignoreMarksRemoved = new LongAdder();
     /** Modification events seen by the watcher. */
     final LongAdder modifications = new LongAdder();
+    /** Overlay backing mounts silenced ({@link BackingMounts}), and marks of them the kernel refused. */
+    final LongAdder backingMountsIgnored = new LongAdder();
+    final LongAdder backingMarkErrors = new LongAdder();
+    /** Own opens on a mount outside the daemon's namespace that led to no overlay layer (left unmarked). */
+    final LongAdder backingUnmatched = new LongAdder();
 
     public long events() {
         return events.sum();
@@ -87,6 +92,14 @@ public final class EngineMetrics {
         return modifications.sum();
     }
 
+    public long backingMountsIgnored() {
+        return backingMountsIgnored.sum();
+    }
+
+    public long backingMarkErrors() {
+        return backingMarkErrors.sum();
+    }
+
     /** All counters by name, in a stable order, for status output. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -104,6 +117,8 @@ public final class EngineMetrics {
         m.put("ignore_marks_added", ignoreMarksAdded());
         m.put("ignore_marks_removed", ignoreMarksRemoved());
         m.put("modifications", modifications());
+        m.put("backing_mounts_ignored", backingMountsIgnored());
+        m.put("backing_mark_errors", backingMarkErrors());
         return m;
     }
 

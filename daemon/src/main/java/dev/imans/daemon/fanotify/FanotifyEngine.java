@@ -29,10 +29,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * ALLOW and then releases the group, so no opener is ever left waiting on a stopped engine (the kernel's
  * own rule when a listener dies is the same: fail open).
  *
- * <p>Overlayfs: {@link #markFilesystem} refuses overlay mounts. A filesystem mark on the filesystem that
- * holds the layers sees every open made through the overlay (as an event on the real inode), while one
- * reader serving both an overlay and its layers deadlocks inside read(2): the kernel opens the overlay
- * file for the event, which opens the backing file, which waits for an answer from the same reader.
+ * <p>Overlayfs: an engine serves either filesystems or overlays ({@link Role}). An open through an
+ * overlay raises an event on the overlay's inode, then one on its layer's filesystem for the backing file
+ * overlayfs opens; one reader serving both deadlocks inside read(2) (the kernel opens the overlay file
+ * for the event, which opens the backing file, which waits for an answer from the same reader). So
+ * overlays get an engine of their own, and a filesystems engine silences the private mounts the backing
+ * opens go through ({@link BackingMounts}).
  */
 public final class FanotifyEngine implements AutoCloseable {
     private static final System.Logger LOG = QuietLog.logger();
@@ -57,10 +59,19 @@ public final class FanotifyEngine implements AutoCloseable {
     private final Map<Path, Marked> marked = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    private final Role role;
+
     private record Marked(MarkType type, long permMask) {}
 
-    private FanotifyEngine(Decider decider, EngineConfig config, ModificationListener listener, Health health)
-            throws LinuxException {
+    /** What an engine marks: filesystems other than overlays, or overlays only. */
+    public enum Role {
+        FILESYSTEMS,
+        OVERLAYS
+    }
+
+    private FanotifyEngine(Decider decider, EngineConfig config, ModificationListener listener, Health health,
+            Role role) throws LinuxException {
+        this.role = role;
         this.config = config;
         this.listener = listener;
         this.health = health;
@@ -79,7 +90,8 @@ public final class FanotifyEngine implements AutoCloseable {
         this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics, health);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
-                Unistd.getpid(), this::failOpen);
+                Unistd.getpid(), this::failOpen,
+                role == Role.FILESYSTEMS ? new BackingMounts(permissions, metrics) : null);
         // Touch what the reader will need before it holds any event: logging and the failure paths load
         // classes and may read configuration files.
         LOG.isLoggable(Level.DEBUG);
@@ -140,7 +152,13 @@ public final class FanotifyEngine implements AutoCloseable {
     /** As {@link #start(Decider, EngineConfig, ModificationListener)}, reporting degraded states to {@code health}. */
     public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener,
             Health health) throws LinuxException {
-        FanotifyEngine e = new FanotifyEngine(decider, config, listener, health);
+        return start(decider, config, listener, health, Role.FILESYSTEMS);
+    }
+
+    /** As {@link #start(Decider, EngineConfig, ModificationListener, Health)}, for the filesystems {@code role} names. */
+    public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener,
+            Health health, Role role) throws LinuxException {
+        FanotifyEngine e = new FanotifyEngine(decider, config, listener, health, role);
         e.readerThread.start();
         e.watcherThread.start();
         if (!e.permissions.reportsPidfd() && config.reportPidfd()) {
@@ -155,14 +173,16 @@ public final class FanotifyEngine implements AutoCloseable {
      * Falls back (with a loud warning) to a mount mark where the kernel refuses filesystem marks, and to
      * FAN_OPEN_PERM alone where it has no FAN_OPEN_EXEC_PERM (before 5.0).
      *
-     * @throws IllegalArgumentException for an overlayfs mount: mark the filesystem of its layers instead
+     * @throws IllegalArgumentException for an overlayfs mount in a filesystems engine, or anything else
+     *     in an overlays engine (one reader serving both deadlocks)
      */
     public synchronized MarkType markFilesystem(Path path) throws LinuxException {
         ensureOpen();
-        if (Stat.statfs(path).isOverlay()) {
-            throw new IllegalArgumentException(path + " is an overlayfs mount: mark the filesystem that holds its"
-                    + " layers instead (it sees every open through the overlay; marking both from one reader"
-                    + " deadlocks)");
+        boolean overlay = Stat.statfs(path).isOverlay();
+        if (overlay != (role == Role.OVERLAYS)) {
+            throw new IllegalArgumentException(path + (overlay ? " is an overlayfs mount: it needs an overlays engine"
+                    : " is not an overlayfs mount: an overlays engine marks nothing else")
+                    + " (one reader serving an overlay and its layers deadlocks)");
         }
         LinuxException last = null;
         for (MarkType type : MarkType.values()) {
@@ -197,6 +217,15 @@ public final class FanotifyEngine implements AutoCloseable {
         throw last;
     }
 
+    /**
+     * Reports writes on the filesystem that holds {@code path} to the modification listener, without
+     * permission events: for an overlays engine, the filesystems of its overlays' layers.
+     */
+    public synchronized void watchModifications(Path path) throws LinuxException {
+        ensureOpen();
+        modifications.add(Fanotify.FAN_MARK_FILESYSTEM, config.modifyMask(), path);
+    }
+
     /** Stops watching the filesystem marked through {@code path}; false if it was not marked here. */
     public synchronized boolean unmarkFilesystem(Path path) throws LinuxException {
         ensureOpen();
@@ -216,6 +245,16 @@ public final class FanotifyEngine implements AutoCloseable {
      */
     public int ignoreUntilModified(PermissionEvent event) {
         return ignoreMarks.add(event.fd());
+    }
+
+    /**
+     * Where the layer directories of the overlays the overlays engine marks are found (as this daemon
+     * reaches them): the private mounts overlayfs opens their files through are silenced here.
+     */
+    public void overlayLayers(java.util.function.Supplier<java.util.Collection<Path>> layers) {
+        if (reader.backing() != null) {
+            reader.backing().layers(layers);
+        }
     }
 
     /** Drops every ignore mark: call whenever policy or keys change. */

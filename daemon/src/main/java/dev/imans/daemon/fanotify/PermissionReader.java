@@ -15,7 +15,8 @@ import java.lang.System.Logger.Level;
  * Agent: the reader, one platform thread serving one permission group.
  *
  * <p>Owns: the group's event stream, its batch buffer, and every event until it is answered or handed to
- * the workers. For each event, in order: the daemon's own process (same tgid) is allowed at once; files
+ * the workers. For each event, in order: the daemon's own process (same tgid) is allowed at once (in a
+ * filesystems group, after {@link BackingMounts} has looked at its mount); files
  * that are not regular (FIFOs, devices, sockets, directories: nothing to appraise) are allowed at once;
  * otherwise the decider's fast path answers, or the event is deferred to the workers. Answers go out as
  * soon as they are known; logging comes after the answer. Nothing here allocates per event.
@@ -36,6 +37,8 @@ final class PermissionReader implements Runnable {
     private final EngineConfig config;
     private final int selfPid;
     private final Runnable failOpen;
+    /** Null in an overlays group, whose own opens are never through an overlay's private mounts. */
+    private final BackingMounts backing;
     private final PermissionEvent event = new PermissionEvent();
     private final QuietLog decisionErrors = new QuietLog("decision failed, answered by policy");
     private final QuietLog overload = new QuietLog("decision workers saturated, answered by policy");
@@ -43,8 +46,13 @@ final class PermissionReader implements Runnable {
     private final QuietLog statErrors = new QuietLog("fstat of an event fd failed, answered by policy");
     private volatile Throwable failure;
 
+    BackingMounts backing() {
+        return backing;
+    }
+
     PermissionReader(FanotifyGroup group, EventFd wake, Decider decider, DecisionWorkers workers, Reply reply,
-            EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen) {
+            EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen, BackingMounts backing) {
+        this.backing = backing;
         this.group = group;
         this.wake = wake;
         this.decider = decider;
@@ -123,6 +131,9 @@ final class PermissionReader implements Runnable {
         metrics.events.increment();
         int pid = events.pid();
         if (pid == selfPid) {
+            if (backing != null) {
+                backing.selfOpen(fd, st);
+            }
             reply.send(responder, fd, pidfd, Verdict.ALLOW);
             metrics.selfAllowed.increment();
             return;

@@ -105,11 +105,16 @@ class ContainerRootTest {
         Run.ok("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + layers + "/lower,upperdir=" + layers
                 + "/upper,workdir=" + layers + "/work", merged.toString());
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
-        Namespace ns = daemon.namespace("appraise fsmagic=0x01021994\n");
+        // The overlay itself is marked (its opens are judged on the overlay's facts), not its layers'
+        // tmpfs, which only the host sees.
+        Namespace ns = daemon.namespace("appraise fsmagic=0x794c7630\n");
 
         assertDenied(ns.sh("cat " + merged + "/unlabelled"));
         assertThat(ns.sh("cat " + merged + "/labelled").out()).isEqualTo("hello\n");
         assertThat(Run.ok("cat", merged + "/unlabelled")).isEqualTo("hello\n");
+        long layerEvents = daemon.enforcement().engine().metrics().events();
+        assertThat(Run.ok("cat", layers + "/lower/unlabelled")).isEqualTo("hello\n");
+        assertThat(daemon.enforcement().engine().metrics().events()).as("layers unmarked").isEqualTo(layerEvents);
     }
 
     @Test

@@ -221,26 +221,6 @@ class EnforcementTest {
     }
 
     @Test
-    void filesOpenedThroughAnOverlayAreJudgedOnTheirLayersFilesystem() throws Exception {
-        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
-        Namespace ns = namespace(TMPFS_POLICY);
-        // Layers on the namespace's tmpfs, the container-like overlay on top of them.
-        ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged");
-        labelled(ns, "/tmp/lower/f");
-        labelled(ns, "/tmp/lower/g");
-        ns.shOk("mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
-        daemon.enforcement().rescanMounts();
-        assertThat(ns.shOk("cat /tmp/merged/f").out()).isEqualTo("hello\n");
-        // An appending write copies the data up with security.ima; the new content no longer matches it.
-        ns.shOk("echo tampered >> /tmp/merged/f");
-        eventually(() -> assertDenied(ns.sh("cat /tmp/merged/f")));
-        assertThat(causes()).contains("invalid-hash");
-        // A truncating write copies up no data: the upper file is empty under the copied label, so that
-        // write's own open is refused, as an open of any file whose content no longer matches its label.
-        assertDenied(ns.sh("echo tampered > /tmp/merged/g"));
-    }
-
-    @Test
     void rehashOnCloseBehavesLikeMainline() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of("all"));
         Namespace ns = namespace(TMPFS_POLICY);

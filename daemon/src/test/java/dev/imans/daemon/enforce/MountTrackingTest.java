@@ -75,14 +75,14 @@ class MountTrackingTest {
     void anUnreachableOverlayLayerIsLoggedOnceNotAtEveryScan() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = daemon.namespace("appraise fsmagic=0x01021994\n");
-        // An overlay whose layers' tmpfs is then detached: the overlay lives, its layer paths lead nowhere.
-        ns.shOk("mkdir -p /tmp/l /tmp/m && mount -t tmpfs layers /tmp/l && mkdir /tmp/l/lower /tmp/l/upper"
-                + " /tmp/l/work && mount -t overlay overlay -o lowerdir=/tmp/l/lower,upperdir=/tmp/l/upper,"
-                + "workdir=/tmp/l/work /tmp/m && umount -l /tmp/l");
         java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
         java.io.PrintStream before = dev.imans.daemon.Log.redirect(
                 new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
+            // An overlay whose layers' tmpfs is then detached: the overlay lives, its layer paths lead nowhere.
+            ns.shOk("mkdir -p /tmp/l /tmp/m && mount -t tmpfs layers /tmp/l && mkdir /tmp/l/lower /tmp/l/upper"
+                    + " /tmp/l/work && mount -t overlay overlay -o lowerdir=/tmp/l/lower,upperdir=/tmp/l/upper,"
+                    + "workdir=/tmp/l/work /tmp/m && umount -l /tmp/l");
             for (int i = 0; i < 5; i++) {
                 daemon.enforcement().rescanMounts();
             }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -313,22 +314,45 @@ class FanotifyEngineTest {
     }
 
     @Test
-    void overlayMountsAreRefusedTheirLayersAreMarked() throws Exception {
+    void anOverlayAndItsLayersAreServedByTwoEnginesAndEachOpenIsDecidedOnce() throws Exception {
         Path lower = Files.createDirectories(dir.resolve("lower"));
         Files.createDirectories(dir.resolve("upper"));
         Files.createDirectories(dir.resolve("work"));
         Path merged = Files.createDirectories(tmp.resolve("merged"));
         Files.writeString(lower.resolve("deny-layered"), "x\n");
+        Files.writeString(lower.resolve("plain"), "y\n");
         Sh.ok("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + dir.resolve("upper")
                 + ",workdir=" + dir.resolve("work"), merged.toString());
+        NameDecider overlayDecider = new NameDecider();
+        FanotifyEngine overlays = null;
         try {
             engine = FanotifyEngine.start(decider, EngineConfig.defaults(), ModificationListener.NONE);
+            overlays = FanotifyEngine.start(overlayDecider, EngineConfig.defaults(), ModificationListener.NONE,
+                    new dev.imans.daemon.health.Health(), FanotifyEngine.Role.OVERLAYS);
             assertThatThrownBy(() -> engine.markFilesystem(merged))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlayfs");
+            FanotifyEngine o = overlays;
+            assertThatThrownBy(() -> o.markFilesystem(dir))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an overlayfs");
             engine.markFilesystem(dir);
-            Sh.Result r = Sh.run("cat", merged.resolve("deny-layered").toString());
-            assertThat(r.output()).contains("Operation not permitted");
+            engine.overlayLayers(() -> List.of(lower, dir.resolve("upper")));
+            overlays.markFilesystem(merged);
+            assertThat(Sh.run("cat", merged.resolve("deny-layered").toString()).output())
+                    .contains("Operation not permitted");
+            assertThat(Sh.run("cat", merged.resolve("plain").toString())).isEqualTo(new Sh.Result(0, "y\n"));
+            // Each open through the overlay reached the overlays engine once, and the layers' engine never:
+            // its backing events were silenced by the ignore mark on overlayfs's private mount.
+            assertThat(overlayDecider.asked).containsExactly("deny-layered", "plain");
+            assertThat(decider.asked).isEmpty();
+            assertThat(engine.metrics().backingMountsIgnored()).isEqualTo(1);
+            // The same file opened on its layer is the layers engine's.
+            assertThat(Sh.run("cat", lower.resolve("deny-layered").toString()).output())
+                    .contains("Operation not permitted");
+            assertThat(decider.asked).containsExactly("deny-layered");
         } finally {
+            if (overlays != null) {
+                overlays.close();
+            }
             engine.close();
             Sh.ok("umount", "-l", merged.toString());
         }
