@@ -176,14 +176,14 @@ public record ImaCertificate(byte[] der, VerificationKey key, String subject, St
         }
         int p = 0;
         while (p < data.length) {
+            if ((data[p] & 0xff) != Der.SEQUENCE) {
+                throw refused(source, "neither PEM nor a DER X.509 certificate");
+            }
             Der.Element e;
             try {
                 e = Der.read(data, p, data.length);
             } catch (IllegalArgumentException ex) {
                 throw refused(source, "not a whole DER X.509 certificate (" + ex.getMessage() + ")");
-            }
-            if (e.tag() != Der.SEQUENCE) {
-                throw refused(source, "neither PEM nor a DER X.509 certificate");
             }
             out.add(e.encoded());
             p = e.end();
