@@ -103,6 +103,10 @@ class NamespaceKeysTest {
             assertThat(r.value("name")).hasValue("/tmp/by-a");
         });
 
+        // A namespace made inside one is judged under its policy, with its keys.
+        assertThat(a.shOk("unshare -m cat /tmp/by-a").out()).isEqualTo("/tmp/by-a\n");
+        assertDenied(b.sh("unshare -m cat /tmp/by-a"));
+
         // The host's keys verify in every namespace.
         assertThat(a.shOk("cat /tmp/by-host").out()).isEqualTo("/tmp/by-host\n");
         assertThat(b.shOk("cat /tmp/by-host").out()).isEqualTo("/tmp/by-host\n");
