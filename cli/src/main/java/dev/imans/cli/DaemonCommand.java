@@ -2,6 +2,8 @@ package dev.imans.cli;
 
 import dev.imans.audit.AuditFormat;
 import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.ImaCertificate;
+import dev.imans.crypto.KeyDirectory;
 import dev.imans.crypto.KeyFiles;
 import dev.imans.crypto.Keyring;
 import dev.imans.crypto.VerificationKey;
@@ -16,6 +18,7 @@ import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.DaemonSignals;
+import dev.imans.daemon.Log;
 import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -90,6 +93,18 @@ public final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "FILE",
             description = "Public key or X.509 certificate (PEM or DER) that verifies security.ima signatures; repeatable.")
     List<Path> keys = List.of();
+
+    /** Where boot scripts keep the certificates they load into the kernel's .ima keyring. */
+    static final Path DEFAULT_KEY_DIR = Path.of("/etc/keys/ima");
+
+    @Option(names = "--key-dir", paramLabel = "DIR",
+            description = {"X.509 certificates (DER or PEM, one or more per file) that verify security.ima signatures",
+                "for the host policy and every namespace's (default: ${DEFAULT-VALUE}; a missing directory holds",
+                "no keys). Each file that is not a usable certificate is logged with the reason."})
+    Path keyDir = DEFAULT_KEY_DIR;
+
+    @Option(names = "--no-key-dir", description = "Read no key directory (only --key).")
+    boolean noKeyDir;
 
     @Option(names = "--hash", paramLabel = "ALGO", converter = AlgoConverter.class,
             description = "The kernel's ima_hash=: file digests of measurements, and what fix mode writes"
@@ -168,6 +183,16 @@ public final class DaemonCommand implements Callable<Integer> {
                 out.add(KeyFiles.readVerificationKey(Files.readAllBytes(k), k.toString()));
             } catch (IllegalArgumentException e) {
                 throw new IOException("--key " + k + ": " + e.getMessage(), e);
+            }
+        }
+        if (!noKeyDir) {
+            // A refused file leaves its signatures unverifiable (refused, never let through): logged, not fatal,
+            // as a boot script that loads the .ima keyring goes on past a bad file.
+            KeyDirectory dir = KeyDirectory.load(keyDir, java.time.Instant.now());
+            dir.problems().forEach(p -> Log.warn("key directory " + keyDir + ": " + p + "; not loaded"));
+            for (ImaCertificate c : dir.keys()) {
+                Log.info("host key " + c.line() + " from " + c.key().source());
+                out.add(c.key());
             }
         }
         return Keyring.of(out);

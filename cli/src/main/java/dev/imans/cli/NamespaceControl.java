@@ -85,6 +85,29 @@ final class NamespaceControl {
         }
     }
 
+    /**
+     * Adds the certificates of {@code certs} to namespace {@code nsid}'s keys, in one write: in force when
+     * this returns.
+     *
+     * @param source how the certificates are named in messages (a file name)
+     */
+    static void addKeys(Path dir, long nsid, String source, byte[] certs) throws ControlException {
+        Path keys = dir.resolve(Long.toString(nsid)).resolve("keys");
+        try {
+            ControlFiles.write(keys, certs);
+        } catch (ControlFiles.ControlIoException e) {
+            throw new ControlException(switch (e.failure) {
+                case EINVAL -> "the daemon rejected the certificates of " + source + " (" + lastError(dir)
+                        + "); the keys of namespace " + nsid + " are unchanged";
+                case EIO -> "the keys of " + source + " were added to namespace " + nsid
+                        + ", but the daemon could not put them in force (" + lastError(dir) + ")";
+                case EPERM -> "adding keys needs CAP_SYS_ADMIN in the initial user namespace";
+                case ENOENT -> "namespace " + nsid + " is not registered, or the daemon has no keys files";
+                default -> "cannot write " + keys + ": " + e.getMessage();
+            });
+        }
+    }
+
     /** {@code DIR/policy} or {@code DIR/NSID/policy}. */
     static Path policyFile(Path dir, Long nsid) {
         return nsid == null ? dir.resolve("policy") : dir.resolve(Long.toString(nsid)).resolve("policy");

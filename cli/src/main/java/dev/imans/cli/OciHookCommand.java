@@ -5,6 +5,7 @@ import dev.imans.cli.oci.HookException;
 import dev.imans.cli.oci.JsonException;
 import dev.imans.cli.oci.MemfdNoexec;
 import dev.imans.cli.oci.OciState;
+import dev.imans.cli.oci.KeySelection;
 import dev.imans.cli.oci.PolicySelection;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
@@ -17,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,6 +41,8 @@ import picocli.CommandLine.Spec;
             "container's process with the daemon and writes its policy: the annotation",
             PolicySelection.POLICY + " (the rules), else " + PolicySelection.POLICY_FILE + " (an absolute",
             "path or a name in --policy-dir), else --default-policy; with none, does nothing.",
+            "The annotation " + KeySelection.KEYS + " names certificate files (absolute paths or names in",
+            "--key-dir) whose keys verify signatures for that policy; they are added first.",
             "Exit 1 (the runtime then does not start the container) for a bad policy, no",
             "daemon, or a state it cannot use; exit 0 at poststop."})
 public final class OciHookCommand implements Callable<Integer> {
@@ -62,6 +66,14 @@ public final class OciHookCommand implements Callable<Integer> {
     @Option(names = "--no-absolute-policy-files",
             description = "Refuse absolute paths in " + PolicySelection.POLICY_FILE + ": only names in --policy-dir.")
     boolean noAbsoluteFiles;
+
+    @Option(names = "--key-dir", paramLabel = "DIR",
+            description = "Where names given by " + KeySelection.KEYS + " are looked up (default: ${DEFAULT-VALUE}).")
+    Path keyDir = KeySelection.DEFAULT_KEY_DIR;
+
+    @Option(names = "--no-absolute-key-files",
+            description = "Refuse absolute paths in " + KeySelection.KEYS + ": only names in --key-dir.")
+    boolean noAbsoluteKeyFiles;
 
     @Option(names = "--memfd-noexec",
             description = {"For containers whose policy may cover programs executed from memfds (which imans cannot"
@@ -89,10 +101,13 @@ public final class OciHookCommand implements Callable<Integer> {
             }
             Optional<ContainerPolicy> chosen = new PolicySelection(policyDir, Optional.ofNullable(defaultPolicy),
                     !noAbsoluteFiles).select(state);
-            if (chosen.isEmpty()) {
+            List<KeySelection.KeyFile> keys = new KeySelection(keyDir, !noAbsoluteKeyFiles).select(state,
+                    java.time.Instant.now());
+            if (chosen.isEmpty() && keys.isEmpty()) {
                 return 0;
             }
-            Policy policy = check(chosen.get(), err, container);
+            Optional<Policy> policy = chosen.isEmpty() ? Optional.empty()
+                    : Optional.of(check(chosen.get(), err, container));
             Path dir = control.running();
             long pid = state.pid().getAsLong();
             if (pid == 1) {
@@ -107,14 +122,22 @@ public final class OciHookCommand implements Callable<Integer> {
                         + " or prestart");
             }
             NamespaceControl.register(dir, nsid);
-            if (!inForce(dir, nsid, policy, chosen.get())) {
+            // Keys before the policy: a policy in force without its keys would refuse the signed files.
+            int certificates = 0;
+            for (KeySelection.KeyFile k : keys) {
+                NamespaceControl.addKeys(dir, Long.parseLong(nsid), k.path().toString(), k.bytes());
+                certificates += k.certificates();
+            }
+            if (policy.isPresent() && !inForce(dir, nsid, policy.get(), chosen.get())) {
                 NamespaceControl.appendPolicy(dir, Long.parseLong(nsid), chosen.get().origin(), chosen.get().bytes());
             }
-            if (memfdNoexec && !policy.gaps().isEmpty()) {
+            if (memfdNoexec && policy.isPresent() && !policy.get().gaps().isEmpty()) {
                 MemfdNoexec.apply(pid);
             }
             spec.commandLine().getOut().println("imans oci-hook: " + container + "mount namespace " + nsid
-                    + " registered with " + policy.rules().size() + " rule(s) from " + chosen.get().origin());
+                    + " registered with " + policy.map(p -> p.rules().size() + " rule(s) from "
+                            + chosen.get().origin()).orElse("no policy")
+                    + (keys.isEmpty() ? "" : " and " + certificates + " key(s) from " + KeySelection.KEYS));
             return 0;
         } catch (HookException | ControlException e) {
             err.println("imans oci-hook: " + container + e.getMessage());

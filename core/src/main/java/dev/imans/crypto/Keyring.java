@@ -11,15 +11,20 @@ import java.util.Map;
  * {@code .ima} keyring searched with {@code "id:%08x"}. A certificate is found both by its
  * SubjectKeyIdentifier tail (the kernel's match) and by evmctl's {@code calc_keyid_v2} id, which
  * differ only for certificates whose SKID was not derived from the key.
+ *
+ * <p>Two keyrings with the same keys in the same order are equal: appraisal results are cached per
+ * keyring, and a namespace whose keyring is rebuilt unchanged keeps its cached verdicts.
  */
 public final class Keyring {
     private static final Keyring EMPTY = new Keyring(List.of());
 
     private final List<VerificationKey> keys;
     private final Map<Integer, List<VerificationKey>> byId = new LinkedHashMap<>();
+    private final int hash;
 
     private Keyring(Collection<VerificationKey> keys) {
         this.keys = List.copyOf(keys);
+        this.hash = this.keys.hashCode();
         for (VerificationKey k : this.keys) {
             index(k.keyId().value(), k);
             k.subjectKeyId().ifPresent(skid -> {
@@ -45,6 +50,33 @@ public final class Keyring {
 
     public List<VerificationKey> keys() {
         return keys;
+    }
+
+    /** This keyring's keys followed by those of {@code more}. */
+    public Keyring plus(Keyring more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        if (isEmpty()) {
+            return more;
+        }
+        List<VerificationKey> all = new ArrayList<>(keys);
+        all.addAll(more.keys);
+        return new Keyring(all);
+    }
+
+    public int size() {
+        return keys.size();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Keyring k && k.hash == hash && k.keys.equals(keys);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
     }
 
     public boolean isEmpty() {

@@ -14,6 +14,11 @@ public enum ControlFile {
     BINARY_RUNTIME_MEASUREMENTS("binary_runtime_measurements", 0440, Scope.BOTH),
     RUNTIME_MEASUREMENTS_COUNT("runtime_measurements_count", 0440, Scope.BOTH),
     VIOLATIONS("violations", 0440, Scope.BOTH),
+    /**
+     * imans only, in {@code <nsid>/}: write X.509 certificates (DER or PEM) to add verification keys
+     * for the namespace's policy; read one line per key.
+     */
+    KEYS("keys", 0600, Scope.NAMESPACE),
     /** imans only: one line per registered namespace (what {@code namespaces} cannot show, being write-only). */
     STATUS("namespaces", 0440, Scope.IMANS),
     /** imans only: why the last rejected policy write was rejected. */
@@ -26,8 +31,8 @@ public enum ControlFile {
     /** The directory holding imans's own files. */
     public static final String IMANS_DIR = ".imans";
 
-    /** Where a file appears. */
-    public enum Scope { TOP, BOTH, IMANS }
+    /** Where a file appears: the top only, the top and each namespace's directory, {@code .imans/}, or namespaces' only. */
+    public enum Scope { TOP, BOTH, IMANS, NAMESPACE }
 
     private final String fileName;
     private final int mode;

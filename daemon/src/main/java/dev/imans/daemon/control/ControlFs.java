@@ -146,7 +146,8 @@ public final class ControlFs implements FuseOperations {
             for (ControlFile f : ControlFile.values()) {
                 boolean here = dir.imans() ? f.scope() == ControlFile.Scope.IMANS
                         : dir.ns().isPresent() ? f.scope() == ControlFile.Scope.BOTH
-                        : f.scope() != ControlFile.Scope.IMANS;
+                                || f.scope() == ControlFile.Scope.NAMESPACE
+                        : f.scope() == ControlFile.Scope.TOP || f.scope() == ControlFile.Scope.BOTH;
                 if (here) {
                     filler.fill(f.fileName());
                 }
@@ -231,6 +232,24 @@ public final class ControlFs implements FuseOperations {
                     handle = new OpenFile.PolicyWriter(target, session.get(), caller.withTask(proc));
                 }
             }
+            case KEYS -> {
+                // As the policy file: CAP_SYS_ADMIN, read-only or write-only.
+                if (access != O_RDONLY && access != O_WRONLY) {
+                    return -Errno.EACCES;
+                }
+                if (!privilege.isAdmin(caller)) {
+                    return denied(caller, path);
+                }
+                if (access == O_RDONLY) {
+                    byte[] content = snapshot(path, f);
+                    if (content == null) {
+                        return -Errno.ENOENT;
+                    }
+                    handle = new OpenFile.Snapshot(content);
+                } else {
+                    handle = new OpenFile.KeysWriter(f.ns().orElseThrow(), new KeyUpload(), caller.withTask(proc));
+                }
+            }
             default -> {
                 if (access != O_RDONLY) {
                     return -Errno.EACCES;
@@ -261,6 +280,10 @@ public final class ControlFs implements FuseOperations {
         return switch (f.file()) {
             case NAMESPACES -> null;
             case POLICY -> service.policyText(target).map(this::policyBytes).orElse(null);
+            case KEYS -> {
+                String text = service.keysText(f.ns().orElseThrow());
+                yield text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+            }
             default -> content(f.file(), target);
         };
     }
@@ -288,7 +311,7 @@ public final class ControlFs implements FuseOperations {
             case LAST_ERROR -> ascii(service.lastError());
             case HEALTH -> ascii(service.health().render());
             case WARNINGS -> service.warnings().getBytes(StandardCharsets.UTF_8);
-            case NAMESPACES, POLICY -> throw new IllegalArgumentException(file + " has no snapshot content");
+            case NAMESPACES, POLICY, KEYS -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }
 
@@ -339,8 +362,32 @@ public final class ControlFs implements FuseOperations {
             case OpenFile.PolicyWriter w ->
                     service.write(w.target(), w.session(), data, w.writer()).isPresent() ? -Errno.EINVAL : data.length;
             case OpenFile.NamespacesWriter n -> register(data, offset);
+            case OpenFile.KeysWriter k -> addKeys(k, data);
             case null, default -> -Errno.EBADF;
         };
+    }
+
+    /**
+     * Adds every certificate this write completes, so a whole certificate is in force when its write(2)
+     * returns (as {@code keyctl padd} adds one in one call); bytes that cannot begin a certificate fail
+     * the write at once, and a certificate cut by a write boundary waits for the next write or the close.
+     */
+    private int addKeys(OpenFile.KeysWriter k, byte[] data) {
+        List<byte[]> complete;
+        try {
+            complete = k.upload().add(data);
+        } catch (IllegalArgumentException e) {
+            return errno(service.keysRejected(k.ns(), e.getMessage(), k.writer()));
+        }
+        if (complete.isEmpty()) {
+            return data.length;
+        }
+        int rc = errno(service.addKeys(k.ns(), complete, k.writer()));
+        if (rc != 0) {
+            k.upload().reset();
+            return rc;
+        }
+        return data.length;
     }
 
     /** {@code ima_write_namespaces}: one id per write, from offset 0 ("no partial writes"). */
@@ -375,10 +422,23 @@ public final class ControlFs implements FuseOperations {
      */
     @Override
     public int flush(String path, FileInfo fi) {
-        if (handles.get(fi.getFh()) instanceof OpenFile.PolicyWriter w) {
-            return errno(service.flush(w.target(), w.session(), w.writer()));
-        }
-        return 0;
+        return switch (handles.get(fi.getFh())) {
+            case OpenFile.PolicyWriter w -> errno(service.flush(w.target(), w.session(), w.writer()));
+            case OpenFile.KeysWriter k -> {
+                // What no write completed is a cut certificate: this close fails with the reason. The bytes
+                // stay for a later write: the close may be that of a copy the writer's child inherited.
+                byte[] rest = k.upload().rest();
+                if (rest.length == 0) {
+                    yield 0;
+                }
+                NamespaceService.Commit c = service.addKeys(k.ns(), List.of(rest), k.writer());
+                if (c != NamespaceService.Commit.REJECTED) {
+                    k.upload().reset();
+                }
+                yield errno(c);
+            }
+            case null, default -> 0;
+        };
     }
 
     private static int errno(NamespaceService.Commit commit) {
@@ -401,6 +461,12 @@ public final class ControlFs implements FuseOperations {
             // Normally all committed at the flush of the last close; nobody hears this result.
             case OpenFile.PolicyWriter w -> service.close(w.target(), w.session(), w.writer());
             case OpenFile.NamespacesWriter n -> namespacesBusy = false;
+            case OpenFile.KeysWriter k -> {
+                if (k.upload().rest().length > 0) {
+                    Log.warn("namespace " + k.ns() + " keys: " + k.upload().rest().length + " byte(s) of an"
+                            + " incomplete certificate discarded at the last close");
+                }
+            }
             case null, default -> { }
         }
         return 0;

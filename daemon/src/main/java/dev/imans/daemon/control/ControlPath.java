@@ -56,6 +56,7 @@ sealed interface ControlPath {
                 case TOP -> where == ControlFile.Scope.TOP;
                 case BOTH -> where == ControlFile.Scope.TOP || ns.isPresent();
                 case IMANS -> where == ControlFile.Scope.IMANS;
+                case NAMESPACE -> ns.isPresent();
             };
             if (fits) {
                 return Optional.of(new File(f, ns));

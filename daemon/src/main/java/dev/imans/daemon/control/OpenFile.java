@@ -1,6 +1,7 @@
 package dev.imans.daemon.control;
 
 import dev.imans.daemon.ns.Caller;
+import dev.imans.ns.NamespaceId;
 import dev.imans.ns.PolicySession;
 import dev.imans.ns.PolicyTarget;
 
@@ -11,6 +12,9 @@ sealed interface OpenFile {
 
     /** A policy file opened for writing: one write session. */
     record PolicyWriter(PolicyTarget target, PolicySession session, Caller writer) implements OpenFile {}
+
+    /** A namespace's {@code keys} file opened for writing: the certificate bytes not yet complete. */
+    record KeysWriter(NamespaceId ns, KeyUpload upload, Caller writer) implements OpenFile {}
 
     /** {@code namespaces} opened for writing. */
     record NamespacesWriter(Caller writer) implements OpenFile {}

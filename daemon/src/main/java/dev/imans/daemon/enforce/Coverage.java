@@ -112,16 +112,20 @@ final class Coverage {
         return false;
     }
 
-    /** The distinct requirements of every appraise rule, in any appraising scope, that may cover the file. */
-    static Set<Requirements> requirements(Policies p, FileFacts f, HashAlgo defaultAlgo) {
-        Set<Requirements> out = new LinkedHashSet<>();
+    /**
+     * The distinct requirements of every appraise rule, in any appraising scope, that may cover the file,
+     * each with the keyring of its scope.
+     */
+    static Set<AppraisalKey> requirements(Policies p, FileFacts f, HashAlgo defaultAlgo) {
+        Set<AppraisalKey> out = new LinkedHashSet<>();
         for (Scope s : p.all()) {
             if (s.mode() == AppraiseMode.OFF) {
                 continue;
             }
             for (Rule r : s.policy().rules()) {
                 if (r.action() == Action.APPRAISE && mayCover(r, f)) {
-                    out.add(new Requirements(r.digsigRequired(), r.appraiseAlgos(), defaultAlgo));
+                    out.add(new AppraisalKey(new Requirements(r.digsigRequired(), r.appraiseAlgos(), defaultAlgo),
+                            s.keyring()));
                 }
             }
         }

@@ -12,7 +12,6 @@ import dev.imans.audit.IntegrityRecord;
 import dev.imans.audit.Subject;
 import dev.imans.audit.UntrustedString;
 import dev.imans.crypto.HashAlgo;
-import dev.imans.crypto.Keyring;
 import dev.imans.daemon.audit.AuditWriter;
 import dev.imans.daemon.fanotify.Decider;
 import dev.imans.daemon.fanotify.PermissionEvent;
@@ -133,7 +132,8 @@ public final class EnforcementDecider implements Decider {
             if (scope.rehashOnClose()) {
                 ctx.rehash().rehashNow(key, event.fd());
             }
-            Requirements req = new Requirements(m.signatureRequired(), m.appraiseAlgos(), ctx.config().hashAlgo());
+            AppraisalKey req = new AppraisalKey(new Requirements(m.signatureRequired(), m.appraiseAlgos(),
+                    ctx.config().hashAlgo()), scope.keyring());
             Outcome o = newFile(event, opener) ? Outcome.PASS : judge(event, opener, key, req, scope.mode());
             failures.addAll(o.audits);
             allow &= o.allow;
@@ -279,7 +279,7 @@ public final class EnforcementDecider implements Decider {
         static final Outcome PASS = new Outcome(true, true, List.of());
     }
 
-    private Outcome judge(PermissionEvent event, Opener opener, FileKey key, Requirements req, AppraiseMode mode)
+    private Outcome judge(PermissionEvent event, Opener opener, FileKey key, AppraisalKey req, AppraiseMode mode)
             throws LinuxException {
         FileStamp stamp = FileStamp.of(event);
         AppraisalResult r = appraised(event, key, stamp, req);
@@ -308,10 +308,11 @@ public final class EnforcementDecider implements Decider {
     }
 
     /** Fix mode: audit the failure, write the file's hash as the kernel would, allow. */
-    private Outcome fix(PermissionEvent event, FileKey key, Requirements req) throws LinuxException {
+    private Outcome fix(PermissionEvent event, FileKey key, AppraisalKey req) throws LinuxException {
         IntegrityCache.Token token = ctx.cache().token(key);
         Optional<ImaXattr> xattr = readXattr(event.fd());
-        Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd(), event.size()), req, ctx.config().keyring());
+        Decision d = Decision.decide(AppraiseMode.FIX, xattr, FdHasher.of(event.fd(), event.size()),
+                req.requirements(), req.keyring());
         if (d.fixedXattr().isPresent()) {
             Xattr.set(event.fd(), Xattr.SECURITY_IMA, d.fixedXattr().get().encode());
             // The new xattr moved ctime: remember the repaired verdict under the file's new stamp.
@@ -324,7 +325,7 @@ public final class EnforcementDecider implements Decider {
         return new Outcome(d.allow(), d.result().map(AppraisalResult::passed).orElse(false), d.audits());
     }
 
-    private AppraisalResult appraised(PermissionEvent event, FileKey key, FileStamp stamp, Requirements req)
+    private AppraisalResult appraised(PermissionEvent event, FileKey key, FileStamp stamp, AppraisalKey req)
             throws LinuxException {
         Optional<AppraisalResult> cached = ctx.cache().get(key, stamp, req);
         if (cached.isPresent()) {
@@ -333,8 +334,8 @@ public final class EnforcementDecider implements Decider {
         }
         ctx.metrics().appraisals.increment();
         IntegrityCache.Token token = ctx.cache().token(key);
-        AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), ctx.cache().digests(key, stamp, event.fd()), req,
-                ctx.config().keyring());
+        AppraisalResult r = Appraiser.appraise(readXattr(event.fd()), ctx.cache().digests(key, stamp, event.fd()),
+                req.requirements(), req.keyring());
         ctx.cache().put(key, stamp, req, r, token);
         return r;
     }
@@ -356,7 +357,7 @@ public final class EnforcementDecider implements Decider {
             return false;
         }
         FileStamp stamp = FileStamp.of(event);
-        for (Requirements req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
+        for (AppraisalKey req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
             AppraisalResult r = appraised(event, key, stamp, req);
             // An enforcing scope refuses writers of a signed file: each open must be seen to tell.
             if (!r.passed() || r.signed() && Coverage.enforceMayCover(p, file)) {

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * from anywhere: a new stamp misses, and the modification watcher {@link #forget}s the file on every
  * write and close-after-write (which also covers writes through a shared mapping, which may leave
  * mtime alone). One file may hold results for several {@link Requirements} (a hash rule in one
- * namespace, {@code appraise_type=imasig} in another), and the file's digests: appraisal and
+ * namespace, {@code appraise_type=imasig} in another) and keyrings ({@link AppraisalKey}), and the file's digests: appraisal and
  * measurement hash a file version once per algorithm, whichever asks first.
  *
  * <p>A result is stored only if the file was not forgotten while it was computed ({@link Token}): on
@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class IntegrityCache {
     static final int MAX_FILES = 200_000;
 
-    private record Entry(FileStamp stamp, Map<Requirements, AppraisalResult> results, Map<HashAlgo, byte[]> digests) {
+    private record Entry(FileStamp stamp, Map<AppraisalKey, AppraisalResult> results, Map<HashAlgo, byte[]> digests) {
         Entry(FileStamp stamp) {
             this(stamp, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
         }
@@ -51,7 +51,7 @@ public final class IntegrityCache {
     }
 
     /** The result remembered for this file in this state under {@code req}. */
-    public Optional<AppraisalResult> get(FileKey key, FileStamp stamp, Requirements req) {
+    public Optional<AppraisalResult> get(FileKey key, FileStamp stamp, AppraisalKey req) {
         Entry e = entries.get(key);
         if (e == null || !e.stamp.equals(stamp)) {
             return Optional.empty();
@@ -63,7 +63,7 @@ public final class IntegrityCache {
      * Remembers {@code result} for this file in this state, unless the file was forgotten since
      * {@code token} was taken; results for an older state are dropped.
      */
-    public void put(FileKey key, FileStamp stamp, Requirements req, AppraisalResult result, Token token) {
+    public void put(FileKey key, FileStamp stamp, AppraisalKey req, AppraisalResult result, Token token) {
         if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
             clear();
         }

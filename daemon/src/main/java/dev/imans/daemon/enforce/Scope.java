@@ -1,6 +1,7 @@
 package dev.imans.daemon.enforce;
 
 import dev.imans.appraise.AppraiseMode;
+import dev.imans.crypto.Keyring;
 import dev.imans.policy.Policy;
 import java.util.OptionalLong;
 
@@ -11,8 +12,11 @@ import java.util.OptionalLong;
  * seed's transcript).
  *
  * @param namespace the namespace's nsfs inode, empty for the host
+ * @param keyring the keys that verify signatures for this policy: the host's, and for a namespace
+ *     also its own
  */
-public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, boolean rehashOnClose) {
+public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, boolean rehashOnClose,
+                    Keyring keyring) {
     public boolean isHost() {
         return namespace.isEmpty();
     }

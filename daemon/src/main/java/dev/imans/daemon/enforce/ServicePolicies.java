@@ -11,7 +11,8 @@ import java.util.OptionalLong;
 /**
  * The policies in force, from the daemon's namespace registry: the host's policy and mode, and for each
  * registered namespace its committed policy (none before the first commit) and its mode (under
- * {@code enforce_ns}: fix until its policy is first committed, then enforce).
+ * {@code enforce_ns}: fix until its policy is first committed, then enforce). The host's policy verifies
+ * signatures with the host's keys; a namespace's with the host's and its own ({@code <nsid>/keys}).
  */
 public final class ServicePolicies implements PolicySource {
     private final NamespaceService service;
@@ -27,13 +28,14 @@ public final class ServicePolicies implements PolicySource {
         synchronized (service) {
             Scope host = new Scope(OptionalLong.empty(),
                     service.committedPolicy(PolicyTarget.HOST).orElse(Policy.empty()),
-                    service.mode(PolicyTarget.HOST).orElseThrow(), config.rehashes("host"));
+                    service.mode(PolicyTarget.HOST).orElseThrow(), config.rehashes("host"), config.keyring());
             Map<Long, Scope> namespaces = new HashMap<>();
             for (NamespaceId id : service.ids()) {
                 PolicyTarget t = new PolicyTarget.Namespace(id);
                 namespaces.put(id.inode(), new Scope(OptionalLong.of(id.inode()),
                         service.committedPolicy(t).orElse(Policy.empty()),
-                        service.mode(t).orElseThrow(), config.rehashes(id.toString())));
+                        service.mode(t).orElseThrow(), config.rehashes(id.toString()),
+                        config.keyring().plus(service.keyring(id))));
             }
             return new Policies(host, namespaces);
         }

@@ -6,6 +6,8 @@ import dev.imans.daemon.health.Health;
 import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
 import dev.imans.appraise.AppraiseMode;
+import dev.imans.crypto.ImaCertificate;
+import dev.imans.crypto.Keyring;
 import dev.imans.ns.AppraiseSetting;
 import dev.imans.ns.NamespaceId;
 import dev.imans.ns.NamespaceRegistry;
@@ -51,6 +53,10 @@ public final class NamespaceService {
     /** The kernel's LSMs, against which LSM conditions are reported; read once, empty when unknown. */
     private final Optional<ActiveLsms> lsms;
     private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The certificates written to each namespace's {@code keys} file, in the order they were added. */
+    private final Map<NamespaceId, List<ImaCertificate>> keys = new java.util.HashMap<>();
+    /** The keyring of each namespace's own certificates, built once per change. */
+    private final Map<NamespaceId, Keyring> keyrings = new java.util.HashMap<>();
 
     /**
      * @param hostNamespace the mount namespace the host policy is for (the daemon's own); it
@@ -165,6 +171,8 @@ public final class NamespaceService {
             return false;
         }
         mountNamespaceIds.remove(id);
+        keys.remove(id);
+        keyrings.remove(id);
         Log.info("namespace " + id + " unregistered: " + why);
         List<String> failures = changed();
         if (!failures.isEmpty()) {
@@ -404,6 +412,80 @@ public final class NamespaceService {
         return failures;
     }
 
+    /** The namespace's own verification keys (empty for one without keys or not registered). */
+    public synchronized Keyring keyring(NamespaceId id) {
+        return keyrings.getOrDefault(id, Keyring.empty());
+    }
+
+    /** {@code <nsid>/keys}: one line per certificate ({@link ImaCertificate#line}); null when not registered. */
+    public synchronized String keysText(NamespaceId id) {
+        if (!registry.isRegistered(id)) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        keys.getOrDefault(id, List.of()).forEach(c -> b.append(c.line()).append('\n'));
+        return b.toString();
+    }
+
+    /** How many certificates the namespace holds. */
+    public synchronized int keyCount(NamespaceId id) {
+        return keys.getOrDefault(id, List.of()).size();
+    }
+
+    /**
+     * A write of certificates to {@code <nsid>/keys} (each element of {@code writes} one DER certificate
+     * or PEM text): each is admitted ({@link ImaCertificate}) or the
+     * whole write is refused (EINVAL, the reason in {@link #lastError}) and the keys in force stay as
+     * they were. Admitted keys are in force, for this namespace's policy only, when this returns, as a
+     * policy is at its close; a certificate it holds already is not added twice.
+     */
+    public synchronized Commit addKeys(NamespaceId id, List<byte[]> writes, Caller writer) {
+        PolicyTarget target = new PolicyTarget.Namespace(id);
+        if (!registry.isRegistered(id)) {
+            return keysRejected(id, "namespace " + id + " is not registered", writer);
+        }
+        List<ImaCertificate> admitted = new ArrayList<>();
+        Instant now = Instant.now();
+        try {
+            for (byte[] data : writes) {
+                admitted.addAll(ImaCertificate.admitAll(data, "certificate", now));
+            }
+        } catch (IllegalArgumentException e) {
+            return keysRejected(id, e.getMessage(), writer);
+        }
+        List<ImaCertificate> mine = keys.computeIfAbsent(id, x -> new ArrayList<>());
+        int before = mine.size();
+        for (ImaCertificate c : admitted) {
+            if (mine.stream().noneMatch(c::sameAs)) {
+                mine.add(c);
+                Log.info(target + " key added by pid " + writer.pid() + ": " + c.line());
+            }
+        }
+        if (mine.size() == before) {
+            return Commit.DONE;
+        }
+        keyrings.put(id, Keyring.of(mine.stream().map(ImaCertificate::key).toList()));
+        List<String> failures = changed();
+        try {
+            save();
+        } catch (IOException e) {
+            failures.add("saving the state: " + e.getMessage());
+        }
+        if (!failures.isEmpty()) {
+            notApplied(target + " keys", (mine.size() - before) + " key(s) added", failures);
+            return Commit.NOT_APPLIED;
+        }
+        return Commit.DONE;
+    }
+
+    /** Records why a write to {@code <nsid>/keys} was refused (EINVAL); the keys in force stay. */
+    public synchronized Commit keysRejected(NamespaceId id, String why, Caller writer) {
+        Log.warn("namespace " + id + " keys write by pid " + writer.pid() + " rejected: " + why
+                + "; the keys in force stay");
+        lastError = Instant.now() + " namespace " + id + " keys: " + why + "\n";
+        return Commit.REJECTED;
+    }
+
     /** The appraise mode of the host. */
     public synchronized AppraiseMode hostMode() {
         return registry.mode(PolicyTarget.HOST).orElseThrow();
@@ -435,6 +517,7 @@ public final class NamespaceService {
                 policies.put(e.getKey(), parseSaved("namespace " + e.getKey(), e.getValue()));
             }
         }
+        Map<NamespaceId, List<ImaCertificate>> savedKeys = parseSavedKeys(state);
         Optional<String> boot = proc.bootId();
         for (var e : state.namespaces().entrySet()) {
             NamespaceId id = e.getKey();
@@ -444,7 +527,13 @@ public final class NamespaceService {
                     registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().restore(policies.get(id), e.getValue());
                     logUnenforceable(new PolicyTarget.Namespace(id), policies.get(id));
                 }
-                Log.info("namespace " + id + " restored with " + e.getValue().size() + " rule(s)");
+                List<ImaCertificate> certs = savedKeys.getOrDefault(id, List.of());
+                if (!certs.isEmpty()) {
+                    keys.put(id, new ArrayList<>(certs));
+                    keyrings.put(id, Keyring.of(certs.stream().map(ImaCertificate::key).toList()));
+                }
+                Log.info("namespace " + id + " restored with " + e.getValue().size() + " rule(s) and "
+                        + keyCount(id) + " key(s)");
             } else {
                 Log.warn("namespace " + id + " dropped on restore (" + e.getValue().size() + " rule(s) and its"
                         + " measurement list): " + dropped);
@@ -460,6 +549,27 @@ public final class NamespaceService {
             // The restored state is in force; the save is retried (a full state disk must not stop
             // the daemon from enforcing).
         }
+    }
+
+    /**
+     * The saved certificates of each namespace, admitted again but for their dates: they were in force
+     * when saved, and a restart must not change what is enforced.
+     */
+    private static Map<NamespaceId, List<ImaCertificate>> parseSavedKeys(JournalState state) throws IOException {
+        Map<NamespaceId, List<ImaCertificate>> out = new LinkedHashMap<>();
+        for (var e : state.keys().entrySet()) {
+            List<ImaCertificate> certs = new ArrayList<>();
+            for (String b64 : e.getValue()) {
+                try {
+                    certs.add(ImaCertificate.restore(java.util.Base64.getDecoder().decode(b64),
+                            "saved key of namespace " + e.getKey()));
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException(ex.getMessage() + " (no longer usable)", ex);
+                }
+            }
+            out.put(e.getKey(), certs);
+        }
+        return out;
     }
 
     /** Registers saved namespace {@code id} if it is provably the one saved; else says why not. */
@@ -534,7 +644,10 @@ public final class NamespaceService {
     private synchronized void saveNow() throws IOException {
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
         Map<NamespaceId, Long> ids = new LinkedHashMap<>();
+        Map<NamespaceId, List<String>> savedKeys = new LinkedHashMap<>();
         for (NamespaceId id : registry.ids()) {
+            savedKeys.put(id, keys.getOrDefault(id, List.of()).stream()
+                    .map(c -> java.util.Base64.getEncoder().encodeToString(c.der())).toList());
             namespaces.put(id, registry.slot(new PolicyTarget.Namespace(id)).orElseThrow().committedLines());
             Long nsId = mountNamespaceIds.get(id);
             if (nsId != null) {
@@ -542,7 +655,7 @@ public final class NamespaceService {
             }
         }
         journal.save(new JournalState(registry.slot(PolicyTarget.HOST).orElseThrow().committedLines(), namespaces,
-                proc.bootId(), ids));
+                proc.bootId(), ids, savedKeys));
     }
 
     /** The daemon's degraded states. */
@@ -557,5 +670,7 @@ public final class NamespaceService {
     public synchronized void releaseAll() {
         registry.clear();
         mountNamespaceIds.clear();
+        keys.clear();
+        keyrings.clear();
     }
 }

@@ -17,15 +17,31 @@ import java.util.TreeMap;
  *
  * @param bootId the boot the state was saved in; empty when unknown (an older state file)
  * @param mountNamespaceIds the 64-bit id of each namespace that had one when saved
+ * @param keys the certificates written to each namespace's {@code keys} file, base64 DER, in the order
+ *     they were added
  */
 public record JournalState(List<String> hostPolicy, Map<NamespaceId, List<String>> namespaces,
-                           Optional<String> bootId, Map<NamespaceId, Long> mountNamespaceIds) {
+                           Optional<String> bootId, Map<NamespaceId, Long> mountNamespaceIds,
+                           Map<NamespaceId, List<String>> keys) {
     public JournalState {
         hostPolicy = List.copyOf(hostPolicy);
         Map<NamespaceId, List<String>> copy = new TreeMap<>();
         namespaces.forEach((id, rules) -> copy.put(id, List.copyOf(rules)));
         namespaces = java.util.Collections.unmodifiableMap(copy);
         mountNamespaceIds = java.util.Collections.unmodifiableMap(new TreeMap<>(mountNamespaceIds));
+        Map<NamespaceId, List<String>> keyCopy = new TreeMap<>();
+        keys.forEach((id, certs) -> {
+            if (!certs.isEmpty()) {
+                keyCopy.put(id, List.copyOf(certs));
+            }
+        });
+        keys = java.util.Collections.unmodifiableMap(keyCopy);
+    }
+
+    /** A state without namespace keys. */
+    public JournalState(List<String> hostPolicy, Map<NamespaceId, List<String>> namespaces,
+                        Optional<String> bootId, Map<NamespaceId, Long> mountNamespaceIds) {
+        this(hostPolicy, namespaces, bootId, mountNamespaceIds, Map.of());
     }
 
     /** A state without identities (as the first state file format saved it). */

@@ -30,10 +30,12 @@ import java.util.Optional;
  * namespace 4026532208 id 41
  * 	appraise fsmagic=0x1021994 fowner=71452
  * 	appraise func=MODULE_CHECK
+ * key MIIDBTCCAe2gAwIBAgIU...
  * </pre>
  *
  * A section line ({@code host} or {@code namespace <nsid> id <mount namespace id>}) is followed by its
- * committed rules, one per line, each indented by one tab, in commit order. {@code boot} names the boot
+ * committed rules, one per line, each indented by one tab, in commit order, then by the certificates of
+ * its {@code keys} file ({@code key} and the DER in base64), in the order they were added. {@code boot} names the boot
  * the file was written in. Files of the first format ({@code imans-state 1}: no {@code boot} line, no
  * {@code id}) are still read; their namespaces have no identity ({@link JournalState}).
  */
@@ -99,6 +101,7 @@ public final class StateJournal {
             }
             b.append('\n');
             rules.forEach(r -> b.append('\t').append(r).append('\n'));
+            state.keys().getOrDefault(id, List.of()).forEach(k -> b.append("key ").append(k).append('\n'));
         });
         return b.toString();
     }
@@ -107,6 +110,8 @@ public final class StateJournal {
         List<String> host = new ArrayList<>();
         Map<NamespaceId, List<String>> namespaces = new LinkedHashMap<>();
         Map<NamespaceId, Long> ids = new LinkedHashMap<>();
+        Map<NamespaceId, List<String>> keys = new LinkedHashMap<>();
+        NamespaceId section = null;
         Optional<String> boot = Optional.empty();
         List<String> current = null;
         boolean magicSeen = false;
@@ -117,7 +122,7 @@ public final class StateJournal {
             String line = lines[i];
             int n = i + 1;
             if (line.startsWith("\t")) {
-                if (current == null) {
+                if (current == null || section != null && keys.containsKey(section)) {
                     throw bad(source, n, "rule line outside a section");
                 }
                 String rule = line.substring(1);
@@ -151,6 +156,7 @@ public final class StateJournal {
                 }
                 hostSeen = true;
                 current = host;
+                section = null;
             } else if (line.startsWith("namespace ")) {
                 NamespaceId id;
                 String[] words = line.substring("namespace ".length()).split(" ", -1);
@@ -169,6 +175,15 @@ public final class StateJournal {
                 }
                 current = new ArrayList<>();
                 namespaces.put(id, current);
+                section = id;
+            } else if (line.startsWith("key ") && section != null) {
+                String k = line.substring(4);
+                try {
+                    java.util.Base64.getDecoder().decode(k);
+                } catch (IllegalArgumentException e) {
+                    throw bad(source, n, "key line is not base64");
+                }
+                keys.computeIfAbsent(section, x -> new ArrayList<>()).add(k);
             } else {
                 throw bad(source, n, "unknown line \"" + line + "\"");
             }
@@ -176,7 +191,7 @@ public final class StateJournal {
         if (!magicSeen) {
             throw bad(source, 1, "empty state file (expected \"" + MAGIC + "\")");
         }
-        return new JournalState(host, namespaces, boot, ids);
+        return new JournalState(host, namespaces, boot, ids, keys);
     }
 
     private static IOException bad(String source, int line, String why) {

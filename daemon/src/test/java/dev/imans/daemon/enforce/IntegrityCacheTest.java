@@ -6,6 +6,11 @@ import dev.imans.appraise.AppraisalResult;
 import dev.imans.appraise.IntegrityStatus;
 import dev.imans.appraise.Requirements;
 import dev.imans.crypto.HashAlgo;
+import dev.imans.crypto.KeyId;
+import dev.imans.crypto.Keyring;
+import dev.imans.crypto.VerificationKey;
+import java.security.KeyPairGenerator;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class IntegrityCacheTest {
     private static final FileKey KEY = new FileKey(42, 7);
     private static final FileStamp STAMP = new FileStamp(5, 100, 0, 100, 0);
-    private static final Requirements REQ = Requirements.hashOrSignature(HashAlgo.SHA256);
+    private static final AppraisalKey REQ = new AppraisalKey(Requirements.hashOrSignature(HashAlgo.SHA256),
+            Keyring.empty());
     private static final AppraisalResult PASS = new AppraisalResult(IntegrityStatus.PASS, Optional.empty(),
             HashAlgo.SHA256, Optional.empty(), Optional.empty(), "test");
 
@@ -46,5 +52,20 @@ class IntegrityCacheTest {
         cache.clear();
         cache.put(KEY, STAMP, REQ, PASS, t);
         assertThat(cache.get(KEY, STAMP, REQ)).isEmpty();
+    }
+
+    @Test
+    void aResultHoldsOnlyForTheKeyringItWasComputedWith() throws Exception {
+        var pair = KeyPairGenerator.getInstance("EC").generateKeyPair();
+        VerificationKey k = new VerificationKey(pair.getPublic(), KeyId.ofPublicKey(pair.getPublic()), Optional.empty(),
+                "test");
+        AppraisalKey withKey = new AppraisalKey(REQ.requirements(), Keyring.of(List.of(k)));
+        IntegrityCache cache = new IntegrityCache();
+        cache.put(KEY, STAMP, REQ, PASS, cache.token(KEY));
+        assertThat(cache.get(KEY, STAMP, withKey)).isEmpty();
+        cache.put(KEY, STAMP, withKey, PASS, cache.token(KEY));
+        // A keyring rebuilt with the same keys is the same keyring.
+        AppraisalKey rebuilt = new AppraisalKey(REQ.requirements(), Keyring.empty().plus(Keyring.of(List.of(k))));
+        assertThat(cache.get(KEY, STAMP, rebuilt)).contains(PASS);
     }
 }

@@ -38,6 +38,23 @@ class StateJournalTest {
     }
 
     @Test
+    void namespaceKeysFollowTheirNamespacesRules() throws IOException {
+        StateJournal j = new StateJournal(dir.resolve("keys-dir"));
+        NamespaceId a = new NamespaceId(4026532208L);
+        NamespaceId b = new NamespaceId(4026532300L);
+        JournalState s = new JournalState(List.of(), Map.of(a, List.of("appraise appraise_type=imasig"), b, List.of()),
+                Optional.of(BOOT), Map.of(a, 41L, b, 42L), Map.of(a, List.of("MIIBAA==", "MIICAA=="), b, List.of("MIIDAA==")));
+        j.save(s);
+        assertThat(j.load()).contains(s);
+        assertThat(Files.readString(j.file())).contains("namespace 4026532208 id 41\n\tappraise appraise_type=imasig\n"
+                + "key MIIBAA==\nkey MIICAA==\nnamespace 4026532300 id 42\nkey MIIDAA==\n");
+        Files.writeString(j.file(), "imans-state 2\nhost\nkey MIIBAA==\n");
+        assertThatThrownBy(j::load).hasMessageContaining(":3: unknown line");
+        Files.writeString(j.file(), "imans-state 2\nnamespace 4026532208\nkey not base64!\n");
+        assertThatThrownBy(j::load).hasMessageContaining(":3: key line is not base64");
+    }
+
+    @Test
     void theFirstFormatIsReadWithoutIdentities() throws IOException {
         StateJournal j = new StateJournal(dir);
         Files.writeString(j.file(), "imans-state 1\nhost\n\tmeasure func=BPRM_CHECK\nnamespace 4026532208\n"
