@@ -13,5 +13,6 @@ if [ "${1:-}" = mount-window ]; then
   main=dev.imans.bench.MountWindowBenchmark
   shift
 fi
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+# The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"
