@@ -7,6 +7,11 @@
  *   ignore  allows, then puts an inode ignore mark on the file (FAN_MARK_IGNORE, cleared when the
  *           file is modified, as imans's are; FAN_MARK_IGNORED_MASK before Linux 6.0), so the kernel
  *           stops asking about it
+ *   watch   as ignore, and each ignore-marked file also gets a FAN_OPEN inode mark in a second,
+ *           notification group, read by a second thread in batches (a 1 ms pause between reads) that
+ *           probes each opened file for writers with a read lease: the open watch imans keeps so that
+ *           a write through a shared mapping cannot hide behind an ignore mark (what the warm pass
+ *           costs by design)
  * Prints "ready" once marked; runs until killed (the kernel then allows whatever is pending).
  *
  * Usage: listener MODE PATH
@@ -15,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -28,6 +34,34 @@
 #endif
 
 static char hashbuf[64 * 1024];
+static int watchGroup = -1;
+
+static void *watcher(void *unused) {
+    (void) unused;
+    static char wbuf[64 * 1024] __attribute__((aligned(8)));
+    const struct timespec pause = {0, 1000000};
+    for (;;) {
+        ssize_t len = read(watchGroup, wbuf, sizeof wbuf);
+        if (len < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("read watch");
+            return NULL;
+        }
+        struct fanotify_event_metadata *m = (struct fanotify_event_metadata *) wbuf;
+        for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+            if (m->fd < 0) {
+                continue;
+            }
+            if (fcntl(m->fd, F_SETLEASE, F_RDLCK) == 0) {
+                fcntl(m->fd, F_SETLEASE, F_UNLCK);
+            }
+            close(m->fd);
+        }
+        nanosleep(&pause, NULL);
+    }
+}
 
 static int sha256(int fd, EVP_MD_CTX *ctx, unsigned char *digest) {
     unsigned int len;
@@ -44,11 +78,12 @@ static int sha256(int fd, EVP_MD_CTX *ctx, unsigned char *digest) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        fprintf(stderr, "usage: listener allow|sha256|ignore PATH\n");
+        fprintf(stderr, "usage: listener allow|sha256|ignore|watch PATH\n");
         return 2;
     }
     int hash = strcmp(argv[1], "sha256") == 0;
-    int ignore = strcmp(argv[1], "ignore") == 0;
+    int watch = strcmp(argv[1], "watch") == 0;
+    int ignore = watch || strcmp(argv[1], "ignore") == 0;
     if (!hash && !ignore && strcmp(argv[1], "allow") != 0) {
         fprintf(stderr, "listener: unknown mode %s\n", argv[1]);
         return 2;
@@ -62,6 +97,15 @@ int main(int argc, char **argv) {
     if (fanotify_mark(group, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD, argv[2]) < 0) {
         perror("fanotify_mark");
         return 1;
+    }
+    if (watch) {
+        pthread_t t;
+        watchGroup = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
+                                   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+        if (watchGroup < 0 || pthread_create(&t, NULL, watcher, NULL) != 0) {
+            perror("watch group");
+            return 1;
+        }
     }
     unsigned int ignoreFlags = FAN_MARK_IGNORE | FAN_MARK_EVICTABLE;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -100,6 +144,10 @@ int main(int argc, char **argv) {
                     ignoreFlags = ignoreFlags == (FAN_MARK_IGNORE | FAN_MARK_EVICTABLE)
                                           ? FAN_MARK_IGNORED_MASK | FAN_MARK_EVICTABLE
                                           : FAN_MARK_IGNORED_MASK;
+                }
+                if (watch && fanotify_mark(watchGroup, FAN_MARK_ADD | FAN_MARK_INODE | (ignoreFlags & FAN_MARK_EVICTABLE),
+                                           FAN_OPEN, m->fd, NULL) < 0) {
+                    perror("fanotify_mark watch");
                 }
             }
             close(m->fd);

@@ -27,7 +27,7 @@ record NativeTools(Path openLoop, Path listener) {
         Files.createDirectories(out);
         return new NativeTools(
                 compile(src.resolve("openloop.c"), out.resolve("openloop"), List.of("-static")),
-                compile(src.resolve("listener.c"), out.resolve("listener"), List.of("-lcrypto")));
+                compile(src.resolve("listener.c"), out.resolve("listener"), List.of("-lcrypto", "-pthread")));
     }
 
     private static Path compile(Path source, Path binary, List<String> flags) throws IOException, InterruptedException {

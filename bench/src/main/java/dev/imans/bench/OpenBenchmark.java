@@ -6,6 +6,7 @@ import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.EnforcementMetrics;
+import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.linux.Xattr;
 import dev.imans.ns.AppraiseSetting;
 import java.io.BufferedReader;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,12 +26,14 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
  * The end-to-end open() benchmark: a C opener in a registered mount namespace opens, reads and closes
  * small labelled files, on a tmpfs and on a loop-mounted ext4, under each configuration: no listener,
- * three native C listeners (the anchors: what the least a fanotify permission listener can do costs),
+ * four native C listeners (the anchors: what the least a fanotify permission listener can do costs;
+ * the last one with the open watch imans keeps on ignore-marked files, bench/native/listener.c),
  * a daemon that has no policy for the namespace and a daemon appraising every file. Pass 1 is cold
  * (each file seen for the first time), pass 2 warm (files already judged: the kernel's ignore marks
  * answer where a listener set them). Configurations and filesystems are interleaved round by round; the
@@ -44,11 +48,20 @@ public final class OpenBenchmark {
     private final int files;
     private final int size;
     private final int rounds;
+    private final Set<Fs> filesystems;
+    private final Set<Config> configs;
 
     OpenBenchmark(int files, int size, int rounds) {
+        this(files, size, rounds, EnumSet.allOf(Fs.class), EnumSet.allOf(Config.class));
+    }
+
+    OpenBenchmark(int files, int size, int rounds, Set<Fs> filesystems, Set<Config> configs) {
         this.files = files;
         this.size = size;
         this.rounds = rounds;
+        this.filesystems = EnumSet.copyOf(filesystems);
+        this.configs = EnumSet.copyOf(configs);
+        this.configs.add(Config.NO_LISTENER);
     }
 
     static String fileName(int i) {
@@ -59,15 +72,28 @@ public final class OpenBenchmark {
         int files = 20_000;
         int size = 4096;
         int rounds = 3;
+        Set<Fs> filesystems = EnumSet.allOf(Fs.class);
+        Set<Config> configs = EnumSet.allOf(Config.class);
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--files" -> files = Integer.parseInt(args[i + 1]);
                 case "--size" -> size = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--fs" -> filesystems = names(Fs.class, args[i + 1]);
+                case "--configs" -> configs = names(Config.class, args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new OpenBenchmark(files, size, rounds).run();
+        new OpenBenchmark(files, size, rounds, filesystems, configs).run();
+    }
+
+    /** A comma-separated list of constant names, in any case ({@code tmpfs}, {@code c_watch,appraise}). */
+    private static <E extends Enum<E>> Set<E> names(Class<E> type, String list) {
+        Set<E> set = EnumSet.noneOf(type);
+        for (String n : list.split(",")) {
+            set.add(Enum.valueOf(type, n.trim().toUpperCase(java.util.Locale.ROOT)));
+        }
+        return set;
     }
 
     enum Config {
@@ -75,6 +101,7 @@ public final class OpenBenchmark {
         C_ALLOW("C listener: allow every event at once", "allow"),
         C_SHA256("C listener: SHA-256 of every file, then allow", "sha256"),
         C_IGNORE("C listener: allow + inode ignore mark", "ignore"),
+        C_WATCH("C listener: allow + ignore mark + open watch (imans's design)", "watch"),
         NO_POLICY("imans, no policy for the namespace", null),
         APPRAISE("imans appraising every file", null);
 
@@ -88,14 +115,17 @@ public final class OpenBenchmark {
         }
     }
 
-    /** Runs every round and prints the table; per filesystem and configuration, each round's two passes in opens/s. */
+    /**
+     * Runs every round and prints the tables; per filesystem and configuration, each round's two passes
+     * in opens/s, then the opener's CPU ns per open in each pass.
+     */
     Map<Fs, Map<Config, List<double[]>>> run() throws Exception {
         NativeTools tools = NativeTools.build();
         try (BenchNamespace ns = new BenchNamespace(tools.openLoop())) {
             label(ns, ns.hostPath("/bin/openloop"), Files.readAllBytes(tools.openLoop()));
             Random random = new Random(42);
             byte[] content = new byte[size];
-            for (Fs fs : Fs.values()) {
+            for (Fs fs : filesystems) {
                 Path dir = ns.hostPath(fs.dir);
                 for (int i = 0; i < files; i++) {
                     random.nextBytes(content);
@@ -105,20 +135,21 @@ public final class OpenBenchmark {
             System.out.printf("%d files of %d bytes on a tmpfs and on an ext4 on a loop device, mount namespace %d;"
                     + " %d rounds%n", files, size, ns.nsid, rounds);
             Map<Fs, Map<Config, List<double[]>>> results = new EnumMap<>(Fs.class);
-            for (Fs fs : Fs.values()) {
+            for (Fs fs : filesystems) {
                 Map<Config, List<double[]>> byConfig = new EnumMap<>(Config.class);
-                for (Config c : Config.values()) {
+                for (Config c : configs) {
                     byConfig.put(c, new ArrayList<>());
                 }
                 results.put(fs, byConfig);
             }
             for (int round = 1; round <= rounds; round++) {
-                for (Fs fs : Fs.values()) {
-                    for (Config c : Config.values()) {
+                for (Fs fs : filesystems) {
+                    for (Config c : configs) {
                         double[] r = measure(c, fs, ns, tools);
                         results.get(fs).get(c).add(r);
-                        System.out.printf("round %d  %-11s %-48s pass 1 %8.0f  pass 2 %8.0f opens/s%n", round, fs.text,
-                                c.text, r[0], r[1]);
+                        System.out.printf("round %d  %-11s %-48s pass 1 %8.0f  pass 2 %8.0f opens/s"
+                                + "  (opener CPU %5.0f / %5.0f ns per open)%n", round, fs.text, c.text, r[0], r[1], r[2],
+                                r[3]);
                     }
                 }
             }
@@ -141,7 +172,7 @@ public final class OpenBenchmark {
             return withListener(c.listenerMode, fs, ns, tools);
         }
         if (c == Config.NO_LISTENER) {
-            return openLoop(fs, ns);
+            return openLoop(fs, ns, () -> 0);
         }
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
@@ -153,9 +184,13 @@ public final class OpenBenchmark {
             if (c == Config.APPRAISE) {
                 Files.writeString(config.control().resolve(ns.nsid + "/policy"), POLICY);
             }
-            double[] r = openLoop(fs, ns);
+            EngineMetrics engine = daemon.enforcement().orElseThrow().engine().metrics();
+            long before = engine.events();
+            double[] r = openLoop(fs, ns, engine::events);
             EnforcementMetrics m = daemon.enforcement().orElseThrow().metrics();
-            System.out.printf("         (%s)%n", m);
+            // Pass 2 should raise none: every file was ignore-marked in pass 1.
+            System.out.printf("         (permission events: pass 1 %d, pass 2 %d; modifications %d; %s)%n",
+                    eventsAtPass1 - before, engine.events() - eventsAtPass1, engine.modifications(), m);
             return r;
         } finally {
             daemon.close();
@@ -177,24 +212,31 @@ public final class OpenBenchmark {
             if (!"ready".equals(line)) {
                 throw new IOException("the " + mode + " listener did not start");
             }
-            return openLoop(fs, ns);
+            return openLoop(fs, ns, () -> 0);
         } finally {
             listener.destroy();
             listener.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
-    private double[] openLoop(Fs fs, BenchNamespace ns) throws Exception {
+    /** Set when the opener reports pass 1: the events count of the daemon then. */
+    private long eventsAtPass1;
+
+    private double[] openLoop(Fs fs, BenchNamespace ns, LongSupplier events) throws Exception {
         Process p = new ProcessBuilder("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", fs.dir,
                 Integer.toString(files), "2")
                 .redirectErrorStream(true).start();
-        double[] r = new double[2];
+        double[] r = new double[4];
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 String[] f = line.split(" ");
-                if (f.length == 4 && f[0].equals("pass")) {
+                if (f.length == 5 && f[0].equals("pass")) {
                     r[Integer.parseInt(f[1]) - 1] = Double.parseDouble(f[2]);
+                    r[Integer.parseInt(f[1]) + 1] = Double.parseDouble(f[4]);
+                    if (f[1].equals("1")) {
+                        eventsAtPass1 = events.getAsLong();
+                    }
                     if (!f[3].equals("0")) {
                         throw new IOException(f[3] + " opens failed in pass " + f[1]);
                     }
@@ -220,7 +262,7 @@ public final class OpenBenchmark {
         }
         System.out.println(head);
         System.out.println(rule);
-        for (Config c : Config.values()) {
+        for (Config c : results.values().iterator().next().keySet()) {
             StringBuilder row = new StringBuilder("| ").append(c.text).append(" |");
             for (Map<Config, List<double[]>> byConfig : results.values()) {
                 for (int pass = 0; pass < 2; pass++) {
@@ -228,6 +270,22 @@ public final class OpenBenchmark {
                     double base = median(byConfig.get(Config.NO_LISTENER), pass);
                     row.append(String.format(" %.0f | %.2f |", v, v / base));
                 }
+            }
+            System.out.println(row);
+        }
+        // CPU time the opener spends per open, listener work in its own context included: steadier than
+        // throughput on a machine shared with other jobs, as it leaves out time spent waiting.
+        System.out.println();
+        StringBuilder cpuHead = new StringBuilder("| opener CPU ns per open |");
+        for (Fs fs : results.keySet()) {
+            cpuHead.append(" ").append(fs.text).append(" cold | ").append(fs.text).append(" warm |");
+        }
+        System.out.println(cpuHead);
+        System.out.println("|---|" + "---|---|".repeat(results.size()));
+        for (Config c : results.values().iterator().next().keySet()) {
+            StringBuilder row = new StringBuilder("| ").append(c.text).append(" |");
+            for (Map<Config, List<double[]>> byConfig : results.values()) {
+                row.append(String.format(" %.0f | %.0f |", median(byConfig.get(c), 2), median(byConfig.get(c), 3)));
             }
             System.out.println(row);
         }
