@@ -8,7 +8,7 @@
  *           file is modified, as imans's are; FAN_MARK_IGNORED_MASK before Linux 6.0), so the kernel
  *           stops asking about it
  *   watch   as ignore, and each ignore-marked file also gets a FAN_OPEN inode mark in a second,
- *           notification group, read by a second thread in batches (a 1 ms pause between reads) that
+ *           notification group (which also watches the filesystem for FAN_CLOSE_WRITE|FAN_MODIFY), read by a second thread in batches (a 1 ms pause between reads) that
  *           probes each opened file for writers with a read lease: the open watch imans keeps so that
  *           a write through a shared mapping cannot hide behind an ignore mark (what the warm pass
  *           costs by design)
@@ -102,7 +102,10 @@ int main(int argc, char **argv) {
         pthread_t t;
         watchGroup = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
                                    O_RDONLY | O_LARGEFILE | O_CLOEXEC);
-        if (watchGroup < 0 || pthread_create(&t, NULL, watcher, NULL) != 0) {
+        // imans's modification watch on the same filesystem: writes and closes after writing.
+        if (watchGroup < 0 || fanotify_mark(watchGroup, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                                            FAN_CLOSE_WRITE | FAN_MODIFY, AT_FDCWD, argv[2]) < 0
+            || pthread_create(&t, NULL, watcher, NULL) != 0) {
             perror("watch group");
             return 1;
         }
