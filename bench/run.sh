@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks (as root): builds what they need, then runs
-#   bench/run.sh [--files N] [--size BYTES] [--rounds R]   dev.imans.bench.OpenBenchmark (open() cost)
+#   bench/run.sh [--files N] [--size BYTES] [--rounds R] [--fs tmpfs,ext4] [--configs no_policy,appraise,...]
+#                                                           dev.imans.bench.OpenBenchmark (open() cost)
 #   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
 #                                                           a new mount in a namespace goes unchecked)
 set -euo pipefail
@@ -13,5 +14,6 @@ if [ "${1:-}" = mount-window ]; then
   main=dev.imans.bench.MountWindowBenchmark
   shift
 fi
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+# The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"

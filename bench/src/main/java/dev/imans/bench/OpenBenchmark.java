@@ -1,10 +1,12 @@
 package dev.imans.bench;
 
+import dev.imans.bench.BenchNamespace.Fs;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.enforce.EnforcementMetrics;
+import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.linux.Xattr;
 import dev.imans.ns.AppraiseSetting;
 import java.io.BufferedReader;
@@ -14,9 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,33 +26,42 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
- * The end-to-end open() benchmark: a process in a registered mount namespace opens, reads and closes
- * small files on a tmpfs, with no daemon, with a daemon that has no policy for the namespace, and with
- * a daemon appraising every file (pass 1 cold: each file appraised once; pass 2 hot: files already
- * appraised, answered by the kernel's ignore marks). Configurations are interleaved round by round;
- * the medians are printed as opens per second and as ratios to the no-daemon baseline of the same run.
+ * The end-to-end open() benchmark: a C opener in a registered mount namespace opens, reads and closes
+ * small labelled files, on a tmpfs and on a loop-mounted ext4, under each configuration: no listener,
+ * four native C listeners (the anchors: what the least a fanotify permission listener can do costs;
+ * the last one with the open watch imans keeps on ignore-marked files, bench/native/listener.c),
+ * a daemon that has no policy for the namespace and a daemon appraising every file. Pass 1 is cold
+ * (each file seen for the first time), pass 2 warm (files already judged: the kernel's ignore marks
+ * answer where a listener set them). Configurations and filesystems are interleaved round by round; the
+ * medians are printed as opens per second and as ratios to the no-listener baseline of the same run.
  *
  * <p>Usage (as root): {@code OpenBenchmark [--files N] [--size BYTES] [--rounds R]}; defaults 20000,
- * 4096, 3. The opener is a child JVM started with {@code nsenter} (timed inside its loop).
+ * 4096, 3. The opener ({@code bench/native/openloop.c}) times itself inside its loop.
  */
 public final class OpenBenchmark {
-    private static final String POLICY = "appraise fsmagic=0x01021994\n";
+    private static final String POLICY = "appraise fsmagic=0x01021994\nappraise fsmagic=0xEF53\n";
 
     private final int files;
     private final int size;
     private final int rounds;
-    /** Absolute: the opener starts in the namespace's root directory, where relative entries mean nothing. */
-    private final String classpath = Arrays.stream(System.getProperty("java.class.path").split(":"))
-            .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(":"));
+    private final Set<Fs> filesystems;
+    private final Set<Config> configs;
 
     OpenBenchmark(int files, int size, int rounds) {
+        this(files, size, rounds, EnumSet.allOf(Fs.class), EnumSet.allOf(Config.class));
+    }
+
+    OpenBenchmark(int files, int size, int rounds, Set<Fs> filesystems, Set<Config> configs) {
         this.files = files;
         this.size = size;
         this.rounds = rounds;
+        this.filesystems = EnumSet.copyOf(filesystems);
+        this.configs = EnumSet.copyOf(configs);
+        this.configs.add(Config.NO_LISTENER);
     }
 
     static String fileName(int i) {
@@ -61,57 +72,85 @@ public final class OpenBenchmark {
         int files = 20_000;
         int size = 4096;
         int rounds = 3;
+        Set<Fs> filesystems = EnumSet.allOf(Fs.class);
+        Set<Config> configs = EnumSet.allOf(Config.class);
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--files" -> files = Integer.parseInt(args[i + 1]);
                 case "--size" -> size = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--fs" -> filesystems = names(Fs.class, args[i + 1]);
+                case "--configs" -> configs = names(Config.class, args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new OpenBenchmark(files, size, rounds).run();
+        new OpenBenchmark(files, size, rounds, filesystems, configs).run();
+    }
+
+    /** A comma-separated list of constant names, in any case ({@code tmpfs}, {@code c_watch,appraise}). */
+    private static <E extends Enum<E>> Set<E> names(Class<E> type, String list) {
+        Set<E> set = EnumSet.noneOf(type);
+        for (String n : list.split(",")) {
+            set.add(Enum.valueOf(type, n.trim().toUpperCase(java.util.Locale.ROOT)));
+        }
+        return set;
     }
 
     enum Config {
-        NO_DAEMON("no daemon"),
-        NO_POLICY("daemon, no policy for the namespace"),
-        APPRAISE("daemon appraising every file");
+        NO_LISTENER("no listener", null),
+        C_ALLOW("C listener: allow every event at once", "allow"),
+        C_SHA256("C listener: SHA-256 of every file, then allow", "sha256"),
+        C_IGNORE("C listener: allow + inode ignore mark", "ignore"),
+        C_WATCH("C listener: allow + ignore mark + open watch (imans's design)", "watch"),
+        NO_POLICY("imans, no policy for the namespace", null),
+        APPRAISE("imans appraising every file", null);
 
         final String text;
+        /** The native listener's mode, null when no native listener runs. */
+        final String listenerMode;
 
-        Config(String text) {
+        Config(String text, String listenerMode) {
             this.text = text;
+            this.listenerMode = listenerMode;
         }
     }
 
-    /** Runs every round and prints the table; returns the opens/s of each round's two passes per configuration. */
-    Map<Config, List<double[]>> run() throws Exception {
-        try (BenchNamespace ns = new BenchNamespace()) {
-            Path dir = ns.hostPath(ns.filesDir());
-            Files.createDirectories(dir);
+    /**
+     * Runs every round and prints the tables; per filesystem and configuration, each round's two passes
+     * in opens/s, then the opener's CPU ns per open in each pass.
+     */
+    Map<Fs, Map<Config, List<double[]>>> run() throws Exception {
+        NativeTools tools = NativeTools.build();
+        try (BenchNamespace ns = new BenchNamespace(tools.openLoop())) {
+            label(ns, ns.hostPath("/bin/openloop"), Files.readAllBytes(tools.openLoop()));
             Random random = new Random(42);
             byte[] content = new byte[size];
-            for (int i = 0; i < files; i++) {
-                random.nextBytes(content);
-                Path f = Files.write(dir.resolve(fileName(i)), content);
-                byte[] digest = HashAlgo.SHA256.newDigest().digest(content);
-                byte[] label = new byte[2 + digest.length];
-                label[0] = 0x04;
-                label[1] = 0x04;
-                System.arraycopy(digest, 0, label, 2, digest.length);
-                Xattr.set(f, Xattr.SECURITY_IMA, label);
+            for (Fs fs : filesystems) {
+                Path dir = ns.hostPath(fs.dir);
+                for (int i = 0; i < files; i++) {
+                    random.nextBytes(content);
+                    label(ns, Files.write(dir.resolve(fileName(i)), content), content);
+                }
             }
-            System.out.printf("%d files of %d bytes on a tmpfs in mount namespace %d; %d rounds%n", files, size,
-                    ns.nsid, rounds);
-            Map<Config, List<double[]>> results = new LinkedHashMap<>();
-            for (Config c : Config.values()) {
-                results.put(c, new ArrayList<>());
+            System.out.printf("%d files of %d bytes on a tmpfs and on an ext4 on a loop device, mount namespace %d;"
+                    + " %d rounds%n", files, size, ns.nsid, rounds);
+            Map<Fs, Map<Config, List<double[]>>> results = new EnumMap<>(Fs.class);
+            for (Fs fs : filesystems) {
+                Map<Config, List<double[]>> byConfig = new EnumMap<>(Config.class);
+                for (Config c : configs) {
+                    byConfig.put(c, new ArrayList<>());
+                }
+                results.put(fs, byConfig);
             }
             for (int round = 1; round <= rounds; round++) {
-                for (Config c : Config.values()) {
-                    double[] r = measure(c, ns);
-                    results.get(c).add(r);
-                    System.out.printf("round %d  %-38s pass 1 %8.0f  pass 2 %8.0f opens/s%n", round, c.text, r[0], r[1]);
+                for (Fs fs : filesystems) {
+                    for (Config c : configs) {
+                        double[] r = measure(c, fs, ns, tools);
+                        results.get(fs).get(c).add(r);
+                        System.out.printf("round %d  %-11s %-48s pass 1 %8.0f  pass 2 %8.0f opens/s"
+                                + "  (opener CPU %5.0f / %5.0f ns per open)%n", round, fs.text, c.text, r[0], r[1], r[2],
+                                r[3]);
+                    }
                 }
             }
             report(results);
@@ -119,23 +158,39 @@ public final class OpenBenchmark {
         }
     }
 
-    private double[] measure(Config c, BenchNamespace ns) throws Exception {
-        if (c == Config.NO_DAEMON) {
-            return openLoop(ns);
+    private static void label(BenchNamespace ns, Path f, byte[] content) throws Exception {
+        byte[] digest = HashAlgo.SHA256.newDigest().digest(content);
+        byte[] label = new byte[2 + digest.length];
+        label[0] = 0x04;
+        label[1] = 0x04;
+        System.arraycopy(digest, 0, label, 2, digest.length);
+        Xattr.set(f, Xattr.SECURITY_IMA, label);
+    }
+
+    private double[] measure(Config c, Fs fs, BenchNamespace ns, NativeTools tools) throws Exception {
+        if (c.listenerMode != null) {
+            return withListener(c.listenerMode, fs, ns, tools);
+        }
+        if (c == Config.NO_LISTENER) {
+            return openLoop(fs, ns, () -> 0);
         }
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "ext4"), true));
         Daemon daemon = Daemon.start(config);
         try {
             Files.writeString(config.control().resolve("namespaces"), ns.nsid + "\n");
             if (c == Config.APPRAISE) {
                 Files.writeString(config.control().resolve(ns.nsid + "/policy"), POLICY);
             }
-            double[] r = openLoop(ns);
+            EngineMetrics engine = daemon.enforcement().orElseThrow().engine().metrics();
+            long before = engine.events();
+            double[] r = openLoop(fs, ns, engine::events);
             EnforcementMetrics m = daemon.enforcement().orElseThrow().metrics();
-            System.out.printf("         (%s)%n", m);
+            // Pass 2 should raise none: every file was ignore-marked in pass 1.
+            System.out.printf("         (permission events: pass 1 %d, pass 2 %d; modifications %d; %s)%n",
+                    eventsAtPass1 - before, engine.events() - eventsAtPass1, engine.modifications(), m);
             return r;
         } finally {
             daemon.close();
@@ -147,18 +202,41 @@ public final class OpenBenchmark {
         }
     }
 
-    private double[] openLoop(BenchNamespace ns) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(ns.pid()), "-m", java, "-XX:+UseSerialGC",
-                "-cp", classpath, OpenLoop.class.getName(), ns.filesDir(), Integer.toString(files), "2")
+    /** A fresh native listener on the filesystem for each measurement, so its ignore marks start empty. */
+    private double[] withListener(String mode, Fs fs, BenchNamespace ns, NativeTools tools) throws Exception {
+        Process listener = new ProcessBuilder(tools.listener().toString(), mode, ns.hostPath(fs.dir).toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            String line = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            if (!"ready".equals(line)) {
+                throw new IOException("the " + mode + " listener did not start");
+            }
+            return openLoop(fs, ns, () -> 0);
+        } finally {
+            listener.destroy();
+            listener.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Set when the opener reports pass 1: the events count of the daemon then. */
+    private long eventsAtPass1;
+
+    private double[] openLoop(Fs fs, BenchNamespace ns, LongSupplier events) throws Exception {
+        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", fs.dir,
+                Integer.toString(files), "2")
                 .redirectErrorStream(true).start();
-        double[] r = new double[2];
+        double[] r = new double[4];
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 String[] f = line.split(" ");
-                if (f.length == 4 && f[0].equals("pass")) {
+                if (f.length == 5 && f[0].equals("pass")) {
                     r[Integer.parseInt(f[1]) - 1] = Double.parseDouble(f[2]);
+                    r[Integer.parseInt(f[1]) + 1] = Double.parseDouble(f[4]);
+                    if (f[1].equals("1")) {
+                        eventsAtPass1 = events.getAsLong();
+                    }
                     if (!f[3].equals("0")) {
                         throw new IOException(f[3] + " opens failed in pass " + f[1]);
                     }
@@ -173,16 +251,43 @@ public final class OpenBenchmark {
         return r;
     }
 
-    private void report(Map<Config, List<double[]>> results) {
-        double base1 = median(results.get(Config.NO_DAEMON), 0);
-        double base2 = median(results.get(Config.NO_DAEMON), 1);
+    private static void report(Map<Fs, Map<Config, List<double[]>>> results) {
         System.out.println();
-        System.out.println("| configuration | pass 1 (cold) opens/s | ratio | pass 2 (hot) opens/s | ratio |");
-        System.out.println("|---|---|---|---|---|");
-        for (var e : results.entrySet()) {
-            double p1 = median(e.getValue(), 0);
-            double p2 = median(e.getValue(), 1);
-            System.out.printf("| %s | %.0f | %.2f | %.0f | %.2f |%n", e.getKey().text, p1, p1 / base1, p2, p2 / base2);
+        StringBuilder head = new StringBuilder("| configuration |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (Fs fs : results.keySet()) {
+            head.append(" ").append(fs.text).append(" cold opens/s | ratio | ").append(fs.text)
+                    .append(" warm opens/s | ratio |");
+            rule.append("---|---|---|---|");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        for (Config c : results.values().iterator().next().keySet()) {
+            StringBuilder row = new StringBuilder("| ").append(c.text).append(" |");
+            for (Map<Config, List<double[]>> byConfig : results.values()) {
+                for (int pass = 0; pass < 2; pass++) {
+                    double v = median(byConfig.get(c), pass);
+                    double base = median(byConfig.get(Config.NO_LISTENER), pass);
+                    row.append(String.format(" %.0f | %.2f |", v, v / base));
+                }
+            }
+            System.out.println(row);
+        }
+        // CPU time the opener spends per open, listener work in its own context included: steadier than
+        // throughput on a machine shared with other jobs, as it leaves out time spent waiting.
+        System.out.println();
+        StringBuilder cpuHead = new StringBuilder("| opener CPU ns per open |");
+        for (Fs fs : results.keySet()) {
+            cpuHead.append(" ").append(fs.text).append(" cold | ").append(fs.text).append(" warm |");
+        }
+        System.out.println(cpuHead);
+        System.out.println("|---|" + "---|---|".repeat(results.size()));
+        for (Config c : results.values().iterator().next().keySet()) {
+            StringBuilder row = new StringBuilder("| ").append(c.text).append(" |");
+            for (Map<Config, List<double[]>> byConfig : results.values()) {
+                row.append(String.format(" %.0f | %.0f |", median(byConfig.get(c), 2), median(byConfig.get(c), 3)));
+            }
+            System.out.println(row);
         }
     }
 
@@ -190,50 +295,4 @@ public final class OpenBenchmark {
         double[] v = runs.stream().mapToDouble(r -> r[pass]).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
-
-    /**
-     * A mount namespace with its own tmpfs, held by a sleeping member. The tmpfs goes on a fresh empty
-     * directory rather than /tmp: the opener's JVM must still see its class path, which may live in /tmp.
-     */
-    private static final class BenchNamespace implements AutoCloseable {
-        final Process holder;
-        final long nsid;
-        final Path mountPoint;
-
-        BenchNamespace() throws IOException {
-            mountPoint = Files.createTempDirectory(Path.of("/run"), "imans-bench-ns.");
-            holder = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
-                    "mount -t tmpfs -o size=1g imans-bench \"$0\" && readlink /proc/self/ns/mnt && exec sleep 86400",
-                    mountPoint.toString())
-                    .redirectErrorStream(true).start();
-            String line = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))
-                    .readLine();
-            if (line == null || !line.startsWith("mnt:[")) {
-                holder.destroyForcibly();
-                throw new IOException("could not make the benchmark namespace: " + line);
-            }
-            nsid = Long.parseLong(line.substring(5, line.length() - 1));
-        }
-
-        long pid() {
-            return holder.pid();
-        }
-
-        /** Where the benchmark's files are, as the namespace sees them. */
-        String filesDir() {
-            return mountPoint + "/bench";
-        }
-
-        Path hostPath(String path) {
-            return Path.of("/proc/" + pid() + "/root" + path);
-        }
-
-        @Override
-        public void close() throws InterruptedException, IOException {
-            holder.destroyForcibly();
-            holder.waitFor(10, TimeUnit.SECONDS);
-            Files.deleteIfExists(mountPoint);
-        }
-    }
-
 }

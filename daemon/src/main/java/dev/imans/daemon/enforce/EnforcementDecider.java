@@ -86,19 +86,33 @@ public final class EnforcementDecider implements Decider {
         }
         // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
         if (event.size() > INLINE_MAX_BYTES || ctx.rehash().isPending(new FileKey(event.dev(), event.ino()))) {
+            event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
         }
         try {
-            return decideDeferred(event);
+            return decide(event, p, file);
         } catch (LinuxException e) {
+            event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
         }
     }
 
+    /**
+     * The file's facts as the reader thread read them for a deferred event, with the policies they were
+     * read under: which facts are read ({@link SelinuxLabels#wanted}) depends on the policies, so they
+     * serve only while those are still in force.
+     */
+    private record ReaderFacts(Policies policies, FileFacts file) {}
+
     @Override
     public Verdict decideDeferred(PermissionEvent event) throws LinuxException {
         Policies p = ctx.policies();
-        FileFacts file = fileFacts(event);
+        FileFacts file = event.attachment() instanceof ReaderFacts r && r.policies() == p ? r.file() : fileFacts(event);
+        return decide(event, p, file);
+    }
+
+    /** The full decision under {@code p}, with {@code file} the facts of the event's file, read once per event. */
+    private Verdict decide(PermissionEvent event, Policies p, FileFacts file) throws LinuxException {
         // The opener's /proc files are read only as far as some policy in force can use them; the mask
         // is also wanted for a file that may be new (empty) and where writers earn a re-hash.
         boolean ids = false;

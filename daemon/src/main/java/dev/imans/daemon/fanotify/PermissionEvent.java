@@ -26,6 +26,7 @@ public final class PermissionEvent {
     private int mtimeNsec;
     private long ctimeSec;
     private int ctimeNsec;
+    private Object note;
 
     PermissionEvent() {}
 
@@ -44,6 +45,7 @@ public final class PermissionEvent {
         this.mtimeNsec = st.mtimeNsec();
         this.ctimeSec = st.ctimeSec();
         this.ctimeNsec = st.ctimeNsec();
+        this.note = null;
     }
 
     /** A detached copy (for deferral and for tests); descriptors are the same numbers. */
@@ -63,7 +65,22 @@ public final class PermissionEvent {
         c.mtimeNsec = mtimeNsec;
         c.ctimeSec = ctimeSec;
         c.ctimeNsec = ctimeNsec;
+        c.note = note;
         return c;
+    }
+
+    /**
+     * Keeps what the decider learnt about this event on the reader thread, so that its cold path
+     * ({@link Decider#decideDeferred}, given a {@link #copy()}) need not learn it again. Cleared for every
+     * new event.
+     */
+    public void attach(Object note) {
+        this.note = note;
+    }
+
+    /** What the decider {@linkplain #attach attached} to this event; null if nothing. */
+    public Object attachment() {
+        return note;
     }
 
     /** The opened file, read-only, opened by the kernel for the daemon (reading it raises no events). */

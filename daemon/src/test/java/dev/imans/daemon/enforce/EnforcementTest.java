@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 class EnforcementTest {
     private static final String TMPFS_POLICY = "appraise fsmagic=0x01021994\n";
     private static final String HELLO_SHA256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    private static final String MIB_OF_ZEROS_SHA256 = "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58";
     private static final String FOO_SHA256 = "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c";
 
     private DaemonFixture daemon;
@@ -75,6 +76,25 @@ class EnforcementTest {
         assertThat(w.exit()).as(w.err()).isZero();
         assertThat(Run.ok("cat", ns.hostPath("/tmp/m").toString())).isEqualTo("Jello\n");
         eventually(() -> assertDenied(ns.sh("cat /tmp/m")));
+        assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    @Test
+    void largeFilesAreJudgedOnTheWorkersByTheFactsTheReaderRead() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace("appraise fsmagic=0x01021994 fowner=0\n");
+        // 1 MiB each, past what the reader judges itself: the owner the rule tests decides on a worker.
+        ns.shOk("for f in good bad other; do head -c 1048576 /dev/zero > /tmp/$f; done"
+                + " && setfattr -n security.ima -v 0x0404" + MIB_OF_ZEROS_SHA256 + " /tmp/good"
+                + " && setfattr -n security.ima -v 0x0404" + HELLO_SHA256 + " /tmp/bad /tmp/other"
+                + " && chown 71452 /tmp/other");
+        long deferred = engine().deferred();
+        assertThat(ns.sh("cat /tmp/good | wc -c").out().trim()).isEqualTo("1048576");
+        assertDenied(ns.sh("cat /tmp/bad"));
+        assertThat(engine().deferred() - deferred).as("both judged on a worker").isEqualTo(2);
+        // Owned by someone the rule does not name: allowed by the reader with its mark, never deferred.
+        assertThat(ns.sh("cat /tmp/other | wc -c").out().trim()).isEqualTo("1048576");
+        assertThat(engine().deferred() - deferred).isEqualTo(2);
         assertThat(causes()).containsExactly("invalid-hash");
     }
 

@@ -1,0 +1,83 @@
+package dev.imans.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A mount namespace that holds nothing but the benchmark's filesystems, kept by a sleeping member: a
+ * tmpfs as its root (files under {@code /files}, the opener at {@code /bin/openloop}) and an ext4 image
+ * on a loop device at {@code /ext4} (files under {@code /ext4/files}). The host's filesystems are gone
+ * from it (pivot_root, then the old root detached), so a policy for the namespace that appraises every
+ * ext4 file covers the benchmark's ext4 only, not the host's root filesystem as well.
+ */
+final class BenchNamespace implements AutoCloseable {
+    private static final String SETUP = """
+            set -e
+            mp=$0
+            mount -t tmpfs -o size=2g imans-bench "$mp"
+            mkdir "$mp/bin" "$mp/files" "$mp/ext4" "$mp/old"
+            cp "$1" "$mp/bin/openloop"
+            cp "$(command -v busybox)" "$mp/bin/busybox"
+            truncate -s 1G "$mp/ext4.img"
+            mkfs.ext4 -q -F "$mp/ext4.img"
+            mount -o loop "$mp/ext4.img" "$mp/ext4"
+            mkdir "$mp/ext4/files"
+            cd "$mp"
+            pivot_root . old
+            exec /bin/busybox sh -c '/bin/busybox umount -l /old && /bin/busybox rmdir /old && echo ready && exec /bin/busybox sleep 86400'
+            """;
+
+    /** The benchmark's filesystems, as the namespace names them. */
+    enum Fs {
+        TMPFS("tmpfs", "/files"),
+        EXT4("ext4 (loop)", "/ext4/files");
+
+        final String text;
+        final String dir;
+
+        Fs(String text, String dir) {
+            this.text = text;
+            this.dir = dir;
+        }
+    }
+
+    private final Process holder;
+    private final Path mountPoint;
+    final long nsid;
+
+    BenchNamespace(Path openLoop) throws IOException {
+        mountPoint = Files.createTempDirectory(Path.of("/run"), "imans-bench-ns.");
+        holder = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c", SETUP,
+                mountPoint.toString(), openLoop.toString())
+                .redirectErrorStream(true).start();
+        String line = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        if (!"ready".equals(line)) {
+            holder.destroyForcibly();
+            throw new IOException("could not make the benchmark namespace: " + line);
+        }
+        String link = Files.readSymbolicLink(Path.of("/proc/" + holder.pid() + "/ns/mnt")).toString();
+        nsid = Long.parseLong(link.substring(5, link.length() - 1));
+    }
+
+    long pid() {
+        return holder.pid();
+    }
+
+    /** {@code path} of the namespace as the host reaches it. */
+    Path hostPath(String path) {
+        return Path.of("/proc/" + pid() + "/root" + path);
+    }
+
+    @Override
+    public void close() throws InterruptedException, IOException {
+        holder.destroyForcibly();
+        holder.waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(mountPoint);
+    }
+}
