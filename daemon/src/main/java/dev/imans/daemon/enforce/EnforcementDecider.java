@@ -21,8 +21,6 @@ import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
 import dev.imans.measure.EventData;
-import dev.imans.measure.Field;
-import dev.imans.measure.MeasuredDigest;
 import dev.imans.policy.AccessFacts;
 import dev.imans.policy.FileFacts;
 import dev.imans.policy.Func;
@@ -125,7 +123,7 @@ public final class EnforcementDecider implements Decider {
                 measure(event, key, scope, m, name);
             }
             if (m.audit()) {
-                auditRule(event, opener, key, scope, name);
+                auditRule(event, opener, key, scope, m, name);
             }
             if (scope.mode() == AppraiseMode.OFF || !m.appraise()) {
                 continue;
@@ -159,8 +157,9 @@ public final class EnforcementDecider implements Decider {
     /**
      * Adds the file to {@code scope}'s list unless this version is already measured there into the
      * rule's PCR (ima_store_measurement in ima_api.c, after the {@code IMA_MEASURED} check of
-     * process_measurement). The digest is the daemon's {@code ima_hash}, through the integrity cache
-     * so appraisal does not hash again; the entry goes to the list's appender.
+     * process_measurement). The digest is in the algorithm the kernel would collect it in
+     * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry goes
+     * to the list's appender.
      */
     private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
         Measurements lists = ctx.measurements();
@@ -170,44 +169,53 @@ public final class EnforcementDecider implements Decider {
             return;
         }
         dev.imans.measure.Template template = lists.template(m.template());
-        HashAlgo algo = ctx.config().hashAlgo();
-        EventData ev;
+        Optional<EventData> ev;
         try {
-            var digests = ctx.cache().digests(key, stamp, event.fd());
-            EventData.Builder b = EventData.file("", new MeasuredDigest(algo, digests.digest(algo)))
-                    .name(name.bytes());
-            var fields = template.fields();
-            if (fields.contains(Field.D) && algo != HashAlgo.SHA1 && algo != HashAlgo.MD5) {
-                // The old 20-byte d field takes SHA-1 (ima_calc_field_array_hash re-hashes likewise).
-                b.sha1Digest(new MeasuredDigest(HashAlgo.SHA1, digests.digest(HashAlgo.SHA1)));
-            }
-            if (fields.contains(Field.SIG) || fields.contains(Field.EVMSIG)) {
-                b.imaXattr(Xattr.get(event.fd(), Xattr.SECURITY_IMA).orElse(null));
-                b.evmXattr(Xattr.get(event.fd(), Xattr.SECURITY_EVM).orElse(null));
-            }
-            ev = b.owner(event.uid(), event.gid()).mode(event.mode() & 0xffff).build();
+            ev = EntryFacts.file(event.fd(), template, appraising(scope, m), ctx.config().hashAlgo(),
+                    ctx.cache().digests(key, stamp, event.fd()), name.bytes(), event.uid(), event.gid(), event.mode());
         } catch (java.io.IOException e) {
             // No entry without a digest: the file could not be read through the event descriptor
             // (counted, and logged with the metrics when enforcement stops).
             ctx.metrics().measureFailures.increment();
             return;
         }
+        if (ev.isEmpty()) {
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
         if (lists.claim(scope.namespace(), key, stamp, pcr)) {
-            lists.append(scope.namespace(), pcr, template, ev);
+            lists.append(scope.namespace(), pcr, template, ev.get());
         }
     }
 
     /**
+     * Whether the rules {@code scope} matched appraise this access as far as the kernel's measurement
+     * code sees it: an appraise action exists only when appraisal is on ({@code ima_appraise=off} clears
+     * IMA_APPRAISE from {@code ima_policy_flag}, ima_policy.c ima_update_policy_flags).
+     */
+    private static boolean appraising(Scope scope, MatchResult m) {
+        return m.appraise() && scope.mode() != AppraiseMode.OFF;
+    }
+
+    /**
      * The record of an {@code audit} rule (type 1805, ima_audit_measurement in ima_api.c): the file, its
-     * digest in {@code ima_hash}, and the opener's task fields, once per file version and scope (the
+     * digest (in the algorithm {@code security.ima} names, see {@link EntryFacts#algo}), and the opener's task fields, once per file version and scope (the
      * kernel's {@code IMA_AUDITED}). The opener is still blocked, so its /proc files are its own.
      */
-    private void auditRule(PermissionEvent event, Opener opener, FileKey key, Scope scope, EventName name) {
+    private void auditRule(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m,
+                           EventName name) {
         FileStamp stamp = FileStamp.of(event);
         if (ctx.audited().audited(scope.namespace(), key, stamp)) {
             return;
         }
-        HashAlgo algo = ctx.config().hashAlgo();
+        // The record shows the file's collected digest (iint->ima_hash), in the algorithm its measurement
+        // would take: the rule's template is the measure rule's, else the default (ima_match_policy).
+        HashAlgo algo = EntryFacts.algo(event.fd(), ctx.measurements().template(m.template()), appraising(scope, m),
+                ctx.config().hashAlgo());
+        if (!EntryFacts.computable(algo)) {
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
         byte[] digest;
         try {
             digest = ctx.cache().digests(key, stamp, event.fd()).digest(algo);
