@@ -28,6 +28,8 @@ public final class Enforcement implements AutoCloseable {
     private final Measurements measurements;
     private final IntegrityCache cache = new IntegrityCache();
     private final AuditedFiles audited = new AuditedFiles();
+    private final Violations violations = new Violations();
+    private volatile EnforcementDecider decider;
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
@@ -88,6 +90,7 @@ public final class Enforcement implements AutoCloseable {
             throws LinuxException {
         Enforcement e = new Enforcement(config, source, audit, measurements, health, lineage);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared());
+        e.decider = decider;
         e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
         try {
             e.tracker = new MountTracker(e.engine, e.filesystems, directory, config, e.metrics, health, lineage,
@@ -226,6 +229,24 @@ public final class Enforcement implements AutoCloseable {
         }
 
         @Override
+        public boolean wantsOpens() {
+            return violations.size() > 0;
+        }
+
+        @Override
+        public void opened(long dev, long ino, int pid) {
+            violations.reader(new FileKey(dev, ino), pid);
+        }
+
+        @Override
+        public void openedWithWriter(long dev, long ino, int fd, int pid) {
+            EnforcementDecider d = decider;
+            if (d != null) {
+                d.openedWithWriter(new FileKey(dev, ino), fd, pid);
+            }
+        }
+
+        @Override
         public void lostTrack() {
             // Cached verdicts are per file version, but a write within one timestamp tick leaves the
             // version unchanged: only the watcher's report drops such an entry.
@@ -277,6 +298,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public NamespaceLineage lineage() {
             return lineage;
+        }
+
+        @Override
+        public Violations violations() {
+            return violations;
         }
 
         @Override

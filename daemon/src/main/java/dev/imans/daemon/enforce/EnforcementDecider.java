@@ -9,6 +9,7 @@ import dev.imans.audit.AuditMeasurementRecord;
 import dev.imans.audit.AuditType;
 import dev.imans.audit.FileHash;
 import dev.imans.audit.IntegrityRecord;
+import dev.imans.audit.PcrRecord;
 import dev.imans.audit.Subject;
 import dev.imans.audit.UntrustedString;
 import dev.imans.crypto.HashAlgo;
@@ -104,7 +105,8 @@ public final class EnforcementDecider implements Decider {
         boolean mask = event.size() == 0;
         for (Scope s : p.all()) {
             ids |= s.testsIds();
-            mask |= s.testsMask() || s.rehashOnClose();
+            // A measuring policy needs the open's mode to tell readers from writers (violations).
+            mask |= s.testsMask() || s.rehashOnClose() || s.measures();
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         FileKey key = new FileKey(event.dev(), event.ino());
@@ -118,6 +120,9 @@ public final class EnforcementDecider implements Decider {
         EventName name = new EventName(event, opener);
         for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
+            if (func == Func.FILE_CHECK) {
+                violationCheck(event, opener, key, scope, m, name);
+            }
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
                 measure(event, key, scope, m, name);
@@ -185,6 +190,90 @@ public final class EnforcementDecider implements Decider {
         }
         if (lists.claim(scope.namespace(), key, stamp, pcr)) {
             lists.append(scope.namespace(), pcr, template, ev.get());
+        }
+    }
+
+    /**
+     * ima_rdwr_violation_check (ima_main.c, Linux 6.1), before the measurement as there, for opens
+     * ({@code FILE_CHECK}) whose mode is known. A writer's open of a file this scope must measure while
+     * a reader holds it is a {@code ToMToU} violation; a read-only open this scope's measure rule matched
+     * (measured before or not) while the file is open for writing is an {@code open_writers} one. Each is
+     * recorded every time, as 6.1 does: a violation entry and a type 1804 record.
+     */
+    private void violationCheck(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m,
+                                EventName name) {
+        OptionalInt mask = opener.requestedMask();
+        if (mask.isEmpty()) {
+            return;
+        }
+        Violations v = ctx.violations();
+        if (AccessMask.knownToWrite(mask)) {
+            if (v.mustMeasure(scope.namespace(), key) && v.hasReader(key)) {
+                violation(event, opener, scope, name, "ToMToU");
+            }
+            return;
+        }
+        if (m.measure()) {
+            v.markMustMeasure(scope.namespace(), key);
+        }
+        v.reader(key, opener.pid());
+        if (m.measure() && openForWrite(event.fd())) {
+            violation(event, opener, scope, name, "open_writers");
+        }
+    }
+
+    /** inode_is_open_for_write, by a read lease probe; a failed probe counts as no writer. */
+    private static boolean openForWrite(int fd) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            return dev.imans.linux.Leases.openForWrite(dev.imans.linux.Native.errnoSegment(arena), fd) == 1;
+        }
+    }
+
+    /** ima_add_violation: the entry (appended off the opener's path) and the INTEGRITY_PCR record. */
+    private void violation(PermissionEvent event, Opener opener, Scope scope, EventName name, String cause) {
+        violation(event.fd(), event.dev(), event.ino(), event.uid(), event.gid(), event.mode(), opener, scope,
+                name.untrusted(), cause);
+    }
+
+    private void violation(int fd, long dev, long ino, int uid, int gid, int mode, Opener opener, Scope scope,
+                           UntrustedString name, String cause) {
+        ctx.measurements().appendViolation(scope.namespace(), EntryFacts.violation(fd,
+                ctx.measurements().template(null), name.bytes(), uid, gid, mode));
+        ctx.audit().submit(PcrRecord.invalidPcr(AuditFacts.subject(opener), cause, name, OptionalLong.of(opener.mntNs()),
+                AuditFacts.inode(ctx.filesystems(), dev, ino)));
+    }
+
+    /**
+     * The ToMToU check for a writer's open that raised no permission event (the file was ignore-marked):
+     * the modification watcher saw it leave the file open for writing. Run on the watcher's thread, after
+     * the open: the opener is taken for the writer when it holds a writable descriptor of the file, and is
+     * judged by the scopes that judge its namespace now.
+     */
+    void openedWithWriter(FileKey key, int fd, int pid) {
+        Violations v = ctx.violations();
+        // The opener may hold the file for reading too (a shell's "exec 5<f; exec 3>>f"): remember it first.
+        v.reader(key, pid);
+        if (!v.known(key) || !Violations.holdsForWriting(pid, key) || !v.hasReader(key)) {
+            return;
+        }
+        try (Stat.Buffer st = new Stat.Buffer()) {
+            if (st.fstat(fd) != 0) {
+                return;
+            }
+            long ns = dev.imans.ns.NamespaceId.fromLink(dev.imans.linux.Proc.readlink("/proc/" + pid + "/ns/mnt")).inode();
+            Opener opener = new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OpenCall.NOT_CONSULTED, false);
+            Policies p = ctx.policies();
+            UntrustedString name = null;
+            for (Scope scope : p.judging(ns, ctx.lineage().rootsOf(ns, pid, p))) {
+                if (v.mustMeasure(scope.namespace(), key)) {
+                    if (name == null) {
+                        name = AuditFacts.name(fd, pid);
+                    }
+                    violation(fd, key.dev(), key.ino(), st.uid(), st.gid(), st.mode(), opener, scope, name, "ToMToU");
+                }
+            }
+        } catch (LinuxException e) {
+            // The writer is gone: nobody to hold the file, and no namespace to judge it by.
         }
     }
 
@@ -377,12 +466,14 @@ public final class EnforcementDecider implements Decider {
             }
         }
         // The mark silences every namespace: each list that may take the file must hold this version.
-        for (Coverage.MeasuredPcr mp : Coverage.measurePcrs(p, file)) {
+        Set<Coverage.MeasuredPcr> measuring = Coverage.measurePcrs(p, file);
+        for (Coverage.MeasuredPcr mp : measuring) {
             if (!ctx.measurements().measured(mp.scope().namespace(), key, stamp, mp.pcr())) {
                 return false;
             }
         }
-        return true;
+        // While a writer has it open, every measured reader's open is an open_writers violation to record.
+        return measuring.isEmpty() || !openForWrite(event.fd());
     }
 
     private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {
@@ -444,6 +535,9 @@ public final class EnforcementDecider implements Decider {
         EnforcementMetrics metrics();
 
         Measurements measurements();
+
+        /** What the read/write violation check knows of measured files and their readers. */
+        Violations violations();
 
         /** The file versions each scope has written its audit rule record for. */
         AuditedFiles audited();

@@ -87,6 +87,24 @@ final class EntryFacts {
         return Optional.of(b.owner(uid, gid).mode(mode & 0xffff).build());
     }
 
+    /**
+     * The event data of a violation (ima_add_violation in ima_api.c): zero digests, but the file is
+     * there, so {@code sig} shows a portable signature in {@code security.evm} (no {@code security.ima} is
+     * read), and the {@code evm-sig} fields are the file's.
+     */
+    static EventData violation(int fd, Template template, byte[] name, int uid, int gid, int mode) {
+        List<Field> fields = template.fields();
+        EventData.Builder b = EventData.violation("").name(name);
+        if (fields.contains(Field.SIG) || fields.contains(Field.EVMSIG)) {
+            b.evmXattr(read(fd, Xattr.SECURITY_EVM));
+        }
+        if (fields.contains(Field.XATTRNAMES) || fields.contains(Field.XATTRLENGTHS)
+                || fields.contains(Field.XATTRVALUES)) {
+            b.xattrs(protectedXattrs(fd));
+        }
+        return b.owner(uid, gid).mode(mode & 0xffff).build();
+    }
+
     /** EVM_IMA_XATTR_DIGSIG or IMA_VERITY_DIGSIG: the values ima_eventsig_init records itself. */
     private static boolean imaSignature(byte[] ima) {
         return ima != null && ima.length > 0 && (ima[0] == 0x03 || ima[0] == 0x06);
