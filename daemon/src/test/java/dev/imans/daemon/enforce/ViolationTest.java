@@ -137,7 +137,7 @@ class ViolationTest {
         assertThat(engine.ignoreMarksAdded()).as("measured, so ignore-marked").isPositive();
         // A reader process holds the file (opened through the mark: the watcher sees it), then another
         // process opens it for writing, also through the mark, and keeps it open a moment.
-        ns.shOk("(exec 5</tmp/m; sleep 3) & sleep 0.5; exec 3>>/tmp/m; sleep 1; exec 3>&-; wait");
+        ns.shOk("(exec 5</tmp/m; sleep 5) & sleep 0.5; exec 3>>/tmp/m; sleep 3; exec 3>&-; wait");
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!violations(ns).equals("1\n") && System.nanoTime() < deadline) {
             Thread.sleep(20);
