@@ -9,7 +9,10 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -29,6 +32,8 @@ public final class Xattr {
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle FGETXATTR = Native.withErrno("fgetxattr",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle FLISTXATTR = Native.withErrno("flistxattr",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SETXATTR = Native.withErrno("setxattr",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FSETXATTR = Native.withErrno("fsetxattr",
@@ -62,6 +67,39 @@ public final class Xattr {
             MemorySegment buf = arena.allocate(SIZE_MAX);
             long n = (long) FGETXATTR.invokeExact(err, fd, arena.allocateFrom(name), buf, (long) SIZE_MAX);
             return result(n, Native.errno(err), buf, "fgetxattr", "fd " + fd + ", " + name);
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /**
+     * The names of the attributes on the open file {@code fd} that this process may see, in the
+     * filesystem's order; empty when the filesystem has no extended attributes (EOPNOTSUPP).
+     */
+    public static List<String> list(int fd) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Native.errnoSegment(arena);
+            MemorySegment buf = arena.allocate(SIZE_MAX);
+            long n = (long) FLISTXATTR.invokeExact(err, fd, buf, (long) SIZE_MAX);
+            if (n < 0) {
+                int errno = Native.errno(err);
+                if (errno == Errno.EOPNOTSUPP) {
+                    return List.of();
+                }
+                throw new LinuxException("flistxattr", errno, "fd " + fd);
+            }
+            List<String> names = new ArrayList<>();
+            long start = 0;
+            for (long i = 0; i < n; i++) {
+                if (buf.get(ValueLayout.JAVA_BYTE, i) == 0) {
+                    names.add(new String(buf.asSlice(start, i - start).toArray(ValueLayout.JAVA_BYTE),
+                            StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            return names;
         } catch (LinuxException e) {
             throw e;
         } catch (Throwable t) {

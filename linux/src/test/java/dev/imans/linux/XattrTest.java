@@ -33,6 +33,20 @@ class XattrTest {
     }
 
     @Test
+    void listGivesEveryNameOnce() throws Exception {
+        Path f = Files.writeString(dir.resolve("l"), "x");
+        try (Fd file = Fd.open(f, Fd.O_RDONLY)) {
+            assertThat(Xattr.list(file.value())).noneMatch(n -> n.startsWith("user."));
+            Xattr.set(f, "user.a", new byte[] {1});
+            Xattr.set(f, "user.bb", new byte[0]);
+            assertThat(Xattr.list(file.value())).filteredOn(n -> n.startsWith("user."))
+                    .containsExactlyInAnyOrder("user.a", "user.bb");
+        }
+        assertThatThrownBy(() -> Xattr.list(-1)).isInstanceOf(LinuxException.class)
+                .satisfies(e -> assertThat(((LinuxException) e).errnoValue()).isEqualTo(Errno.EBADF));
+    }
+
+    @Test
     void missingFileNamesCallErrnoAndPath() {
         Path missing = dir.resolve("nope");
         assertThatThrownBy(() -> Xattr.get(missing, "user.x"))

@@ -28,6 +28,8 @@ public final class Enforcement implements AutoCloseable {
     private final Measurements measurements;
     private final IntegrityCache cache = new IntegrityCache();
     private final AuditedFiles audited = new AuditedFiles();
+    private final Violations violations = new Violations();
+    private volatile EnforcementDecider decider;
     private final FilesystemTable filesystems = new FilesystemTable();
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
@@ -95,8 +97,9 @@ public final class Enforcement implements AutoCloseable {
             AuditWriter audit, Measurements measurements, Health health, NamespaceLineage lineage)
             throws LinuxException {
         Enforcement e = new Enforcement(config, source, audit, measurements, health, lineage);
-        e.engine = FanotifyEngine.start(new EnforcementDecider(e.new Shared(() -> e.engine)), config.engine(),
-                e.new Watcher(), health);
+        EnforcementDecider decider = new EnforcementDecider(e.new Shared(() -> e.engine));
+        e.decider = decider;
+        e.engine = FanotifyEngine.start(decider, config.engine(), e.new Watcher(), health);
         try {
             e.overlays = FanotifyEngine.start(new EnforcementDecider(e.new Shared(() -> e.overlays)), config.engine(),
                     e.new Watcher(), health, FanotifyEngine.Role.OVERLAYS);
@@ -269,6 +272,24 @@ public final class Enforcement implements AutoCloseable {
         }
 
         @Override
+        public boolean wantsOpens() {
+            return violations.size() > 0;
+        }
+
+        @Override
+        public void opened(long dev, long ino, int pid) {
+            violations.reader(new FileKey(dev, ino), pid);
+        }
+
+        @Override
+        public void openedWithWriter(long dev, long ino, int fd, int pid) {
+            EnforcementDecider d = decider;
+            if (d != null) {
+                d.openedWithWriter(new FileKey(dev, ino), fd, pid);
+            }
+        }
+
+        @Override
         public void lostTrack() {
             // Cached verdicts are per file version, but a write within one timestamp tick leaves the
             // version unchanged: only the watcher's report drops such an entry.
@@ -327,6 +348,11 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public NamespaceLineage lineage() {
             return lineage;
+        }
+
+        @Override
+        public Violations violations() {
+            return violations;
         }
 
         @Override

@@ -9,6 +9,7 @@ import dev.imans.audit.AuditMeasurementRecord;
 import dev.imans.audit.AuditType;
 import dev.imans.audit.FileHash;
 import dev.imans.audit.IntegrityRecord;
+import dev.imans.audit.PcrRecord;
 import dev.imans.audit.Subject;
 import dev.imans.audit.UntrustedString;
 import dev.imans.crypto.HashAlgo;
@@ -20,8 +21,6 @@ import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
 import dev.imans.measure.EventData;
-import dev.imans.measure.Field;
-import dev.imans.measure.MeasuredDigest;
 import dev.imans.policy.AccessFacts;
 import dev.imans.policy.FileFacts;
 import dev.imans.policy.Func;
@@ -119,7 +118,8 @@ public final class EnforcementDecider implements Decider {
         boolean mask = event.size() == 0;
         for (Scope s : p.all()) {
             ids |= s.testsIds();
-            mask |= s.testsMask() || s.rehashOnClose();
+            // A measuring policy needs the open's mode to tell readers from writers (violations).
+            mask |= s.testsMask() || s.rehashOnClose() || s.measures();
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         FileKey key = new FileKey(event.dev(), event.ino());
@@ -133,12 +133,15 @@ public final class EnforcementDecider implements Decider {
         EventName name = new EventName(event, opener);
         for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
+            if (func == Func.FILE_CHECK) {
+                violationCheck(event, opener, key, scope, m, name);
+            }
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
                 measure(event, key, scope, m, name);
             }
             if (m.audit()) {
-                auditRule(event, opener, key, scope, name);
+                auditRule(event, opener, key, scope, m, name);
             }
             if (scope.mode() == AppraiseMode.OFF || !m.appraise()) {
                 continue;
@@ -173,8 +176,9 @@ public final class EnforcementDecider implements Decider {
     /**
      * Adds the file to {@code scope}'s list unless this version is already measured there into the
      * rule's PCR (ima_store_measurement in ima_api.c, after the {@code IMA_MEASURED} check of
-     * process_measurement). The digest is the daemon's {@code ima_hash}, through the integrity cache
-     * so appraisal does not hash again; the entry goes to the list's appender.
+     * process_measurement). The digest is in the algorithm the kernel would collect it in
+     * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry goes
+     * to the list's appender.
      */
     private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
         Measurements lists = ctx.measurements();
@@ -184,44 +188,137 @@ public final class EnforcementDecider implements Decider {
             return;
         }
         dev.imans.measure.Template template = lists.template(m.template());
-        HashAlgo algo = ctx.config().hashAlgo();
-        EventData ev;
+        Optional<EventData> ev;
         try {
-            var digests = ctx.cache().digests(key, stamp, event.fd());
-            EventData.Builder b = EventData.file("", new MeasuredDigest(algo, digests.digest(algo)))
-                    .name(name.bytes());
-            var fields = template.fields();
-            if (fields.contains(Field.D) && algo != HashAlgo.SHA1 && algo != HashAlgo.MD5) {
-                // The old 20-byte d field takes SHA-1 (ima_calc_field_array_hash re-hashes likewise).
-                b.sha1Digest(new MeasuredDigest(HashAlgo.SHA1, digests.digest(HashAlgo.SHA1)));
-            }
-            if (fields.contains(Field.SIG) || fields.contains(Field.EVMSIG)) {
-                b.imaXattr(Xattr.get(event.fd(), Xattr.SECURITY_IMA).orElse(null));
-                b.evmXattr(Xattr.get(event.fd(), Xattr.SECURITY_EVM).orElse(null));
-            }
-            ev = b.owner(event.uid(), event.gid()).mode(event.mode() & 0xffff).build();
+            ev = EntryFacts.file(event.fd(), template, appraising(scope, m), ctx.config().hashAlgo(),
+                    ctx.cache().digests(key, stamp, event.fd()), name.bytes(), event.uid(), event.gid(), event.mode());
         } catch (java.io.IOException e) {
             // No entry without a digest: the file could not be read through the event descriptor
             // (counted, and logged with the metrics when enforcement stops).
             ctx.metrics().measureFailures.increment();
             return;
         }
+        if (ev.isEmpty()) {
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
         if (lists.claim(scope.namespace(), key, stamp, pcr)) {
-            lists.append(scope.namespace(), pcr, template, ev);
+            lists.append(scope.namespace(), pcr, template, ev.get());
         }
     }
 
     /**
+     * ima_rdwr_violation_check (ima_main.c, Linux 6.1), before the measurement as there, for opens
+     * ({@code FILE_CHECK}) whose mode is known. A writer's open of a file this scope must measure while
+     * a reader holds it is a {@code ToMToU} violation; a read-only open this scope's measure rule matched
+     * (measured before or not) while the file is open for writing is an {@code open_writers} one. Each is
+     * recorded every time, as 6.1 does: a violation entry and a type 1804 record.
+     */
+    private void violationCheck(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m,
+                                EventName name) {
+        OptionalInt mask = opener.requestedMask();
+        if (mask.isEmpty()) {
+            return;
+        }
+        Violations v = ctx.violations();
+        if (AccessMask.knownToWrite(mask)) {
+            if (v.mustMeasure(scope.namespace(), key) && v.hasReader(key)) {
+                violation(event, opener, scope, name, "ToMToU");
+            }
+            return;
+        }
+        if (m.measure()) {
+            v.markMustMeasure(scope.namespace(), key);
+        }
+        v.reader(key, opener.pid());
+        if (m.measure() && openForWrite(event.fd())) {
+            violation(event, opener, scope, name, "open_writers");
+        }
+    }
+
+    /** inode_is_open_for_write, by a read lease probe; a failed probe counts as no writer. */
+    private static boolean openForWrite(int fd) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            return dev.imans.linux.Leases.openForWrite(dev.imans.linux.Native.errnoSegment(arena), fd) == 1;
+        }
+    }
+
+    /** ima_add_violation: the entry (appended off the opener's path) and the INTEGRITY_PCR record. */
+    private void violation(PermissionEvent event, Opener opener, Scope scope, EventName name, String cause) {
+        violation(event.fd(), event.dev(), event.ino(), event.uid(), event.gid(), event.mode(), opener, scope,
+                name.untrusted(), cause);
+    }
+
+    private void violation(int fd, long dev, long ino, int uid, int gid, int mode, Opener opener, Scope scope,
+                           UntrustedString name, String cause) {
+        ctx.measurements().appendViolation(scope.namespace(), EntryFacts.violation(fd,
+                ctx.measurements().template(null), name.bytes(), uid, gid, mode));
+        ctx.audit().submit(PcrRecord.invalidPcr(AuditFacts.subject(opener), cause, name, OptionalLong.of(opener.mntNs()),
+                AuditFacts.inode(ctx.filesystems(), dev, ino)));
+    }
+
+    /**
+     * The ToMToU check for a writer's open that raised no permission event (the file was ignore-marked):
+     * the modification watcher saw it leave the file open for writing. Run on the watcher's thread, after
+     * the open: the opener is taken for the writer when it holds a writable descriptor of the file, and is
+     * judged by the scopes that judge its namespace now.
+     */
+    void openedWithWriter(FileKey key, int fd, int pid) {
+        Violations v = ctx.violations();
+        // The opener may hold the file for reading too (a shell's "exec 5<f; exec 3>>f"): remember it first.
+        v.reader(key, pid);
+        if (!v.known(key) || !Violations.holdsForWriting(pid, key) || !v.hasReader(key)) {
+            return;
+        }
+        try (Stat.Buffer st = new Stat.Buffer()) {
+            if (st.fstat(fd) != 0) {
+                return;
+            }
+            long ns = dev.imans.ns.NamespaceId.fromLink(dev.imans.linux.Proc.readlink("/proc/" + pid + "/ns/mnt")).inode();
+            Opener opener = new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OpenCall.NOT_CONSULTED, false);
+            Policies p = ctx.policies();
+            UntrustedString name = null;
+            for (Scope scope : p.judging(ns, ctx.lineage().rootsOf(ns, pid, p))) {
+                if (v.mustMeasure(scope.namespace(), key)) {
+                    if (name == null) {
+                        name = AuditFacts.name(fd, pid);
+                    }
+                    violation(fd, key.dev(), key.ino(), st.uid(), st.gid(), st.mode(), opener, scope, name, "ToMToU");
+                }
+            }
+        } catch (LinuxException e) {
+            // The writer is gone: nobody to hold the file, and no namespace to judge it by.
+        }
+    }
+
+    /**
+     * Whether the rules {@code scope} matched appraise this access as far as the kernel's measurement
+     * code sees it: an appraise action exists only when appraisal is on ({@code ima_appraise=off} clears
+     * IMA_APPRAISE from {@code ima_policy_flag}, ima_policy.c ima_update_policy_flags).
+     */
+    private static boolean appraising(Scope scope, MatchResult m) {
+        return m.appraise() && scope.mode() != AppraiseMode.OFF;
+    }
+
+    /**
      * The record of an {@code audit} rule (type 1805, ima_audit_measurement in ima_api.c): the file, its
-     * digest in {@code ima_hash}, and the opener's task fields, once per file version and scope (the
+     * digest (in the algorithm {@code security.ima} names, see {@link EntryFacts#algo}), and the opener's task fields, once per file version and scope (the
      * kernel's {@code IMA_AUDITED}). The opener is still blocked, so its /proc files are its own.
      */
-    private void auditRule(PermissionEvent event, Opener opener, FileKey key, Scope scope, EventName name) {
+    private void auditRule(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m,
+                           EventName name) {
         FileStamp stamp = FileStamp.of(event);
         if (ctx.audited().audited(scope.namespace(), key, stamp)) {
             return;
         }
-        HashAlgo algo = ctx.config().hashAlgo();
+        // The record shows the file's collected digest (iint->ima_hash), in the algorithm its measurement
+        // would take: the rule's template is the measure rule's, else the default (ima_match_policy).
+        HashAlgo algo = EntryFacts.algo(event.fd(), ctx.measurements().template(m.template()), appraising(scope, m),
+                ctx.config().hashAlgo());
+        if (!EntryFacts.computable(algo)) {
+            ctx.metrics().measureFailures.increment();
+            return;
+        }
         byte[] digest;
         try {
             digest = ctx.cache().digests(key, stamp, event.fd()).digest(algo);
@@ -384,12 +481,14 @@ public final class EnforcementDecider implements Decider {
             }
         }
         // The mark silences every namespace: each list that may take the file must hold this version.
-        for (Coverage.MeasuredPcr mp : Coverage.measurePcrs(p, file)) {
+        Set<Coverage.MeasuredPcr> measuring = Coverage.measurePcrs(p, file);
+        for (Coverage.MeasuredPcr mp : measuring) {
             if (!ctx.measurements().measured(mp.scope().namespace(), key, stamp, mp.pcr())) {
                 return false;
             }
         }
-        return true;
+        // While a writer has it open, every measured reader's open is an open_writers violation to record.
+        return measuring.isEmpty() || !openForWrite(event.fd());
     }
 
     private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {
@@ -454,6 +553,9 @@ public final class EnforcementDecider implements Decider {
         EnforcementMetrics metrics();
 
         Measurements measurements();
+
+        /** What the read/write violation check knows of measured files and their readers. */
+        Violations violations();
 
         /** The file versions each scope has written its audit rule record for. */
         AuditedFiles audited();

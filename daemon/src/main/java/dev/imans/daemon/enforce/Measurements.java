@@ -30,6 +30,13 @@ public interface Measurements {
     /** Adds the entry made of {@code event} to {@code scope}'s list (the kernel's {@code ima_store_measurement}). */
     void append(OptionalLong scope, int pcr, Template template, EventData event);
 
+    /**
+     * Adds a violation to {@code scope}'s list as ima_add_violation (ima_api.c) does: the default template
+     * (not a rule's), PCR 10 (CONFIG_IMA_MEASURE_PCR_IDX, not a rule's {@code pcr=}), zero digests; counted
+     * in {@code violations}.
+     */
+    void appendViolation(OptionalLong scope, EventData event);
+
     /** Forgets what was measured of the file: it was written (its stamp need not have moved). */
     void forget(FileKey key);
 
@@ -52,6 +59,10 @@ public interface Measurements {
 
         @Override
         public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+        }
+
+        @Override
+        public void appendViolation(OptionalLong scope, EventData event) {
         }
 
         @Override

@@ -31,6 +31,11 @@ public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, bo
         return policy.rules().stream().anyMatch(r -> r.mask() != null);
     }
 
+    /** Whether the policy has a {@code measure} rule (the kernel's {@code ima_policy_flag & IMA_MEASURE}). */
+    public boolean measures() {
+        return policy.rules().stream().anyMatch(r -> r.action() == dev.imans.policy.Action.MEASURE);
+    }
+
     /** {@code host} or the namespace id, for logs. */
     public String label() {
         return namespace.isEmpty() ? "host" : "namespace " + namespace.getAsLong();

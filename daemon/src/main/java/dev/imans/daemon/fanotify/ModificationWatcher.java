@@ -95,6 +95,9 @@ final class ModificationWatcher implements Runnable {
                     // A bare open matters only if it left a writer (a failed probe counts as one: dropping
                     // a mark costs one more permission event, keeping a stale one costs integrity).
                     if ((mask & WRITES) == 0 && Leases.openForWrite(err, fd) == 0) {
+                        if (listener.wantsOpens() && st.fstat(fd) == 0) {
+                            listener.opened(st.dev(), st.ino(), events.pid());
+                        }
                         closer.closeFd(fd);
                         continue;
                     }
@@ -103,6 +106,9 @@ final class ModificationWatcher implements Runnable {
                     if (st.fstat(fd) == 0) {
                         try {
                             listener.modified(st.dev(), st.ino(), mask);
+                            if ((mask & WRITES) == 0) {
+                                listener.openedWithWriter(st.dev(), st.ino(), fd, events.pid());
+                            }
                         } catch (RuntimeException e) {
                             listenerErrors.log(Level.WARNING, e.toString(), e);
                         }

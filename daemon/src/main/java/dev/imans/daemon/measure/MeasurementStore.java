@@ -193,6 +193,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     @Override
+    public void appendViolation(OptionalLong scope, EventData event) {
+        ScopeList l = list(scope);
+        if (l == null) {
+            return;
+        }
+        appender.submit(() -> l.add(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash)));
+    }
+
+    @Override
     public void forget(FileKey key) {
         host.forget(key);
         for (ScopeList l : namespaces.values()) {

@@ -67,6 +67,33 @@ class AuditRuleTest {
         assertThat(HexFormat.of().formatHex(records.get(2).hash().digest())).isEqualTo(sha256("changed\n"));
     }
 
+    /**
+     * ima_audit_measurement (ima_api.c) prints {@code iint->ima_hash}, the digest process_measurement
+     * collected in ima_get_hash_algo's algorithm: security.ima is read since the default template is not
+     * "ima", so a label in sha512 or sha1 gives a record in that algorithm, right or wrong.
+     */
+    @Test
+    void theRecordsDigestIsInTheAlgorithmTheLabelNames() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.fresh();
+        ns.shOk("echo five > /tmp/s5 && setfattr -n security.ima -v 0x0406" + "00".repeat(64) + " /tmp/s5"
+                + " && echo one > /tmp/s1 && setfattr -n security.ima -v 0x01$(sha1sum /tmp/s1 | cut -c1-40) /tmp/s1"
+                + " && echo none > /tmp/s0");
+        daemon.register(ns);
+        daemon.policy(ns, "audit fsmagic=0x01021994\n");
+        ns.shOk("cat /tmp/s5 /tmp/s1 /tmp/s0");
+        List<AuditMeasurementRecord> records = auditRecords();
+        assertThat(records).extracting(r -> new String(r.file().bytes()) + " " + r.hash().algo().kernelName() + ":"
+                + HexFormat.of().formatHex(r.hash().digest())).containsExactly(
+                "/tmp/s5 sha512:" + hex("SHA-512", "five\n"),
+                "/tmp/s1 sha1:" + hex("SHA-1", "one\n"),
+                "/tmp/s0 sha256:" + sha256("none\n"));
+    }
+
+    private static String hex(String algo, String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance(algo).digest(text.getBytes()));
+    }
+
     @Test
     void aFileNoAuditRuleCoversWritesNoRecord() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);

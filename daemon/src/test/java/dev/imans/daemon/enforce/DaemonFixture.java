@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -59,12 +60,23 @@ final class DaemonFixture implements AutoCloseable {
     DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring,
                   Set<String> fsTypes, Prepare prepare)
             throws IOException {
+        this(mode, rehash, format, keyring, fsTypes, prepare, UnaryOperator.identity());
+    }
+
+    /** A daemon with the default settings, then {@code options} applied to its configuration. */
+    DaemonFixture(AppraiseSetting mode, UnaryOperator<DaemonConfig> options) throws IOException {
+        this(mode, Set.of(), AuditFormat.SEED, Keyring.empty(), Set.of("tmpfs"), b -> { }, options);
+    }
+
+    private DaemonFixture(AppraiseSetting mode, Set<String> rehash, AuditFormat format, Keyring keyring,
+                          Set<String> fsTypes, Prepare prepare, UnaryOperator<DaemonConfig> options)
+            throws IOException {
         Files.createDirectories(base);
         prepare.at(base);
-        config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
+        config = options.apply(new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog), mode)
                 .withAudit(Optional.of(auditLog), format, false, false)
                 .withEnforcement(EnforcementConfig.defaults().withFilesystems(fsTypes, true)
-                        .withRehashOnClose(rehash).withKeyring(keyring));
+                        .withRehashOnClose(rehash).withKeyring(keyring)));
         daemon = Daemon.start(config);
     }
 

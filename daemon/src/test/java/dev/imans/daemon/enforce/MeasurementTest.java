@@ -182,7 +182,9 @@ class MeasurementTest {
         List<String> lines = read(ns.nsid + "/ascii_runtime_measurements").lines().toList();
         assertThat(lines).hasSize(3);
         assertThat(lines.get(0)).isEqualTo(BOOT_AGGREGATE);
-        assertThat(lines.get(1)).startsWith("11 ").endsWith(" ima-sig sha256:" + sha256("signed\n") + " /tmp/s " + sig);
+        // Its header's hash algorithm byte is 2 (sha1): the kernel collects the file's digest in sha1.
+        assertThat(lines.get(1)).startsWith("11 ").endsWith(" ima-sig sha1:" + HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-1").digest("signed\n".getBytes(StandardCharsets.UTF_8))) + " /tmp/s " + sig);
         // No signature: the sig field is empty, and the line ends with a space, as the kernel prints it.
         assertThat(lines.get(2)).startsWith("11 ").endsWith(" ima-sig sha256:" + sha256("plain\n") + " /tmp/p ");
         byte[] binary = Files.readAllBytes(daemon.control.resolve(ns.nsid + "/binary_runtime_measurements"));
