@@ -78,6 +78,8 @@ public final class Fanotify {
     public static final int FAN_NOPIDFD = FAN_NOFD;
     public static final int FAN_EPIDFD = -2;
     public static final int FAN_EVENT_INFO_TYPE_PIDFD = 4;
+    /** {@code struct fanotify_event_info_fid}: fsid, then the object's {@code struct file_handle}. */
+    public static final int FAN_EVENT_INFO_TYPE_FID = 1;
 
     /** {@code AT_FDCWD} from include/uapi/linux/fcntl.h. */
     public static final int AT_FDCWD = -100;

@@ -61,6 +61,9 @@ public final class FanotifyEvents implements AutoCloseable {
     private static final long OFF_INFO_LEN = offset(INFO_PIDFD, "len");
     private static final long OFF_INFO_PIDFD = offset(INFO_PIDFD, "pidfd");
     private static final int INFO_HEADER_SIZE = 4;
+    /** In {@code struct fanotify_event_info_fid}: the header, {@code __kernel_fsid_t} (two ints), the handle. */
+    private static final int FID_FSID = 4;
+    private static final int FID_HANDLE = 12;
 
     private final Arena arena;
     private final MemorySegment buffer;
@@ -69,6 +72,8 @@ public final class FanotifyEvents implements AutoCloseable {
     private long position;
     private long current = -1;
     private int pidfd;
+    private long fid = -1;
+    private int fidLen;
 
     /** A buffer of {@code capacity} bytes (at least one event; fapolicyd reads 8192 events at a time). */
     public FanotifyEvents(int capacity) {
@@ -116,6 +121,7 @@ public final class FanotifyEvents implements AutoCloseable {
         current = base;
         position = base + len;
         pidfd = Fanotify.FAN_NOPIDFD;
+        fid = -1;
         long info = base + metaLen;
         long end = base + len;
         while (info + INFO_HEADER_SIZE <= end) {
@@ -126,6 +132,9 @@ public final class FanotifyEvents implements AutoCloseable {
             }
             if (type == Fanotify.FAN_EVENT_INFO_TYPE_PIDFD && infoLen >= INFO_PIDFD.byteSize()) {
                 pidfd = buffer.get(JAVA_INT_UNALIGNED, info + OFF_INFO_PIDFD);
+            } else if (type == Fanotify.FAN_EVENT_INFO_TYPE_FID && infoLen >= FID_HANDLE + 8) {
+                fid = info;
+                fidLen = infoLen;
             }
             info += infoLen;
         }
@@ -152,6 +161,35 @@ public final class FanotifyEvents implements AutoCloseable {
     public int pidfd() {
         at();
         return pidfd;
+    }
+
+    /** Whether the event carries a file identifier (a {@code FAN_REPORT_FID} group's events do). */
+    public boolean hasFid() {
+        at();
+        return fid >= 0;
+    }
+
+    /** The first int of the identified object's {@code __kernel_fsid_t} ({@code statfs}'s {@code f_fsid}). */
+    public int fsid0() {
+        return buffer.get(JAVA_INT_UNALIGNED, fidAt() + FID_FSID);
+    }
+
+    public int fsid1() {
+        return buffer.get(JAVA_INT_UNALIGNED, fidAt() + FID_FSID + 4);
+    }
+
+    /** The object's {@code struct file_handle}, as {@code open_by_handle_at} takes it; valid until the next read. */
+    public MemorySegment fileHandle() {
+        long at = fidAt();
+        return buffer.asSlice(at + FID_HANDLE, fidLen - FID_HANDLE);
+    }
+
+    private long fidAt() {
+        at();
+        if (fid < 0) {
+            throw new IllegalStateException("the fanotify event carries no file identifier");
+        }
+        return fid;
     }
 
     public int eventLength() {

@@ -52,6 +52,16 @@ public final class FanotifyGroup implements AutoCloseable {
                 | Fanotify.FAN_UNLIMITED_MARKS, EVENT_F_FLAGS);
     }
 
+    /**
+     * A notification group reporting file identifiers ({@code FAN_REPORT_FID}, 5.1+): events carry no
+     * descriptor but the object's fsid and file handle, and may be of kinds no descriptor group gets
+     * (FAN_ATTRIB: chown, chmod, setxattr).
+     */
+    public static FanotifyGroup openFidNotificationGroup() throws LinuxException {
+        return open(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_UNLIMITED_QUEUE
+                | Fanotify.FAN_UNLIMITED_MARKS | Fanotify.FAN_REPORT_FID, EVENT_F_FLAGS);
+    }
+
     public int fd() {
         return fd;
     }

@@ -175,6 +175,7 @@ final class MountTracker implements AutoCloseable {
         marked.retainAll(seen);
         layerDevs.retainAll(seenLayers);
         layerPaths.retainAll(seenLayerPaths);
+        overlays.retainWatched(seenLayerPaths);
         failed.retainAll(seen);
         shared.retain(seen);
         Set<String> still = new HashSet<>();

@@ -30,6 +30,9 @@ public final class EngineMetrics {
     final LongAdder ignoreMarksRemoved = new LongAdder();
     /** Modification events seen by the watcher. */
     final LongAdder modifications = new LongAdder();
+    /** Attribute changes of ignore-marked files, and those that dropped every mark. */
+    final LongAdder attributeChanges = new LongAdder();
+    final LongAdder attributeFlushes = new LongAdder();
     /** Overlay backing mounts silenced ({@link BackingMounts}), and marks of them the kernel refused. */
     final LongAdder backingMountsIgnored = new LongAdder();
     final LongAdder backingMarkErrors = new LongAdder();
@@ -100,6 +103,14 @@ public final class EngineMetrics {
         return backingMarkErrors.sum();
     }
 
+    public long attributeChanges() {
+        return attributeChanges.sum();
+    }
+
+    public long attributeFlushes() {
+        return attributeFlushes.sum();
+    }
+
     /** All counters by name, in a stable order, for status output. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -117,6 +128,8 @@ public final class EngineMetrics {
         m.put("ignore_marks_added", ignoreMarksAdded());
         m.put("ignore_marks_removed", ignoreMarksRemoved());
         m.put("modifications", modifications());
+        m.put("attribute_changes", attributeChanges());
+        m.put("attribute_flushes", attributeFlushes());
         m.put("backing_mounts_ignored", backingMountsIgnored());
         m.put("backing_mark_errors", backingMarkErrors());
         return m;

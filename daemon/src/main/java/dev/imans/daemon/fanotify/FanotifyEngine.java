@@ -43,6 +43,7 @@ public final class FanotifyEngine implements AutoCloseable {
     private final EngineConfig config;
     private final FanotifyGroup permissions;
     private final FanotifyGroup modifications;
+    private final FanotifyGroup attributes;
     private final EngineMetrics metrics = new EngineMetrics();
     private final IgnoreMarks ignoreMarks;
     private final DecisionWorkers workers;
@@ -57,6 +58,8 @@ public final class FanotifyEngine implements AutoCloseable {
     /** Run by the watcher before each batch: tests make it throw to stop the watcher. */
     volatile Runnable watcherFault = () -> { };
     private final Map<Path, Marked> marked = new ConcurrentHashMap<>();
+    /** Filesystems watched for writes and attribute changes only ({@link #watchModifications}). */
+    private final java.util.Set<Path> watched = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private final Role role;
@@ -84,10 +87,12 @@ public final class FanotifyEngine implements AutoCloseable {
         this.devNull = Fd.open(Path.of("/dev/null"), Fd.O_WRONLY);
         this.permissions = FanotifyGroup.openPermissionGroup(config.reportPidfd());
         this.modifications = FanotifyGroup.openNotificationGroup();
+        this.attributes = FanotifyGroup.openFidNotificationGroup();
         this.readerWake = EventFd.create();
         this.watcherWake = EventFd.create();
         Reply reply = new Reply(permissions, metrics);
-        this.ignoreMarks = new IgnoreMarks(permissions, modifications, metrics, health);
+        this.ignoreMarks = new IgnoreMarks(permissions, modifications, attributes, role == Role.FILESYSTEMS, metrics,
+                health);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
                 Unistd.getpid(), this::failOpen,
@@ -103,7 +108,8 @@ public final class FanotifyEngine implements AutoCloseable {
     }
 
     private Thread watcherThread() {
-        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, listener,
+        AttributeChanges changes = new AttributeChanges(attributes, ignoreMarks, listener, metrics, this::reachable);
+        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, changes, listener,
                 metrics, this::watcherStopped, () -> watcherFault.run());
         return Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
     }
@@ -224,6 +230,21 @@ public final class FanotifyEngine implements AutoCloseable {
     public synchronized void watchModifications(Path path) throws LinuxException {
         ensureOpen();
         modifications.add(Fanotify.FAN_MARK_FILESYSTEM, config.modifyMask(), path);
+        // Owner, mode and label changes too: overlay inodes cannot carry the per-file attribute watch.
+        attributes.add(Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_ATTRIB, path);
+        watched.add(path);
+    }
+
+    /** Forgets watched paths not in {@code current} (their filesystems' marks went with them or stay harmless). */
+    public void retainWatched(java.util.Collection<Path> current) {
+        watched.retainAll(current);
+    }
+
+    /** The paths the attribute watcher reaches files through: what is marked or watched. */
+    private java.util.Collection<Path> reachable() {
+        java.util.List<Path> out = new java.util.ArrayList<>(marked.keySet());
+        out.addAll(watched);
+        return out;
     }
 
     /** Stops watching the filesystem marked through {@code path}; false if it was not marked here. */
@@ -316,6 +337,7 @@ public final class FanotifyEngine implements AutoCloseable {
         }
         if (watcherDone) {
             modifications.close();
+            attributes.close();
             watcherWake.close();
         }
         if (readerDone && workersDone) {

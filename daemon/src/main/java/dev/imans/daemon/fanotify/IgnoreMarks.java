@@ -8,6 +8,7 @@ import dev.imans.linux.LinuxException;
 import dev.imans.linux.Native;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 
 /**
  * Agent: the inode ignore marks of the permission group, the kernel-side verdict cache.
@@ -23,7 +24,11 @@ import java.lang.foreign.MemorySegment;
  * clear nothing. So every ignore-marked inode also gets a FAN_OPEN inode mark in the notification
  * group: the modification watcher sees each later open, probes whether the file is now open for
  * write ({@link dev.imans.linux.Leases}), and drops the ignore mark before a mapping can be written.
- * The window left is the time the watcher takes to read that notification.
+ * Nor is a mark cleared by a change of owner, mode or {@code security.ima} (FS_ATTRIB), which can turn a
+ * file a policy did not cover (fowner=, fgroup=) into one it does, or a passing label into a failing
+ * one: every ignore-marked inode also gets a FAN_ATTRIB inode mark in a group that reports file
+ * identifiers (the only kind fanotify gives FAN_ATTRIB to), and the watcher drops the ignore mark of the
+ * inode such an event names. The window left is the time the watcher takes to read that notification.
  */
 public final class IgnoreMarks {
     static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
@@ -36,16 +41,26 @@ public final class IgnoreMarks {
 
     private final FanotifyGroup group;
     private final FanotifyGroup openWatch;
+    private final FanotifyGroup attribWatch;
+    /**
+     * Whether attribute changes are watched per ignore-marked inode. Not for overlays (fanotify cannot
+     * give FAN_ATTRIB of an overlay inode to a file-identifier group): their layers' filesystems are
+     * watched whole instead ({@link FanotifyEngine#watchModifications}).
+     */
+    private final boolean attribPerInode;
     private final EngineMetrics metrics;
     private final Health health;
     private final ThreadLocal<MemorySegment> errno =
             ThreadLocal.withInitial(() -> Native.errnoSegment(Arena.ofAuto()));
     private volatile int flavour;
 
-    IgnoreMarks(FanotifyGroup group, FanotifyGroup openWatch, EngineMetrics metrics, Health health) {
+    IgnoreMarks(FanotifyGroup group, FanotifyGroup openWatch, FanotifyGroup attribWatch, boolean attribPerInode,
+            EngineMetrics metrics, Health health) {
+        this.attribPerInode = attribPerInode;
         this.health = health;
         this.group = group;
         this.openWatch = openWatch;
+        this.attribWatch = attribWatch;
         this.metrics = metrics;
     }
 
@@ -73,8 +88,14 @@ public final class IgnoreMarks {
                 int watchRc = Fanotify.markFd(err, openWatch.fd(),
                         Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | (ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE),
                         Fanotify.FAN_OPEN, fd);
+                if (watchRc == 0 && attribPerInode) {
+                    watchRc = Fanotify.markFd(err, attribWatch.fd(),
+                            Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | (ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE),
+                            Fanotify.FAN_ATTRIB, fd);
+                }
                 if (watchRc != 0) {
-                    // Without the open watch a later shared-mapping write could hide behind the mark.
+                    // Without the open watch a later shared-mapping write could hide behind the mark, and
+                    // without the attribute watch a chown or a new label.
                     remove(fd);
                     return watchRc;
                 }
@@ -97,6 +118,10 @@ public final class IgnoreMarks {
                 Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE | ignoreFlag, PERM_MASK, fd);
         Fanotify.markFd(errno.get(), openWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
                 Fanotify.FAN_OPEN, fd);
+        if (attribPerInode) {
+            Fanotify.markFd(errno.get(), attribWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
+                    Fanotify.FAN_ATTRIB, fd);
+        }
         if (rc == 0) {
             metrics.ignoreMarksRemoved.increment();
             return true;
@@ -104,9 +129,45 @@ public final class IgnoreMarks {
         return false;
     }
 
+    /**
+     * As {@link #remove(int)} for a descriptor fanotify_mark cannot take ({@code O_PATH}): through its
+     * {@code /proc/self/fd} link, which resolves to the file.
+     */
+    boolean removeAt(int pathFd) {
+        Path link = Path.of("/proc/self/fd/".concat(Integer.toString(pathFd)));
+        int ignoreFlag = (ADD_FLAGS[flavour] & Fanotify.FAN_MARK_IGNORE) != 0
+                ? Fanotify.FAN_MARK_IGNORE : Fanotify.FAN_MARK_IGNORED_MASK;
+        boolean removed;
+        try {
+            group.remove(Fanotify.FAN_MARK_INODE | ignoreFlag, PERM_MASK, link);
+            removed = true;
+        } catch (LinuxException e) {
+            removed = false;
+        }
+        try {
+            openWatch.remove(Fanotify.FAN_MARK_INODE, Fanotify.FAN_OPEN, link);
+        } catch (LinuxException e) {
+            // It had none.
+        }
+        if (attribPerInode) {
+            try {
+                attribWatch.remove(Fanotify.FAN_MARK_INODE, Fanotify.FAN_ATTRIB, link);
+            } catch (LinuxException e) {
+                // It had none.
+            }
+        }
+        if (removed) {
+            metrics.ignoreMarksRemoved.increment();
+        }
+        return removed;
+    }
+
     /** Drops every ignore mark of the group (the group has no other inode marks): after any policy change. */
     public void flush() throws LinuxException {
         group.flush(Fanotify.FAN_MARK_INODE);
         openWatch.flush(Fanotify.FAN_MARK_INODE);
+        if (attribPerInode) {
+            attribWatch.flush(Fanotify.FAN_MARK_INODE);
+        }
     }
 }

@@ -25,7 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * writable mapping raise no FS_MODIFY, so the kernel keeps the ignore mark through them; they are caught
  * at the open that made the mapping possible: ignore-marked inodes carry a FAN_OPEN mark here, and an
  * open after which the file has a writer drops the mark at once (the mapping's own FAN_CLOSE_WRITE
- * comes only when its last reference goes, which may be long after the writes).
+ * comes only when its last reference goes, which may be long after the writes). Attribute changes of
+ * ignore-marked files come from a second group, handled by {@link AttributeChanges} on this thread.
  *
  * <p>Must not: answer permission events (it has none), or open files by path.
  */
@@ -33,6 +34,7 @@ final class ModificationWatcher implements Runnable {
     private final FanotifyGroup group;
     private final EventFd wake;
     private final IgnoreMarks ignoreMarks;
+    private final AttributeChanges attributes;
     private final ModificationListener listener;
     private final EngineMetrics metrics;
     private static final long BATCH_PAUSE_NANOS = 1_000_000;
@@ -46,8 +48,10 @@ final class ModificationWatcher implements Runnable {
      * @param stopped told why, when the watcher stops on its own (not through {@code wake})
      * @param fault run at start and after each batch; throws only in tests that stop the watcher on purpose
      */
-    ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, ModificationListener listener,
-            EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped, Runnable fault) {
+    ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, AttributeChanges attributes,
+            ModificationListener listener, EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped,
+            Runnable fault) {
+        this.attributes = attributes;
         this.stopped = stopped;
         this.fault = fault;
         this.group = group;
@@ -60,13 +64,15 @@ final class ModificationWatcher implements Runnable {
     @Override
     public void run() {
         try (FanotifyEvents events = new FanotifyEvents(64 * 1024);
+                FanotifyEvents attributeEvents = new FanotifyEvents(16 * 1024);
                 FanotifyResponder closer = new FanotifyResponder();
                 Stat.Buffer st = new Stat.Buffer();
-                Poll poll = new Poll(2);
+                Poll poll = new Poll(3);
                 Arena arena = Arena.ofConfined()) {
             MemorySegment err = Native.errnoSegment(arena);
             poll.set(0, group.fd(), Poll.POLLIN);
             poll.set(1, wake.fd(), Poll.POLLIN);
+            poll.set(2, attributes.group().fd(), Poll.POLLIN);
             while (true) {
                 fault.run();
                 int n = poll.await(-1);
@@ -78,6 +84,12 @@ final class ModificationWatcher implements Runnable {
                 }
                 if (poll.revents(1) != 0) {
                     return;
+                }
+                if (poll.revents(2) != 0) {
+                    attributes.drain(attributeEvents, st, err);
+                }
+                if (poll.revents(0) == 0) {
+                    continue;
                 }
                 long r = events.read(group.fd());
                 if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
