@@ -101,6 +101,12 @@ public final class DaemonCommand implements Callable<Integer> {
                     + " boot_aggregate; a built-in name or format such as ima-sig or d-ng|n-ng (default: ima-ng).")
     String template = DaemonConfig.DEFAULT_TEMPLATE.name();
 
+    @Option(names = "--measurements-fsync",
+            description = {"fsync a measurement list file after each write of entries, so the entry of every",
+                    "answered open survives a power failure too (without it, entries survive the daemon being",
+                    "killed but not the machine losing power; each measured open then waits for the disk)."})
+    boolean measurementsFsync;
+
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
     String appraise = DaemonConfig.DEFAULT_APPRAISE.kernelName();
@@ -134,7 +140,7 @@ public final class DaemonCommand implements Callable<Integer> {
         try {
             config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get())
                     .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr)
-                    .withTemplate(measureTemplate);
+                    .withTemplate(measureTemplate).withMeasurementsFsync(measurementsFsync);
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
                         .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));

@@ -96,7 +96,8 @@ public final class Daemon implements AutoCloseable {
         service.restore(saved);
         MeasurementStore measurements;
         try {
-            measurements = MeasurementStore.open(config.state(), config.imaHash(), config.template(), service.ids());
+            measurements = MeasurementStore.open(config.state(), config.imaHash(), config.template(), service.ids(),
+                    config.measurementsFsync(), health);
         } catch (IOException e) {
             service.releaseAll();
             audit.close();

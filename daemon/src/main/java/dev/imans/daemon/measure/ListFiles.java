@@ -1,5 +1,6 @@
 package dev.imans.daemon.measure;
 
+import dev.imans.daemon.Log;
 import dev.imans.measure.ListFormatException;
 import dev.imans.measure.MeasurementList;
 import dev.imans.measure.MeasurementListCodec;
@@ -18,10 +19,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The saved lists, one file per scope in {@code <state dir>/measurements/}: {@code host.list} and
- * {@code <nsid>.list}, each a {@link MeasurementListCodec} image (a short header, then the kernel's
- * binary list). A file is replaced whole (temporary file, fsync, atomic rename, fsync of the
- * directory): a crash leaves the previous save or the new one.
+ * The list files, one per scope in {@code <state dir>/measurements/}: {@code host.list} and
+ * {@code <nsid>.list}, each in the {@link MeasurementListCodec} format. A file is created (or rewritten
+ * after a failed append) whole, through a temporary file, fsync, an atomic rename and an fsync of the
+ * directory; after that entries are only appended to it ({@link ListJournal}).
  */
 final class ListFiles {
     static final String DIR = "measurements";
@@ -29,9 +30,12 @@ final class ListFiles {
     static final String HOST = "host";
 
     private final Path dir;
+    private final boolean fsync;
 
-    ListFiles(Path stateDir) {
+    /** @param fsync whether every append is followed by fsync (power failures, not only a killed daemon) */
+    ListFiles(Path stateDir, boolean fsync) {
         this.dir = stateDir.resolve(DIR);
+        this.fsync = fsync;
     }
 
     Path dir() {
@@ -42,21 +46,42 @@ final class ListFiles {
         return Long.toString(id.inode());
     }
 
+    Path file(String name) {
+        return dir.resolve(name + SUFFIX);
+    }
+
     /**
-     * The list saved under {@code name}, or empty when there is none.
+     * The list saved under {@code name}, or empty when there is none. A torn last record (the daemon was
+     * killed inside a write) is cut off the file and logged; a file of an older format is rewritten.
+     * The file is then ready for {@link #append}.
      *
-     * @throws IOException naming the file when it cannot be read or is not an intact saved list
+     * @throws IOException naming the file when it cannot be read or repaired, or is damaged before its end
      */
-    Optional<MeasurementList> load(String name) throws IOException {
-        Path f = dir.resolve(name + SUFFIX);
+    Optional<MeasurementList> load(String name, String label) throws IOException {
+        Path f = file(name);
         if (!Files.exists(f)) {
             return Optional.empty();
         }
+        MeasurementListCodec.Restored r;
         try {
-            return Optional.of(MeasurementListCodec.restore(Files.readAllBytes(f)));
+            r = MeasurementListCodec.open(Files.readAllBytes(f));
         } catch (ListFormatException e) {
             throw new IOException(f + ": " + e.getMessage(), e);
         }
+        if (r.torn().isPresent()) {
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                ch.truncate(r.end());
+                ch.force(true);
+            }
+            Log.warn(label + " measurement list " + f + ": dropped a torn last record (" + r.torn().get()
+                    + "), left by a daemon stopped inside a write whose open was not yet answered; "
+                    + r.list().runtimeMeasurementsCount() + " whole entries kept");
+        }
+        if (r.version() != MeasurementListCodec.VERSION) {
+            replace(name, MeasurementListCodec.save(r.list()));
+            Log.info(label + " measurement list " + f + " rewritten in format version " + MeasurementListCodec.VERSION);
+        }
+        return Optional.of(r.list());
     }
 
     /** The names of the saved namespace lists (not the host's). */
@@ -77,7 +102,8 @@ final class ListFiles {
         return out;
     }
 
-    void save(String name, byte[] data) throws IOException {
+    /** Replaces the file of {@code name} with {@code data} atomically and durably. */
+    void replace(String name, byte[] data) throws IOException {
         Files.createDirectories(dir);
         Path tmp = dir.resolve(name + SUFFIX + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -89,13 +115,18 @@ final class ListFiles {
             ch.force(true);
         }
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        Files.move(tmp, dir.resolve(name + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
     }
 
+    /** Opens the file of {@code name} for appending entries. */
+    ListJournal append(String name) throws IOException {
+        return ListJournal.open(file(name), fsync);
+    }
+
     void delete(String name) throws IOException {
-        Files.deleteIfExists(dir.resolve(name + SUFFIX));
+        Files.deleteIfExists(file(name));
     }
 }
