@@ -31,7 +31,9 @@ import java.util.stream.Stream;
  * The end-to-end open() benchmark: a process in a registered mount namespace opens, reads and closes
  * small files on a tmpfs, with no daemon, with a daemon that has no policy for the namespace, and with
  * a daemon appraising every file (pass 1 cold: each file appraised once; pass 2 hot: files already
- * appraised, answered by the kernel's ignore marks). Configurations are interleaved round by round;
+ * appraised, answered by the kernel's ignore marks), and with a daemon measuring every file into the
+ * namespace's list (each entry written to the list file before its open is answered), without and with
+ * an fsync per write. Configurations are interleaved round by round;
  * the medians are printed as opens per second and as ratios to the no-daemon baseline of the same run.
  *
  * <p>Usage (as root): {@code OpenBenchmark [--files N] [--size BYTES] [--rounds R]}; defaults 20000,
@@ -39,6 +41,7 @@ import java.util.stream.Stream;
  */
 public final class OpenBenchmark {
     private static final String POLICY = "appraise fsmagic=0x01021994\n";
+    private static final String MEASURE_POLICY = "measure fsmagic=0x01021994\n";
 
     private final int files;
     private final int size;
@@ -75,12 +78,22 @@ public final class OpenBenchmark {
     enum Config {
         NO_DAEMON("no daemon"),
         NO_POLICY("daemon, no policy for the namespace"),
-        APPRAISE("daemon appraising every file");
+        APPRAISE("daemon appraising every file"),
+        MEASURE("daemon measuring every file"),
+        MEASURE_FSYNC("daemon measuring every file, --measurements-fsync");
 
         final String text;
 
         Config(String text) {
             this.text = text;
+        }
+
+        String policy() {
+            return switch (this) {
+                case APPRAISE -> POLICY;
+                case MEASURE, MEASURE_FSYNC -> MEASURE_POLICY;
+                default -> null;
+            };
         }
     }
 
@@ -126,12 +139,13 @@ public final class OpenBenchmark {
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true))
+                .withMeasurementsFsync(c == Config.MEASURE_FSYNC);
         Daemon daemon = Daemon.start(config);
         try {
             Files.writeString(config.control().resolve("namespaces"), ns.nsid + "\n");
-            if (c == Config.APPRAISE) {
-                Files.writeString(config.control().resolve(ns.nsid + "/policy"), POLICY);
+            if (c.policy() != null) {
+                Files.writeString(config.control().resolve(ns.nsid + "/policy"), c.policy());
             }
             double[] r = openLoop(ns);
             EnforcementMetrics m = daemon.enforcement().orElseThrow().metrics();
