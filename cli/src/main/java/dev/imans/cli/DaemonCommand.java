@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.measure.ArchivePolicy;
 import dev.imans.daemon.DaemonSignals;
 import dev.imans.ns.AppraiseSetting;
 import java.io.IOException;
@@ -107,6 +108,15 @@ public final class DaemonCommand implements Callable<Integer> {
                     "killed but not the machine losing power; each measured open then waits for the disk)."})
     boolean measurementsFsync;
 
+    @Option(names = "--archive-keep", paramLabel = "N",
+            description = "Measurement lists of ended namespaces kept under the state directory (the oldest beyond"
+                    + " N are deleted; 0 keeps none). Default: 100.")
+    int archiveKeep = ArchivePolicy.DEFAULT.keep();
+
+    @Option(names = "--archive-days", paramLabel = "DAYS",
+            description = "Delete archived measurement lists older than DAYS days. Default: 30.")
+    long archiveDays = ArchivePolicy.DEFAULT.maxAge().toDays();
+
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
     String appraise = DaemonConfig.DEFAULT_APPRAISE.kernelName();
@@ -140,7 +150,8 @@ public final class DaemonCommand implements Callable<Integer> {
         try {
             config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get())
                     .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr)
-                    .withTemplate(measureTemplate).withMeasurementsFsync(measurementsFsync);
+                    .withTemplate(measureTemplate).withMeasurementsFsync(measurementsFsync)
+                    .withArchive(new ArchivePolicy(archiveKeep, java.time.Duration.ofDays(archiveDays)));
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
                         .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));

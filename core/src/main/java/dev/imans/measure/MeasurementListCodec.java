@@ -133,6 +133,31 @@ public final class MeasurementListCodec {
         return new Restored(list, version, body.end(), body.torn());
     }
 
+    /** Whether {@code data} opens with this format's header (else it may be a kernel binary list). */
+    public static boolean isListFile(byte[] data) {
+        return data.length >= MAGIC.length && Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC);
+    }
+
+    /**
+     * The kernel binary list (SHA-1 digests) inside a list file: the bytes after its header.
+     *
+     * @throws ListFormatException when the header is not intact
+     */
+    public static byte[] binaryList(byte[] data) throws ListFormatException {
+        if (data.length < MAGIC.length + 3 || !isListFile(data)) {
+            throw new ListFormatException(0, "not a saved imans measurement list (no IMANSML header)");
+        }
+        int version = data[MAGIC.length];
+        if (version != VERSION && version != VERSION_WHOLE) {
+            throw new ListFormatException(MAGIC.length, "saved list version " + version + " is not " + VERSION);
+        }
+        int body = MAGIC.length + 3 + Byte.toUnsignedInt(data[MAGIC.length + 2]) + (version == VERSION_WHOLE ? 8 : 0);
+        if (data.length < body) {
+            throw new ListFormatException(MAGIC.length + 3, "truncated header");
+        }
+        return Arrays.copyOfRange(data, body, data.length);
+    }
+
     /**
      * Restores a list from a file that must be whole: no torn tail.
      *

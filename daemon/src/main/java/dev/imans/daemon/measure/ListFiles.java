@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.time.Instant;
 
 /**
  * The list files, one per scope in {@code <state dir>/measurements/}: {@code host.list} and
@@ -28,6 +29,10 @@ final class ListFiles {
     static final String DIR = "measurements";
     private static final String SUFFIX = ".list";
     static final String HOST = "host";
+    static final String ARCHIVE = "archive";
+    /** When an archived list's namespace ended, in its file name: UTC, sortable, no colons. */
+    private static final java.time.format.DateTimeFormatter STAMP =
+            java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
     private final Path dir;
     private final boolean fsync;
@@ -128,5 +133,74 @@ final class ListFiles {
 
     void delete(String name) throws IOException {
         Files.deleteIfExists(file(name));
+    }
+
+    /** The directory of archived lists. */
+    Path archiveDir() {
+        return dir.resolve(ARCHIVE);
+    }
+
+    /**
+     * Moves the list of {@code name} to the archive as {@code <name>-<time>.list} (an atomic rename, so
+     * the file is whole wherever a crash leaves it) and applies {@code policy}; the archived file, or
+     * empty when {@code policy} keeps none or there was no file.
+     */
+    Optional<Path> archive(String name, Instant ended, ArchivePolicy policy) throws IOException {
+        Path from = file(name);
+        if (!Files.exists(from)) {
+            return Optional.empty();
+        }
+        if (policy.keep() == 0) {
+            Files.delete(from);
+            return Optional.empty();
+        }
+        Path archive = archiveDir();
+        Files.createDirectories(archive);
+        Path to = archive.resolve(name + "-" + STAMP.format(ended) + SUFFIX);
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        for (Path d : List.of(dir, archive)) {
+            try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+                ch.force(true);
+            }
+        }
+        prune(policy, ended);
+        return Optional.of(to);
+    }
+
+    /** Deletes the archived lists {@code policy} no longer keeps: the oldest beyond its count, and the expired. */
+    void prune(ArchivePolicy policy, Instant now) throws IOException {
+        List<ArchivedList> all = archived(archiveDir());
+        Instant oldest = now.minus(policy.maxAge());
+        for (int i = 0; i < all.size(); i++) {
+            ArchivedList a = all.get(i);
+            if (i < all.size() - policy.keep() || a.archived().isBefore(oldest)) {
+                Files.deleteIfExists(a.file());
+            }
+        }
+    }
+
+    /** The archived lists in {@code archive}, oldest first; files not named as archives are left out. */
+    static List<ArchivedList> archived(Path archive) throws IOException {
+        List<ArchivedList> out = new ArrayList<>();
+        if (!Files.isDirectory(archive)) {
+            return out;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(archive, "*" + SUFFIX)) {
+            for (Path p : s) {
+                String n = p.getFileName().toString();
+                int dash = n.indexOf('-');
+                if (dash < 0) {
+                    continue;
+                }
+                try {
+                    out.add(new ArchivedList(Long.parseLong(n.substring(0, dash)),
+                            STAMP.parse(n.substring(dash + 1, n.length() - SUFFIX.length()), Instant::from), p));
+                } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
+                    // Not one of ours.
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(ArchivedList::archived).thenComparing(a -> a.file().toString()));
+        return out;
     }
 }

@@ -18,6 +18,7 @@ import dev.imans.ns.NamespaceId;
 import dev.imans.ns.PolicyTarget;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,20 +35,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * to which every entry is appended before the open that produced it is answered: a daemon killed at any
  * moment restarts with every entry of every answered open, and the same counters and PCR values.
  *
- * <p>A namespace's list lives as long as its registration: when the namespace is unregistered (its last
- * process exited, so it can no longer be attested) the list is dropped with its file, and its final
- * counters and PCR values are logged.
+ * <p>A namespace's list is live as long as its registration: when the namespace is unregistered (its last
+ * process exited) its file is moved to the archive ({@link ListFiles#archive}, kept as
+ * {@link ArchivePolicy} says) for a verifier that comes after the end, and its final counters and PCR
+ * values are logged.
  */
 public final class MeasurementStore implements Measurements, MeasurementSource, AutoCloseable {
     private final HashAlgo imaHash;
     private final Template defaultTemplate;
     private final ListFiles files;
     private final Health health;
+    private final ArchivePolicy archive;
     private final ScopeList host;
     private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
 
     private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, Health health,
-                             ScopeList host, Map<Long, ScopeList> restored) {
+                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored) {
+        this.archive = archive;
         this.imaHash = imaHash;
         this.defaultTemplate = defaultTemplate;
         this.files = files;
@@ -58,17 +62,18 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
 
     /**
      * Restores the host's list and those of {@code registered} from {@code stateDir} (new lists where none
-     * was saved) and drops the saved lists of namespaces no longer registered, logging their final PCRs.
+     * was saved) and archives the saved lists of namespaces no longer registered, logging their final PCRs.
      *
      * @param imaHash         the {@code ima_hash} of new lists and file digests
      * @param defaultTemplate the template of {@code measure} rules without {@code template=}, and of boot_aggregate
      * @param fsync           fsync each write of entries (survive a power failure, not only a killed daemon)
      * @param health          where a list file that cannot be written is reported (and its rewrite retried)
+     * @param archive         how many lists of ended namespaces are kept, for how long
      * @throws IOException naming the file when a saved list of a registered scope cannot be restored
      */
     public static MeasurementStore open(Path stateDir, HashAlgo imaHash, Template defaultTemplate,
-                                        List<NamespaceId> registered, boolean fsync, Health health)
-            throws IOException {
+                                        List<NamespaceId> registered, boolean fsync, Health health,
+                                        ArchivePolicy archive) throws IOException {
         ListFiles files = new ListFiles(stateDir, fsync);
         Map<Long, ScopeList> restored = new ConcurrentHashMap<>();
         ScopeList host = null;
@@ -82,8 +87,13 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             }
             for (String stale : files.namespaceNames()) {
                 if (!kept.contains(stale)) {
-                    dropStale(files, stale);
+                    archiveStale(files, stale, archive);
                 }
+            }
+            try {
+                files.prune(archive, Instant.now());
+            } catch (IOException e) {
+                Log.warn("cannot prune the archived measurement lists in " + files.archiveDir() + ": " + e.getMessage());
             }
         } catch (IOException | RuntimeException e) {
             if (host != null) {
@@ -92,17 +102,18 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             restored.values().forEach(ScopeList::close);
             throw e;
         }
-        return new MeasurementStore(imaHash, defaultTemplate, files, health, host, restored);
+        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored);
     }
 
-    private static void dropStale(ListFiles files, String stale) {
+    private static void archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
         try {
             Optional<MeasurementList> l = files.load(stale, "namespace " + stale);
+            Optional<Path> to = files.archive(stale, Instant.now(), archive);
             if (l.isPresent()) {
-                Log.info("namespace " + stale + " is no longer registered: its measurement list is dropped ("
+                Log.info("namespace " + stale + " is no longer registered: its measurement list is "
+                        + to.map(p -> "archived as " + p).orElse("dropped (--archive-keep 0)") + " ("
                         + ScopeList.detached("", l.get()).pcrSummary() + ")");
             }
-            files.delete(stale);
         } catch (IOException e) {
             Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
                     + e.getMessage());
@@ -133,7 +144,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
 
     /**
      * Follows the registry: a list (and its file) for every namespace newly registered, and the list of
-     * every namespace gone dropped with its file. Runs as a registry change listener, under the registry's
+     * every namespace gone archived. Runs as a registry change listener, under the registry's
      * lock: a new namespace's file is written before its registration returns, so its first measured
      * open has a file to append to.
      */
@@ -149,12 +160,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
                 continue;
             }
             ScopeList gone = namespaces.remove(id);
+            // Closed first: an append racing with the end goes to memory only, never to the archived file.
             gone.close();
-            Log.info(gone.label() + " unregistered: its measurement list is dropped (" + gone.pcrSummary() + ")");
             try {
-                files.delete(Long.toString(id));
+                Optional<Path> to = files.archive(Long.toString(id), Instant.now(), archive);
+                Log.info(gone.label() + " unregistered: its measurement list is "
+                        + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
             } catch (IOException e) {
-                Log.error("cannot delete the saved list of " + gone.label() + ": " + e.getMessage());
+                Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
+                        + e.getMessage() + "; it stays in place and is archived at the next start");
             }
         }
     }

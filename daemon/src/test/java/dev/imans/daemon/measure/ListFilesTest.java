@@ -23,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,7 +51,8 @@ class ListFilesTest {
     }
 
     private static MeasurementStore open(Path state, Health health) throws IOException {
-        return MeasurementStore.open(state, HashAlgo.SHA256, Template.IMA_NG, List.of(), false, health);
+        return MeasurementStore.open(state, HashAlgo.SHA256, Template.IMA_NG, List.of(), false, health,
+                ArchivePolicy.DEFAULT);
     }
 
     private static void append(MeasurementStore store, String path, int fill) {
@@ -152,6 +155,42 @@ class ListFilesTest {
             health.close();
             run("umount", mnt.toString());
         }
+    }
+
+    @Test
+    void theArchiveKeepsTheNewestListsWithinTheirAgeAndIgnoresFilesNotItsOwn() throws Exception {
+        ListFiles files = new ListFiles(state, false);
+        Path archive = Files.createDirectories(files.archiveDir());
+        Instant now = Instant.parse("2026-11-29T12:00:00Z");
+        List<String> names = List.of("11-20261001T000000.000Z.list", "12-20261120T000000.000Z.list",
+                "13-20261125T000000.000Z.list", "14-20261128T000000.000Z.list", "15-20261129T110000.000Z.list");
+        for (String n : names) {
+            Files.writeString(archive.resolve(n), n);
+        }
+        Files.writeString(archive.resolve("notes.txt"), "not a list");
+        Files.writeString(archive.resolve("x-y.list"), "not named as an archive");
+        assertThat(ArchivedList.in(state)).extracting(ArchivedList::nsid).containsExactly(11L, 12L, 13L, 14L, 15L);
+
+        // Thirty days: the October one is too old; three at most: the two oldest of the rest go too.
+        files.prune(new ArchivePolicy(3, java.time.Duration.ofDays(30)), now);
+        assertThat(ArchivedList.in(state)).extracting(ArchivedList::nsid).containsExactly(13L, 14L, 15L);
+        assertThat(archive.resolve("notes.txt")).exists();
+        assertThat(archive.resolve("x-y.list")).exists();
+
+        // Archiving a namespace's list applies the policy at once.
+        MeasurementList list = new MeasurementList(HashAlgo.SHA256, MeasurementList.DEFAULT_BANKS);
+        list.add(MeasurementEntry.create(10, Template.IMA_NG, file("/x", 1), HashAlgo.SHA256));
+        byte[] image = MeasurementListCodec.save(list);
+        files.replace("16", image);
+        Optional<Path> moved = files.archive("16", now, new ArchivePolicy(2, java.time.Duration.ofDays(30)));
+        assertThat(moved).contains(archive.resolve("16-20261129T120000.000Z.list"));
+        assertThat(ArchivedList.in(state)).extracting(ArchivedList::nsid).containsExactly(15L, 16L);
+        assertThat(Files.readAllBytes(moved.get())).isEqualTo(image);
+        assertThat(files.file("16")).doesNotExist();
+        // Keeping none deletes the list instead.
+        files.replace("17", image);
+        assertThat(files.archive("17", now, new ArchivePolicy(0, java.time.Duration.ofDays(30)))).isEmpty();
+        assertThat(files.file("17")).doesNotExist();
     }
 
     private static void run(String... cmd) throws Exception {
