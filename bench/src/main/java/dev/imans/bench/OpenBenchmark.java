@@ -34,7 +34,9 @@ import java.util.stream.Stream;
  * small labelled files, on a tmpfs and on a loop-mounted ext4, under each configuration: no listener,
  * four native C listeners (the anchors: what the least a fanotify permission listener can do costs;
  * the last one with the open watch imans keeps on ignore-marked files, bench/native/listener.c),
- * a daemon that has no policy for the namespace and a daemon appraising every file. Pass 1 is cold
+ * a daemon that has no policy for the namespace, a daemon appraising every file, and a daemon measuring
+ * every file (each entry written to the list file before its open is answered), without and with an
+ * fsync per write. Pass 1 is cold
  * (each file seen for the first time), pass 2 warm (files already judged: the kernel's ignore marks
  * answer where a listener set them). Configurations and filesystems are interleaved round by round; the
  * medians are printed as opens per second and as ratios to the no-listener baseline of the same run.
@@ -44,6 +46,7 @@ import java.util.stream.Stream;
  */
 public final class OpenBenchmark {
     private static final String POLICY = "appraise fsmagic=0x01021994\nappraise fsmagic=0xEF53\n";
+    private static final String MEASURE_POLICY = "measure fsmagic=0x01021994\nmeasure fsmagic=0xEF53\n";
 
     private final int files;
     private final int size;
@@ -103,7 +106,9 @@ public final class OpenBenchmark {
         C_IGNORE("C listener: allow + inode ignore mark", "ignore"),
         C_WATCH("C listener: allow + ignore mark + open watch (imans's design)", "watch"),
         NO_POLICY("imans, no policy for the namespace", null),
-        APPRAISE("imans appraising every file", null);
+        APPRAISE("imans appraising every file", null),
+        MEASURE("imans measuring every file (each entry on file before its answer)", null),
+        MEASURE_FSYNC("imans measuring every file, --measurements-fsync", null);
 
         final String text;
         /** The native listener's mode, null when no native listener runs. */
@@ -112,6 +117,14 @@ public final class OpenBenchmark {
         Config(String text, String listenerMode) {
             this.text = text;
             this.listenerMode = listenerMode;
+        }
+
+        String policy() {
+            return switch (this) {
+                case APPRAISE -> POLICY;
+                case MEASURE, MEASURE_FSYNC -> MEASURE_POLICY;
+                default -> null;
+            };
         }
     }
 
@@ -177,12 +190,13 @@ public final class OpenBenchmark {
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "ext4"), true));
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "ext4"), true))
+                .withMeasurementsFsync(c == Config.MEASURE_FSYNC);
         Daemon daemon = Daemon.start(config);
         try {
             Files.writeString(config.control().resolve("namespaces"), ns.nsid + "\n");
-            if (c == Config.APPRAISE) {
-                Files.writeString(config.control().resolve(ns.nsid + "/policy"), POLICY);
+            if (c.policy() != null) {
+                Files.writeString(config.control().resolve(ns.nsid + "/policy"), c.policy());
             }
             EngineMetrics engine = daemon.enforcement().orElseThrow().engine().metrics();
             long before = engine.events();

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import dev.imans.daemon.Daemon;
 import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.measure.ArchivePolicy;
 import dev.imans.daemon.DaemonSignals;
 import dev.imans.daemon.Log;
 import dev.imans.ns.AppraiseSetting;
@@ -116,6 +117,21 @@ public final class DaemonCommand implements Callable<Integer> {
                     + " boot_aggregate; a built-in name or format such as ima-sig or d-ng|n-ng (default: ima-ng).")
     String template = DaemonConfig.DEFAULT_TEMPLATE.name();
 
+    @Option(names = "--measurements-fsync",
+            description = {"fsync a measurement list file after each write of entries, so the entry of every",
+                    "answered open survives a power failure too (without it, entries survive the daemon being",
+                    "killed but not the machine losing power; each measured open then waits for the disk)."})
+    boolean measurementsFsync;
+
+    @Option(names = "--archive-keep", paramLabel = "N",
+            description = "Measurement lists of ended namespaces kept under the state directory (the oldest beyond"
+                    + " N are deleted; 0 keeps none). Default: 100.")
+    int archiveKeep = ArchivePolicy.DEFAULT.keep();
+
+    @Option(names = "--archive-days", paramLabel = "DAYS",
+            description = "Delete archived measurement lists older than DAYS days. Default: 30.")
+    long archiveDays = ArchivePolicy.DEFAULT.maxAge().toDays();
+
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
     String appraise = DaemonConfig.DEFAULT_APPRAISE.kernelName();
@@ -149,7 +165,8 @@ public final class DaemonCommand implements Callable<Integer> {
         try {
             config = new DaemonConfig(control, mountSecurityfs, state, Optional.ofNullable(auditLog), mode.get())
                     .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr)
-                    .withTemplate(measureTemplate);
+                    .withTemplate(measureTemplate).withMeasurementsFsync(measurementsFsync)
+                    .withArchive(new ArchivePolicy(archiveKeep, java.time.Duration.ofDays(archiveDays)));
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
                         .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));

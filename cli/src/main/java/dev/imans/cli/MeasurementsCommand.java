@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "measurements",
         mixinStandardHelpOptions = true,
         description = "Print and verify IMA measurement lists (binary_runtime_measurements).",
-        subcommands = {MeasurementsPrintCommand.class, MeasurementsVerifyCommand.class, MeasurementsPcrsCommand.class})
+        subcommands = {MeasurementsPrintCommand.class, MeasurementsVerifyCommand.class, MeasurementsPcrsCommand.class,
+                MeasurementsArchivedCommand.class})
 public final class MeasurementsCommand implements Runnable {
     /** The list is valid and matches what was expected. */
     static final int EXIT_OK = 0;
@@ -23,6 +24,6 @@ public final class MeasurementsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: print, verify or pcrs");
+        throw new ParameterException(spec.commandLine(), "missing command: print, verify, pcrs or archived");
     }
 }

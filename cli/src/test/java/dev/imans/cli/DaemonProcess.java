@@ -19,11 +19,11 @@ import java.util.stream.Stream;
  * filesystems mounted inside registered namespaces, so the host's files are never held up.
  */
 final class DaemonProcess implements AutoCloseable {
-    final Path base = Path.of("/run/imans-test-" + UUID.randomUUID());
-    final Path control = base.resolve("ima");
-    final Path state = base.resolve("state");
-    final Path auditLog = base.resolve("audit.log");
-    final Path log = base.resolve("daemon.log");
+    final Path base;
+    final Path control;
+    final Path state;
+    final Path auditLog;
+    final Path log;
     final Process process;
 
     DaemonProcess(String... extra) throws IOException, InterruptedException {
@@ -32,6 +32,20 @@ final class DaemonProcess implements AutoCloseable {
 
     /** With {@code awaitReady} false, returns once the daemon has begun to start (its first log line). */
     DaemonProcess(boolean awaitReady, String... extra) throws IOException, InterruptedException {
+        this(Path.of("/run/imans-test-" + UUID.randomUUID()), "daemon.log", awaitReady, extra);
+    }
+
+    /**
+     * A daemon in the directory of an earlier one (after {@link #kill}): the same control path, state and
+     * audit log, its standard error in {@code logName}.
+     */
+    DaemonProcess(Path base, String logName, boolean awaitReady, String... extra)
+            throws IOException, InterruptedException {
+        this.base = base;
+        this.control = base.resolve("ima");
+        this.state = base.resolve("state");
+        this.auditLog = base.resolve("audit.log");
+        this.log = base.resolve(logName);
         Files.createDirectories(base);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
@@ -54,6 +68,20 @@ final class DaemonProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /**
+     * SIGKILL: the daemon dies wherever it is, as in a crash. Its control filesystem is left unanswered,
+     * so it is detached (the directory stays for a daemon started in {@code base} after it).
+     */
+    void kill() throws IOException, InterruptedException {
+        signal("KILL");
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IOException("daemon " + pid() + " did not die of SIGKILL");
+        }
+        if (controlMounted()) {
+            new ProcessBuilder("umount", "-l", control.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     void signal(String name) throws IOException, InterruptedException {
@@ -86,8 +114,8 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() throws IOException, InterruptedException {
+    /** Stops the daemon and unmounts its control filesystem, keeping {@code base} (see {@link #close}). */
+    void stop() throws IOException, InterruptedException {
         if (process.isAlive()) {
             process.destroy();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -97,6 +125,15 @@ final class DaemonProcess implements AutoCloseable {
         }
         if (controlMounted()) {
             new ProcessBuilder("umount", "-l", control.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        stop();
+        if (!Files.exists(base)) {
+            // A daemon started after this one in the same directory removed it already.
+            return;
         }
         try (Stream<Path> s = Files.walk(base)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {

@@ -40,6 +40,7 @@ class StatusCommandTest {
             new ProcessBuilder("umount", "-l", ima.toString()).start().waitFor(10, TimeUnit.SECONDS);
         }
         if (mounted) {
+            // Detaches the lists' tmpfs below it too.
             Tools.run("umount", "-l", state.toString());
         }
     }
@@ -50,6 +51,11 @@ class StatusCommandTest {
         assertThat(Tools.run("mount", "-t", "tmpfs", "-o", "size=1m", "imans-test-state", state.toString()).rc())
                 .isZero();
         mounted = true;
+        // The measurement list files stay open for appending, which a read-only remount refuses (EBUSY):
+        // they get a filesystem of their own, and only the journal's turns read-only.
+        Path lists = Files.createDirectories(state.resolve("measurements"));
+        assertThat(Tools.run("mount", "-t", "tmpfs", "-o", "size=1m", "imans-test-lists", lists.toString()).rc())
+                .isZero();
         Path ima = tmp.resolve("ima");
         daemon = Daemon.start(new DaemonConfig(ima, false, state, Optional.empty(), AppraiseSetting.ENFORCE),
                 PolicyUpdateListener.NONE);

@@ -79,12 +79,54 @@ public final class BinaryList {
      *                             lengths past the end, unknown templates, bad PCR indexes
      */
     public static List<ListRecord> read(byte[] data, HashAlgo bank) throws ListFormatException {
-        Reader r = new Reader(data, bank);
+        Reader r = new Reader(data, bank, 0);
         List<ListRecord> out = new ArrayList<>();
         while (r.pos < data.length) {
             out.add(r.record());
         }
         return out;
+    }
+
+    /**
+     * The whole records of a list written by appending that may end in a torn one.
+     *
+     * @param records the whole records, offsets counted from the start of {@code data}
+     * @param end     where the last whole record ends: the bytes to keep
+     * @param torn    why the bytes after {@code end} are not a record (absent when there are none)
+     */
+    public record Prefix(List<ListRecord> records, int end, java.util.Optional<String> torn) {}
+
+    /**
+     * Reads the records of {@code data} from {@code from} on, as {@link #read}, except that the bytes
+     * after the last whole record are returned as a torn tail when they are a record cut short (the
+     * writer died inside its write) or nothing but zero bytes (a filesystem that grew the file but lost
+     * its data in a power failure). Anything else malformed throws, as {@link #read} does.
+     */
+    public static Prefix readPrefix(byte[] data, int from, HashAlgo bank) throws ListFormatException {
+        Reader r = new Reader(data, bank, from);
+        List<ListRecord> out = new ArrayList<>();
+        while (r.pos < data.length) {
+            int start = r.pos;
+            try {
+                out.add(r.record());
+            } catch (ListFormatException e) {
+                if (!e.truncated() && !zeros(data, start)) {
+                    throw e;
+                }
+                return new Prefix(out, start, java.util.Optional.of((data.length - start) + " bytes at offset " + start
+                        + (e.truncated() ? " are a record cut short (" + e.reason() + ")" : " are zeros")));
+            }
+        }
+        return new Prefix(out, data.length, java.util.Optional.empty());
+    }
+
+    private static boolean zeros(byte[] data, int from) {
+        for (int i = from; i < data.length; i++) {
+            if (data[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] le32(int v) {
@@ -98,10 +140,11 @@ public final class BinaryList {
         private int pos;
         private int start;
 
-        Reader(byte[] data, HashAlgo bank) {
+        Reader(byte[] data, HashAlgo bank, int from) {
             this.data = data;
             this.bank = bank;
             this.buf = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            this.pos = from;
         }
 
         ListRecord record() throws ListFormatException {
@@ -150,8 +193,10 @@ public final class BinaryList {
         private List<byte[]> fields(Template t) throws ListFormatException {
             int dataLen = u32("template data length");
             if (dataLen < 0 || dataLen > data.length - pos) {
-                throw fail("truncated record: template data length " + Integer.toUnsignedString(dataLen) + " exceeds the "
-                        + (data.length - pos) + " bytes left");
+                String why = "truncated record: template data length " + Integer.toUnsignedString(dataLen)
+                        + " exceeds the " + (data.length - pos) + " bytes left";
+                // A negative length is no record at all; a length past the end is one cut short.
+                throw dataLen < 0 ? fail(why) : cut(why);
             }
             int end = pos + dataLen;
             List<byte[]> out = new ArrayList<>(t.fields().size());
@@ -177,7 +222,7 @@ public final class BinaryList {
 
         private int u32(String what) throws ListFormatException {
             if (data.length - pos < 4) {
-                throw fail("truncated record: " + what + " needs 4 bytes, " + (data.length - pos) + " left");
+                throw cut("truncated record: " + what + " needs 4 bytes, " + (data.length - pos) + " left");
             }
             int v = buf.getInt(pos);
             pos += 4;
@@ -186,7 +231,7 @@ public final class BinaryList {
 
         private byte[] bytes(int n, String what) throws ListFormatException {
             if (data.length - pos < n) {
-                throw fail("truncated record: " + what + " needs " + n + " bytes, " + (data.length - pos) + " left");
+                throw cut("truncated record: " + what + " needs " + n + " bytes, " + (data.length - pos) + " left");
             }
             byte[] b = Arrays.copyOfRange(data, pos, pos + n);
             pos += n;
@@ -195,6 +240,10 @@ public final class BinaryList {
 
         private ListFormatException fail(String reason) {
             return new ListFormatException(start, reason);
+        }
+
+        private ListFormatException cut(String reason) {
+            return new ListFormatException(start, reason, true);
         }
     }
 

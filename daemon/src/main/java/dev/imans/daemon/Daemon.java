@@ -96,7 +96,8 @@ public final class Daemon implements AutoCloseable {
         service.restore(saved);
         MeasurementStore measurements;
         try {
-            measurements = MeasurementStore.open(config.state(), config.imaHash(), config.template(), service.ids());
+            measurements = MeasurementStore.open(config.state(), config.imaHash(), config.template(), service.ids(),
+                    config.measurementsFsync(), health, config.archive());
         } catch (IOException e) {
             service.releaseAll();
             audit.close();
@@ -244,7 +245,7 @@ public final class Daemon implements AutoCloseable {
         watcher.close();
         // Descendants' pins hold copies of the control mount too (see below).
         lineage.close();
-        // Every entry of an answered open is queued by now: add them all and save the lists.
+        // Every entry of an answered open is in its list's file already: this only closes the files.
         measurements.close();
         if (overlay != null) {
             overlay.close();

@@ -3,6 +3,7 @@ package dev.imans.daemon;
 import dev.imans.audit.AuditFormat;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.daemon.measure.ArchivePolicy;
 import dev.imans.measure.Template;
 import dev.imans.ns.AppraiseSetting;
 import java.nio.file.Path;
@@ -24,10 +25,14 @@ import java.util.Optional;
  * @param auditStderr also write audit records to standard error
  * @param template the measurement template of {@code measure} rules without {@code template=} (the
  *     kernel's {@code ima_template=}), and of each list's {@code boot_aggregate}
+ * @param measurementsFsync fsync a measurement list file after each write of entries, so answered opens
+ *     keep their entries through a power failure too (without it they survive the daemon's death only)
+ * @param archive how many measurement lists of ended namespaces are kept, and for how long
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                            AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
-                           boolean auditKmsg, boolean auditStderr, Template template) {
+                           boolean auditKmsg, boolean auditStderr, Template template,
+                           boolean measurementsFsync, ArchivePolicy archive) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
@@ -44,6 +49,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(enforcement, "enforcement");
         Objects.requireNonNull(auditFormat, "auditFormat");
         Objects.requireNonNull(template, "template");
+        Objects.requireNonNull(archive, "archive");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
@@ -56,25 +62,37 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                         AppraiseSetting appraise) {
         this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false,
-                DEFAULT_TEMPLATE);
+                DEFAULT_TEMPLATE, false, ArchivePolicy.DEFAULT);
     }
 
     /** The same daemon with fanotify enforcement. */
     public DaemonConfig withEnforcement(EnforcementConfig e) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
-                auditKmsg, auditStderr, template);
+                auditKmsg, auditStderr, template, measurementsFsync, archive);
     }
 
     /** The same daemon with these audit sinks and format. */
     public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
         return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr,
-                template);
+                template, measurementsFsync, archive);
     }
 
     /** The same daemon with this default measurement template. */
     public DaemonConfig withTemplate(Template t) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, t);
+                auditKmsg, auditStderr, t, measurementsFsync, archive);
+    }
+
+    /** The same daemon, with or without an fsync after each write of measurement entries. */
+    public DaemonConfig withMeasurementsFsync(boolean fsync) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, template, fsync, archive);
+    }
+
+    /** The same daemon with this retention of the lists of ended namespaces. */
+    public DaemonConfig withArchive(ArchivePolicy a) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, template, measurementsFsync, a);
     }
 
     /** The {@code ima_hash} of the measurement lists: enforcement's hash algorithm, else SHA-256. */

@@ -177,8 +177,8 @@ public final class EnforcementDecider implements Decider {
      * Adds the file to {@code scope}'s list unless this version is already measured there into the
      * rule's PCR (ima_store_measurement in ima_api.c, after the {@code IMA_MEASURED} check of
      * process_measurement). The digest is in the algorithm the kernel would collect it in
-     * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry goes
-     * to the list's appender.
+     * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry is
+     * written to the list's file before the open is answered.
      */
     private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
         Measurements lists = ctx.measurements();

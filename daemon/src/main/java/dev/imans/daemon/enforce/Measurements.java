@@ -10,9 +10,9 @@ import java.util.OptionalLong;
  * flag and {@code measured_pcrs} bits: a file with a new {@link FileStamp}, or one the modification
  * watcher saw written ({@link #forget}), is measured again.
  *
- * <p>Thread-safe; called from the reader thread and the decision workers. {@link #append} may store the
- * entry later, off the opener's path, but never loses it: a reader of the list waits for every entry
- * appended before its read began.
+ * <p>Thread-safe; called from the reader thread and the decision workers. {@link #append} returns once
+ * the entry is in the list and written to the list's file: the open is answered after that, so the entry
+ * of an answered open survives the daemon being killed, and a reader of the list sees it.
  */
 public interface Measurements {
     /** The template of a {@code measure} rule: its {@code template=}, or the daemon's default for null. */
@@ -27,7 +27,10 @@ public interface Measurements {
      */
     boolean claim(OptionalLong scope, FileKey key, FileStamp stamp, int pcr);
 
-    /** Adds the entry made of {@code event} to {@code scope}'s list (the kernel's {@code ima_store_measurement}). */
+    /**
+     * Adds the entry made of {@code event} to {@code scope}'s list and its file (the kernel's
+     * {@code ima_store_measurement}); one {@code write(2)} to a file already open, no logging.
+     */
     void append(OptionalLong scope, int pcr, Template template, EventData event);
 
     /**

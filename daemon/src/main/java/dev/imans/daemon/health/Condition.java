@@ -14,6 +14,11 @@ public enum Condition {
     FILESYSTEM_UNMARKED("filesystem-unmarked", false),
     /** The registrations and policies in force are not saved: a restart would lose them. */
     STATE_UNSAVED("state-unsaved", false),
+    /**
+     * A measurement list's file could not be written: its entries since are in memory only (a restart
+     * would lose them) until the whole list is written anew.
+     */
+    MEASUREMENTS_UNSAVED("measurements-unsaved", false),
     /** The audit log could not be reopened (SIGHUP); records still go to the previous file. */
     AUDIT_LOG_NOT_REOPENED("audit-log-not-reopened", false),
     /** A policy or registration change was not applied to enforcement. */

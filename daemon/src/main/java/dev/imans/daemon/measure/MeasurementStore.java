@@ -6,6 +6,7 @@ import dev.imans.daemon.control.MeasurementSource;
 import dev.imans.daemon.enforce.FileKey;
 import dev.imans.daemon.enforce.FileStamp;
 import dev.imans.daemon.enforce.Measurements;
+import dev.imans.daemon.health.Health;
 import dev.imans.measure.AsciiList;
 import dev.imans.measure.BinaryList;
 import dev.imans.measure.BootAggregate;
@@ -17,7 +18,7 @@ import dev.imans.ns.NamespaceId;
 import dev.imans.ns.PolicyTarget;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,81 +31,100 @@ import java.util.concurrent.ConcurrentHashMap;
  * The daemon's measurement lists: one for the host and one per registered namespace, each opening with
  * a {@code boot_aggregate} entry (zeros: there is no TPM, as in the kernel's TPM-bypass mode) in PCR 10.
  * The decider measures into them ({@link Measurements}), the control filesystem serves them
- * ({@link MeasurementSource}), and they are saved under the state directory ({@link ListFiles}) within
- * {@link #FLUSH_DELAY} of a change and at {@link #close}, and restored on start.
+ * ({@link MeasurementSource}), and each is kept in a file under the state directory ({@link ListFiles})
+ * to which every entry is appended before the open that produced it is answered: a daemon killed at any
+ * moment restarts with every entry of every answered open, and the same counters and PCR values.
  *
- * <p>A namespace's list lives as long as its registration: when the namespace is unregistered (its last
- * process exited, so it can no longer be attested) the list is dropped with its file, and its final
- * counters and PCR values are logged.
+ * <p>A namespace's list is live as long as its registration: when the namespace is unregistered (its last
+ * process exited) its file is moved to the archive ({@link ListFiles#archive}, kept as
+ * {@link ArchivePolicy} says) for a verifier that comes after the end, and its final counters and PCR
+ * values are logged.
  */
 public final class MeasurementStore implements Measurements, MeasurementSource, AutoCloseable {
-    /** How long an added entry may wait before the lists are saved. */
-    public static final Duration FLUSH_DELAY = Duration.ofSeconds(1);
-    /** How long a reader of a list waits for the entries queued before its read. */
-    private static final Duration READ_WAIT = Duration.ofSeconds(5);
-
     private final HashAlgo imaHash;
     private final Template defaultTemplate;
     private final ListFiles files;
+    private final Health health;
+    private final ArchivePolicy archive;
     private final ScopeList host;
     private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
-    private final MeasurementAppender appender;
 
-    private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, ScopeList host,
-                             Map<Long, ScopeList> restored) {
+    private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, Health health,
+                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored) {
+        this.archive = archive;
         this.imaHash = imaHash;
         this.defaultTemplate = defaultTemplate;
         this.files = files;
+        this.health = health;
         this.host = host;
         this.namespaces.putAll(restored);
-        this.appender = new MeasurementAppender(this::flush, FLUSH_DELAY);
-        // Lists made fresh here are saved by the first flush.
-        appender.submit(() -> { });
     }
 
     /**
      * Restores the host's list and those of {@code registered} from {@code stateDir} (new lists where none
-     * was saved) and drops the saved lists of namespaces no longer registered, logging their final PCRs.
+     * was saved) and archives the saved lists of namespaces no longer registered, logging their final PCRs.
      *
      * @param imaHash         the {@code ima_hash} of new lists and file digests
      * @param defaultTemplate the template of {@code measure} rules without {@code template=}, and of boot_aggregate
+     * @param fsync           fsync each write of entries (survive a power failure, not only a killed daemon)
+     * @param health          where a list file that cannot be written is reported (and its rewrite retried)
+     * @param archive         how many lists of ended namespaces are kept, for how long
      * @throws IOException naming the file when a saved list of a registered scope cannot be restored
      */
     public static MeasurementStore open(Path stateDir, HashAlgo imaHash, Template defaultTemplate,
-                                        List<NamespaceId> registered) throws IOException {
-        ListFiles files = new ListFiles(stateDir);
-        ScopeList host = restoreOrCreate(files, ListFiles.HOST, "host", imaHash, defaultTemplate);
+                                        List<NamespaceId> registered, boolean fsync, Health health,
+                                        ArchivePolicy archive) throws IOException {
+        ListFiles files = new ListFiles(stateDir, fsync);
         Map<Long, ScopeList> restored = new ConcurrentHashMap<>();
-        Set<String> kept = new HashSet<>();
-        for (NamespaceId id : registered) {
-            restored.put(id.inode(), restoreOrCreate(files, ListFiles.name(id), "namespace " + id, imaHash,
-                    defaultTemplate));
-            kept.add(ListFiles.name(id));
-        }
-        for (String stale : files.namespaceNames()) {
-            if (kept.contains(stale)) {
-                continue;
+        ScopeList host = null;
+        try {
+            host = restoreOrCreate(files, health, ListFiles.HOST, "host", imaHash, defaultTemplate);
+            Set<String> kept = new HashSet<>();
+            for (NamespaceId id : registered) {
+                restored.put(id.inode(), restoreOrCreate(files, health, ListFiles.name(id), "namespace " + id,
+                        imaHash, defaultTemplate));
+                kept.add(ListFiles.name(id));
+            }
+            for (String stale : files.namespaceNames()) {
+                if (!kept.contains(stale)) {
+                    archiveStale(files, stale, archive);
+                }
             }
             try {
-                Optional<MeasurementList> l = files.load(stale);
-                if (l.isPresent()) {
-                    Log.info("namespace " + stale + " is no longer registered: its measurement list is dropped ("
-                            + new ScopeList("", l.get(), false).pcrSummary() + ")");
-                }
-                files.delete(stale);
+                files.prune(archive, Instant.now());
             } catch (IOException e) {
-                Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
-                        + e.getMessage());
+                Log.warn("cannot prune the archived measurement lists in " + files.archiveDir() + ": " + e.getMessage());
             }
+        } catch (IOException | RuntimeException e) {
+            if (host != null) {
+                host.close();
+            }
+            restored.values().forEach(ScopeList::close);
+            throw e;
         }
-        return new MeasurementStore(imaHash, defaultTemplate, files, host, restored);
+        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored);
     }
 
-    private static ScopeList restoreOrCreate(ListFiles files, String name, String label, HashAlgo imaHash,
-                                             Template template) throws IOException {
-        Optional<MeasurementList> saved = files.load(name);
+    private static void archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
+        try {
+            Optional<MeasurementList> l = files.load(stale, "namespace " + stale);
+            Optional<Path> to = files.archive(stale, Instant.now(), archive);
+            if (l.isPresent()) {
+                Log.info("namespace " + stale + " is no longer registered: its measurement list is "
+                        + to.map(p -> "archived as " + p).orElse("dropped (--archive-keep 0)") + " ("
+                        + ScopeList.detached("", l.get()).pcrSummary() + ")");
+            }
+        } catch (IOException e) {
+            Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
+                    + e.getMessage());
+        }
+    }
+
+    private static ScopeList restoreOrCreate(ListFiles files, Health health, String name, String label,
+                                             HashAlgo imaHash, Template template) throws IOException {
+        Optional<MeasurementList> saved = files.load(name, label);
         if (saved.isPresent()) {
-            ScopeList l = new ScopeList(label, saved.get(), false);
+            ScopeList l = ScopeList.restored(label, name, files, health, saved.get());
             Log.info(label + " measurement list restored: " + l.pcrSummary());
             if (saved.get().imaHash() != imaHash) {
                 Log.warn(label + " measurement list was saved with ima_hash " + saved.get().imaHash()
@@ -112,44 +132,44 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             }
             return l;
         }
-        return fresh(label, imaHash, template);
+        return fresh(files, health, name, label, imaHash, template);
     }
 
-    private static ScopeList fresh(String label, HashAlgo imaHash, Template template) {
+    private static ScopeList fresh(ListFiles files, Health health, String name, String label, HashAlgo imaHash,
+                                   Template template) {
         MeasurementList list = new MeasurementList(imaHash, MeasurementList.DEFAULT_BANKS);
         list.add(BootAggregate.entry(template, imaHash, Map.of()));
-        return new ScopeList(label, list, true);
+        return ScopeList.created(label, name, files, health, list);
     }
 
     /**
-     * Follows the registry: a list for every namespace newly registered, and the list of every namespace
-     * gone dropped. Runs as a registry change listener (under the registry's lock): it only updates the
-     * map and queues the file work.
+     * Follows the registry: a list (and its file) for every namespace newly registered, and the list of
+     * every namespace gone archived. Runs as a registry change listener, under the registry's
+     * lock: a new namespace's file is written before its registration returns, so its first measured
+     * open has a file to append to.
      */
     public void sync(List<NamespaceId> registered) {
         Set<Long> ids = new HashSet<>();
         for (NamespaceId id : registered) {
             ids.add(id.inode());
-            namespaces.computeIfAbsent(id.inode(), k -> {
-                appender.submit(() -> { });
-                return fresh("namespace " + id, imaHash, defaultTemplate);
-            });
+            namespaces.computeIfAbsent(id.inode(), k -> fresh(files, health, ListFiles.name(id), "namespace " + id,
+                    imaHash, defaultTemplate));
         }
         for (Long id : List.copyOf(namespaces.keySet())) {
             if (ids.contains(id)) {
                 continue;
             }
             ScopeList gone = namespaces.remove(id);
-            appender.submit(() -> {
-                Log.info(gone.label() + " unregistered: its measurement list is dropped (" + gone.pcrSummary() + ")");
-                if (!namespaces.containsKey(id)) {
-                    try {
-                        files.delete(Long.toString(id));
-                    } catch (IOException e) {
-                        Log.error("cannot delete the saved list of " + gone.label() + ": " + e.getMessage());
-                    }
-                }
-            });
+            // Closed first: an append racing with the end goes to memory only, never to the archived file.
+            gone.close();
+            try {
+                Optional<Path> to = files.archive(Long.toString(id), Instant.now(), archive);
+                Log.info(gone.label() + " unregistered: its measurement list is "
+                        + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
+            } catch (IOException e) {
+                Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
+                        + e.getMessage() + "; it stays in place and is archived at the next start");
+            }
         }
     }
 
@@ -189,7 +209,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         if (l == null) {
             return;
         }
-        appender.submit(() -> l.add(MeasurementEntry.create(pcr, template, event, imaHash)));
+        l.append(MeasurementEntry.create(pcr, template, event, imaHash));
     }
 
     @Override
@@ -212,13 +232,6 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     // MeasurementSource: the control filesystem's side.
 
     private MeasurementList.Snapshot snapshot(PolicyTarget target) {
-        try {
-            if (!appender.awaitQueued(READ_WAIT)) {
-                Log.warn("measurement appender is behind; serving the lists as they are");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         ScopeList l = list(target);
         return l == null ? null : l.snapshot();
     }
@@ -247,33 +260,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         return s == null ? 0 : s.violations();
     }
 
-    /** The list of {@code target} as it is now, after every queued entry: for tests and tools. */
+    /** The list of {@code target} as it is now: for tests and tools. */
     public Optional<MeasurementList.Snapshot> current(PolicyTarget target) {
         return Optional.ofNullable(snapshot(target));
     }
 
-    /** Saves every list changed since its last save (appender thread). */
-    private void flush() {
-        save(ListFiles.HOST, host);
-        namespaces.forEach((id, l) -> save(Long.toString(id), l));
-    }
-
-    private void save(String name, ScopeList l) {
-        byte[] data = l.takeDirty();
-        if (data == null) {
-            return;
-        }
-        try {
-            files.save(name, data);
-        } catch (IOException e) {
-            l.markDirty();
-            Log.error("cannot save the " + l.label() + " measurement list: " + e.getMessage());
-        }
-    }
-
-    /** Adds every queued entry, saves the lists, and stops the appender. Call after enforcement stopped. */
+    /** Stops writing the list files; every entry added is in them already. Call after enforcement stopped. */
     @Override
     public void close() {
-        appender.close();
+        host.close();
+        namespaces.values().forEach(ScopeList::close);
     }
 }

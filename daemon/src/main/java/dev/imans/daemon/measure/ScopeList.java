@@ -3,21 +3,33 @@ package dev.imans.daemon.measure;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.enforce.FileKey;
 import dev.imans.daemon.enforce.FileStamp;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.measure.MeasurementEntry;
 import dev.imans.measure.MeasurementList;
 import dev.imans.measure.MeasurementListCodec;
 import dev.imans.measure.PcrBank;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One scope's measurement list (the host's or a registered namespace's) with what it measured: for
- * each file, the version ({@link FileStamp}) last measured and into which PCRs, the kernel's
- * {@code IMA_MEASURED} and {@code measured_pcrs} of the inode's integrity data.
+ * One scope's measurement list (the host's or a registered namespace's), its file, and what it
+ * measured: for each file, the version ({@link FileStamp}) last measured and into which PCRs, the
+ * kernel's {@code IMA_MEASURED} and {@code measured_pcrs} of the inode's integrity data.
  *
- * <p>The list itself is guarded by this object's lock (the appender writes, control-file readers and the
- * saver take snapshots); the measured versions are a concurrent map the decision threads use directly.
+ * <p>{@link #append} returns once the entry is in the list and written to the file, so an open is
+ * answered only after its entry would survive the daemon being killed. Writes are grouped: the entries
+ * of threads that append while another thread writes go out together in that thread's next write
+ * (one {@code write(2)} for all of them), so concurrent openers share a system call instead of queueing
+ * for one each.
+ *
+ * <p>Locks: this object guards the list and the encoded records not yet written ({@code pending});
+ * {@code writeLock} (taken first) guards the file. The measured versions are a concurrent map the
+ * decision threads use directly.
  */
-final class ScopeList {
+final class ScopeList implements AutoCloseable {
     private record Measured(FileStamp stamp, int pcrs) {
         boolean has(FileStamp s, int pcr) {
             return stamp.equals(s) && (pcrs & (1 << pcr)) != 0;
@@ -25,14 +37,61 @@ final class ScopeList {
     }
 
     private final String label;
+    private final String fileName;
+    private final ListFiles files;
+    private final Health health;
     private final MeasurementList list;
     private final ConcurrentHashMap<FileKey, Measured> measured = new ConcurrentHashMap<>();
-    private boolean dirty;
+    /** Records added to the list but not yet written; swapped with {@code writing} by the writer. */
+    private ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
+    private long added;
 
-    ScopeList(String label, MeasurementList list, boolean dirty) {
+    private final Object writeLock = new Object();
+    private ByteArrayOutputStream writing = new ByteArrayOutputStream(512);
+    private long written;
+    /** Null while the file cannot be written (then {@link Condition#MEASUREMENTS_UNSAVED}) and once closed. */
+    private ListJournal journal;
+    private boolean closed;
+
+    private ScopeList(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
         this.label = label;
+        this.fileName = fileName;
+        this.files = files;
+        this.health = health;
         this.list = list;
-        this.dirty = dirty;
+    }
+
+    /** The list restored from its file, appended to from now on. */
+    static ScopeList restored(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
+        ScopeList l = new ScopeList(label, fileName, files, health, list);
+        synchronized (l.writeLock) {
+            try {
+                l.journal = files.append(fileName);
+            } catch (IOException e) {
+                l.unsaved(e);
+            }
+        }
+        return l;
+    }
+
+    /** A new list whose file is written whole now (or, if it cannot be, by the health retry). */
+    static ScopeList created(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
+        ScopeList l = new ScopeList(label, fileName, files, health, list);
+        try {
+            l.rewrite();
+        } catch (IOException e) {
+            synchronized (l.writeLock) {
+                l.unsaved(e);
+            }
+        }
+        return l;
+    }
+
+    /** A list without a file: for logging the summary of a file being dropped. */
+    static ScopeList detached(String label, MeasurementList list) {
+        ScopeList l = new ScopeList(label, "", null, null, list);
+        l.closed = true;
+        return l;
     }
 
     String label() {
@@ -62,28 +121,111 @@ final class ScopeList {
         measured.remove(key);
     }
 
-    synchronized MeasurementList.AddResult add(MeasurementEntry e) {
-        MeasurementList.AddResult r = list.add(e);
-        dirty |= r == MeasurementList.AddResult.ADDED;
-        return r;
+    /**
+     * Adds {@code e} to the list (unless it is a duplicate) and writes its record to the file before
+     * returning; while the file cannot be written the entry is kept in memory only (see {@link #rewrite}).
+     */
+    MeasurementList.AddResult append(MeasurementEntry e) {
+        // Template digests outside the lock: the list needs them for ima_hash, every bank and the record.
+        e.digest(list.imaHash());
+        for (HashAlgo a : list.bankAlgos()) {
+            e.digest(a);
+        }
+        e.digest(HashAlgo.SHA1);
+        long seq;
+        synchronized (this) {
+            MeasurementList.AddResult r = list.add(e);
+            if (r != MeasurementList.AddResult.ADDED) {
+                return r;
+            }
+            MeasurementListCodec.writeRecord(pending, e);
+            seq = ++added;
+        }
+        commit(seq);
+        return MeasurementList.AddResult.ADDED;
+    }
+
+    /** Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did. */
+    private void commit(long seq) {
+        synchronized (writeLock) {
+            if (written >= seq) {
+                return;
+            }
+            ByteArrayOutputStream batch;
+            synchronized (this) {
+                batch = pending;
+                pending = writing;
+                writing = batch;
+                written = added;
+            }
+            try {
+                if (journal != null) {
+                    journal.append(batch);
+                }
+            } catch (IOException ex) {
+                journal.close();
+                journal = null;
+                unsaved(ex);
+            } finally {
+                batch.reset();
+            }
+        }
+    }
+
+    /** Enters {@link Condition#MEASUREMENTS_UNSAVED}, retried by writing the whole list anew. Under writeLock. */
+    private void unsaved(IOException e) {
+        if (closed) {
+            return;
+        }
+        health.degrade(Condition.MEASUREMENTS_UNSAVED, label,
+                "cannot write " + files.file(fileName) + ": " + e.getMessage()
+                        + "; its entries since are in memory only (retried by writing the whole list)",
+                Optional.of(this::rewrite));
+    }
+
+    /**
+     * Writes the whole list to its file anew (atomically) and appends to that file from then on: how a
+     * new list gets its file, and how one whose writes failed (a torn or missing tail) is made whole.
+     */
+    void rewrite() throws IOException {
+        synchronized (writeLock) {
+            if (closed) {
+                return;
+            }
+            byte[] image;
+            synchronized (this) {
+                image = MeasurementListCodec.save(list);
+                // Every record pending is in the image: writers waiting for them find them written.
+                pending.reset();
+                written = added;
+            }
+            if (journal != null) {
+                journal.close();
+                journal = null;
+            }
+            files.replace(fileName, image);
+            journal = files.append(fileName);
+        }
+        health.recover(Condition.MEASUREMENTS_UNSAVED, label);
     }
 
     synchronized MeasurementList.Snapshot snapshot() {
         return list.snapshot();
     }
 
-    /** The saved form if anything was added since the last call (which then counts as saved), else null. */
-    synchronized byte[] takeDirty() {
-        if (!dirty) {
-            return null;
+    /** Stops writing the file (it stays as it is); later appends change the list in memory only. */
+    @Override
+    public void close() {
+        synchronized (writeLock) {
+            closed = true;
+            if (journal != null) {
+                journal.close();
+                journal = null;
+            }
         }
-        dirty = false;
-        return MeasurementListCodec.save(list);
-    }
-
-    /** Marks the list as not saved (a save failed: try again on the next flush). */
-    synchronized void markDirty() {
-        dirty = true;
+        if (health != null) {
+            health.recover(Condition.MEASUREMENTS_UNSAVED, label);
+        }
     }
 
     /** {@code PCR-10 sha1:<hex> sha256:<hex>} for each PCR the list extended: for the log. */

@@ -155,7 +155,11 @@ class DegradedStateTest {
         try {
             assertThatThrownBy(() -> daemon.register(ns)).isInstanceOf(IOException.class)
                     .hasMessageContaining("Input/output error");
-            assertThat(health()).startsWith("state-unsaved since ").contains("No space left on device");
+            // The namespace's measurement list file could not be written either (it is retried the same way).
+            assertThat(health().lines().toList()).satisfiesExactlyInAnyOrder(
+                    l -> assertThat(l).startsWith("state-unsaved since ").contains("No space left on device"),
+                    l -> assertThat(l).startsWith("measurements-unsaved namespace " + ns.nsid + " since ")
+                            .contains("No space left on device"));
             // Not saved, but in force: the namespace is enforced.
             assertThat(Files.readString(daemon.control.resolve(".imans/namespaces"))).contains(ns.nsid + " ");
             // The policy too is in force though unsaved, and its writer is told (EIO at close).
@@ -171,6 +175,7 @@ class DegradedStateTest {
             eventually(() -> assertThat(health()).isEqualTo("ok\n"));
             assertThat(Files.readString(stateMount.resolve("state")))
                     .containsPattern("namespace " + ns.nsid + " id \\d+\n\tappraise fsmagic=");
+            assertThat(stateMount.resolve("measurements/" + ns.nsid + ".list")).exists();
         } finally {
             ns.close();
         }
