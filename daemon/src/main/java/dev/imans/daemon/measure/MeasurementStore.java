@@ -218,7 +218,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         if (l == null) {
             return;
         }
-        appender.submit(() -> l.add(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash)));
+        l.append(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash));
     }
 
     @Override
