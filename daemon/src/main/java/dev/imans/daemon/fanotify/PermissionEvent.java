@@ -26,6 +26,8 @@ public final class PermissionEvent {
     private int mtimeNsec;
     private long ctimeSec;
     private int ctimeNsec;
+    /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
+    private long readNanos;
 
     PermissionEvent() {}
 
@@ -46,6 +48,14 @@ public final class PermissionEvent {
         this.ctimeNsec = st.ctimeNsec();
     }
 
+    void readAt(long nanos) {
+        this.readNanos = nanos;
+    }
+
+    long readNanos() {
+        return readNanos;
+    }
+
     /** A detached copy (for deferral and for tests); descriptors are the same numbers. */
     public PermissionEvent copy() {
         PermissionEvent c = new PermissionEvent();
@@ -63,6 +73,7 @@ public final class PermissionEvent {
         c.mtimeNsec = mtimeNsec;
         c.ctimeSec = ctimeSec;
         c.ctimeNsec = ctimeNsec;
+        c.readNanos = readNanos;
         return c;
     }
 
