@@ -5,6 +5,7 @@ import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.measure.Template;
 import dev.imans.ns.AppraiseSetting;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,10 +25,12 @@ import java.util.Optional;
  * @param auditStderr also write audit records to standard error
  * @param template the measurement template of {@code measure} rules without {@code template=} (the
  *     kernel's {@code ima_template=}), and of each list's {@code boot_aggregate}
+ * @param metricsListen where to serve {@code /metrics} over HTTP, if anywhere
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                            AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
-                           boolean auditKmsg, boolean auditStderr, Template template) {
+                           boolean auditKmsg, boolean auditStderr, Template template,
+                           Optional<InetSocketAddress> metricsListen) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
@@ -44,6 +47,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(enforcement, "enforcement");
         Objects.requireNonNull(auditFormat, "auditFormat");
         Objects.requireNonNull(template, "template");
+        Objects.requireNonNull(metricsListen, "metricsListen");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
@@ -56,25 +60,31 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                         AppraiseSetting appraise) {
         this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false,
-                DEFAULT_TEMPLATE);
+                DEFAULT_TEMPLATE, Optional.empty());
     }
 
     /** The same daemon with fanotify enforcement. */
     public DaemonConfig withEnforcement(EnforcementConfig e) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
-                auditKmsg, auditStderr, template);
+                auditKmsg, auditStderr, template, metricsListen);
     }
 
     /** The same daemon with these audit sinks and format. */
     public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
         return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr,
-                template);
+                template, metricsListen);
     }
 
     /** The same daemon with this default measurement template. */
     public DaemonConfig withTemplate(Template t) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, t);
+                auditKmsg, auditStderr, t, metricsListen);
+    }
+
+    /** The same daemon serving {@code /metrics} over HTTP at {@code address}. */
+    public DaemonConfig withMetricsListen(InetSocketAddress address) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, template, Optional.of(address));
     }
 
     /** The {@code ima_hash} of the measurement lists: enforcement's hash algorithm, else SHA-256. */
