@@ -176,6 +176,33 @@ public final class Daemon implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * One line for a service manager's status: what is enforced, and whether anything is degraded
+     * (e.g. {@code enforcing on 3 filesystem(s), 2 namespace(s) registered; degraded: state-unsaved}).
+     */
+    public String summary() {
+        StringBuilder b = new StringBuilder();
+        if (enforcement == null) {
+            b.append("control files only (no enforcement)");
+        } else if (!alive()) {
+            b.append("ENFORCEMENT STOPPED (fanotify reader failed; opens are not checked)");
+        } else {
+            b.append("enforcing on ").append(enforcement.engine().marked().size()).append(" filesystem(s)");
+        }
+        b.append(", ").append(service.ids().size()).append(" namespace(s) registered");
+        List<String> degraded = health.active().stream().map(d -> d.condition().label()).distinct().toList();
+        b.append(degraded.isEmpty() ? "; health ok" : "; degraded: " + String.join(", ", degraded));
+        return b.toString();
+    }
+
+    /**
+     * Whether this daemon is doing its job: with enforcement, its fanotify reader still runs (when it
+     * stops, the group is released and the kernel allows every open unchecked).
+     */
+    public boolean alive() {
+        return enforcement == null || enforcement.engine().readerFailure() == null;
+    }
+
     /** The HTTP metrics endpoint, when {@code --metrics-listen} asked for one. */
     public java.util.Optional<MetricsServer> metricsServer() {
         return java.util.Optional.ofNullable(http);

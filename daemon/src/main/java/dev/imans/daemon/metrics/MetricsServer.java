@@ -58,6 +58,9 @@ public final class MetricsServer implements AutoCloseable {
                 return;
             }
             reply(exchange, 200, PrometheusText.CONTENT_TYPE, render.get(), method.equals("GET"));
+            if (Log.enabled(Log.Level.DEBUG)) {
+                Log.debug("metrics scraped by " + exchange.getRemoteAddress());
+            }
         } catch (RuntimeException e) {
             Log.warn("metrics request failed: " + e);
         }
