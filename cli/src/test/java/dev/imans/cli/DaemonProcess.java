@@ -43,10 +43,17 @@ final class DaemonProcess implements AutoCloseable {
      * daemon reads none (a host's /etc/imans/imans.conf must not change what a test runs).
      */
     DaemonProcess(Map<String, String> env, boolean awaitReady, String... extra) throws IOException, InterruptedException {
+        this(List.of(), env, awaitReady, extra);
+    }
+
+    /** Run through {@code wrapper} (a command that execs the rest of its arguments, e.g. setpriv). */
+    DaemonProcess(List<String> wrapper, Map<String, String> env, boolean awaitReady, String... extra)
+            throws IOException, InterruptedException {
         Files.createDirectories(base);
         // Created before the daemon starts, so a test can name its inode (JOURNAL_STREAM).
         Files.createFile(log);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.imans.cli.Main", "daemon", "--control", control.toString(), "--state", state.toString(),
                 "--audit-log", auditLog.toString(), "--watch-fs", "tmpfs", "--namespace-filesystems-only"));
