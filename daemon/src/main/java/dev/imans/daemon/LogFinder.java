@@ -36,7 +36,10 @@ public final class LogFinder extends System.LoggerFinder {
             }
             String text = msg == null ? "" : msg;
             if (thrown != null) {
-                text = text + ": " + thrown;
+                // Callers often put the exception in the message already.
+                if (!text.contains(thrown.toString())) {
+                    text = text + ": " + thrown;
+                }
                 if (Log.enabled(Log.Level.DEBUG)) {
                     java.io.StringWriter w = new java.io.StringWriter();
                     thrown.printStackTrace(new java.io.PrintWriter(w));
