@@ -41,8 +41,8 @@ import picocli.CommandLine.Spec;
             "and their state, and serves the control filesystem (a copy of securityfs's ima/ directory).",
             "Ready when DIR/namespaces exists (and, under systemd, once it has sent READY=1).",
             "Stops cleanly on SIGTERM or SIGINT; SIGHUP reopens the audit log, SIGUSR1 logs a state report.",
-            "Settings come from the command line, then from the config file (key = value lines named like the",
-            "long options, without --; default /etc/imans/imans.conf, read if it exists)."})
+            "Settings come from the command line, then from the config file (key = value lines named like the long"
+                    + " options, without --; default /etc/imans/imans.conf, read if it exists)."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -112,13 +112,13 @@ public final class DaemonCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--log-level", paramLabel = "LEVEL",
-            description = "Log error, warn, info (default) or debug and more severe. Under systemd's journal the"
-                    + " lines carry priority prefixes instead of timestamps.")
+            description = "The least severe level logged: error, warn, info (default) or debug. Under systemd's"
+                    + " journal the lines carry priority prefixes instead of timestamps.")
     String logLevel = "info";
 
     @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT",
-            description = {"Also serve the metrics of .imans/metrics over HTTP at http://ADDR:PORT/metrics;",
-                "a port alone listens on 127.0.0.1 (default: off)."})
+            description = "Also serve the metrics of .imans/metrics over HTTP at http://ADDR:PORT/metrics; a port"
+                    + " alone listens on 127.0.0.1 (default: off).")
     String metricsListen;
 
     /** Set on the copy that already holds the config file's settings. */
