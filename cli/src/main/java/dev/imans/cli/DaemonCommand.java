@@ -25,6 +25,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import dev.imans.daemon.Log;
+import dev.imans.daemon.metrics.MetricsServer;
+import dev.imans.daemon.systemd.SdNotify;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,8 +43,10 @@ import picocli.CommandLine.Spec;
         description = {"Run the imans daemon (enforcement, registry, control filesystem) in the foreground.",
             "It appraises and measures opens with fanotify, keeps the namespace registry, the measurement lists",
             "and their state, and serves the control filesystem (a copy of securityfs's ima/ directory).",
-            "Ready when DIR/namespaces exists.",
-            "Stops cleanly on SIGTERM or SIGINT; SIGHUP reopens the audit log, SIGUSR1 logs a state report."})
+            "Ready when DIR/namespaces exists (and, under systemd, once it has sent READY=1).",
+            "Stops cleanly on SIGTERM or SIGINT; SIGHUP reopens the audit log, SIGUSR1 logs a state report.",
+            "Settings come from the command line, then from the config file (key = value lines named like the long"
+                    + " options, without --; default /etc/imans/imans.conf, read if it exists)."})
 public final class DaemonCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -132,6 +138,23 @@ public final class DaemonCommand implements Callable<Integer> {
             description = "Delete archived measurement lists older than DAYS days. Default: 30.")
     long archiveDays = ArchivePolicy.DEFAULT.maxAge().toDays();
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read settings from FILE (default: /etc/imans/imans.conf if it exists; /dev/null reads none).")
+    Path config;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "The least severe level logged: error, warn, info (default) or debug. Under systemd's"
+                    + " journal the lines carry priority prefixes instead of timestamps.")
+    String logLevel = "info";
+
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT",
+            description = "Also serve the metrics of .imans/metrics over HTTP at http://ADDR:PORT/metrics; a port"
+                    + " alone listens on 127.0.0.1 (default: off).")
+    String metricsListen;
+
+    /** Set on the copy that already holds the config file's settings. */
+    private boolean configApplied;
+
     @Option(names = "--appraise", paramLabel = "MODE",
             description = "Appraise mode: enforce, log, fix, off or enforce_ns (default: ${DEFAULT-VALUE}).")
     String appraise = DaemonConfig.DEFAULT_APPRAISE.kernelName();
@@ -139,6 +162,24 @@ public final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         var err = spec.commandLine().getErr();
+        if (!configApplied) {
+            try {
+                ConfigFile file = ConfigFile.read(config == null ? ConfigFile.DEFAULT : config, config != null);
+                List<String> fromFile = file.arguments(spec, spec.commandLine().getParseResult());
+                if (!fromFile.isEmpty()) {
+                    return withConfig(file, fromFile);
+                }
+            } catch (ConfigFile.ConfigException e) {
+                err.println("imans daemon: " + e.getMessage());
+                return 2;
+            }
+        }
+        Optional<Log.Level> level = Log.Level.byName(logLevel);
+        if (level.isEmpty()) {
+            err.println("imans daemon: --log-level must be one of error, warn, info, debug (got '" + logLevel + "')");
+            return 2;
+        }
+        Log.configure(level.get(), Log.journalStream(System.getenv()));
         Optional<AppraiseSetting> mode = AppraiseSetting.byName(appraise);
         if (mode.isEmpty()) {
             err.println("imans daemon: --appraise must be one of enforce, log, fix, off, enforce_ns (got '"
@@ -167,6 +208,9 @@ public final class DaemonCommand implements Callable<Integer> {
                     .withAudit(Optional.ofNullable(auditLog), format, auditKmsg, auditStderr)
                     .withTemplate(measureTemplate).withMeasurementsFsync(measurementsFsync)
                     .withArchive(new ArchivePolicy(archiveKeep, java.time.Duration.ofDays(archiveDays)));
+            if (metricsListen != null) {
+                config = config.withMetricsListen(MetricsServer.parseAddress(metricsListen));
+            }
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
                         .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));
@@ -176,6 +220,7 @@ public final class DaemonCommand implements Callable<Integer> {
             return 2;
         }
         DaemonSignals signals = DaemonSignals.install();
+        Optional<SdNotify> notify = SdNotify.fromEnvironment(System.getenv());
         Daemon daemon;
         try {
             daemon = Daemon.start(config);
@@ -183,14 +228,43 @@ public final class DaemonCommand implements Callable<Integer> {
             err.println("imans daemon: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(daemon::close));
+        Runnable stopDaemon = () -> {
+            notify.ifPresent(SdNotify::stopping);
+            daemon.close();
+        };
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("imans-shutdown").unstarted(stopDaemon));
+        notify.ifPresent(n -> n.ready(daemon::summary, daemon::alive));
         var stop = signals.serve(daemon);
         if (stop.isPresent()) {
-            daemon.close();
+            stopDaemon.run();
             return 128 + stop.getAsInt();
         }
         daemon.awaitStop();
         return 0;
+    }
+
+    /**
+     * Runs a copy of this command whose arguments are the config file's settings followed by the
+     * command line's: picocli then converts and checks them as if typed, and every option the command
+     * line gave was already left out of {@code fromFile}.
+     */
+    private Integer withConfig(ConfigFile file, List<String> fromFile) throws InterruptedException {
+        DaemonCommand copy = new DaemonCommand();
+        CommandLine cl = new CommandLine(copy).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        List<String> args = new ArrayList<>(fromFile);
+        // The parse result holds the whole command line: this command's own arguments follow its name.
+        List<String> all = spec.commandLine().getParseResult().originalArgs();
+        args.addAll(all.subList(spec.parent() == null ? 0 : all.indexOf(spec.name()) + 1, all.size()));
+        try {
+            cl.parseArgs(args.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            spec.commandLine().getErr().println("imans daemon: " + file.path() + ": " + e.getMessage());
+            return 2;
+        }
+        copy.configApplied = true;
+        return copy.call();
     }
 
     private Keyring keyring() throws IOException {

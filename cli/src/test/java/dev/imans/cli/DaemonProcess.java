@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -25,6 +26,8 @@ final class DaemonProcess implements AutoCloseable {
     final Path auditLog;
     final Path log;
     final Process process;
+    /** As the value of JOURNAL_STREAM in {@code env}: the device and inode of the daemon's log file. */
+    static final String OWN_LOG = "<own log>";
 
     DaemonProcess(String... extra) throws IOException, InterruptedException {
         this(true, extra);
@@ -41,18 +44,54 @@ final class DaemonProcess implements AutoCloseable {
      */
     DaemonProcess(Path base, String logName, boolean awaitReady, String... extra)
             throws IOException, InterruptedException {
+        this(base, logName, List.of(), Map.of(), awaitReady, extra);
+    }
+
+    /**
+     * With {@code env} added to the daemon's environment. Unless {@code extra} names a config file, the
+     * daemon reads none (a host's /etc/imans/imans.conf must not change what a test runs).
+     */
+    DaemonProcess(Map<String, String> env, boolean awaitReady, String... extra) throws IOException, InterruptedException {
+        this(List.of(), env, awaitReady, extra);
+    }
+
+    /** Run through {@code wrapper} (a command that execs the rest of its arguments, e.g. setpriv). */
+    DaemonProcess(List<String> wrapper, Map<String, String> env, boolean awaitReady, String... extra)
+            throws IOException, InterruptedException {
+        this(Path.of("/run/imans-test-" + UUID.randomUUID()), "daemon.log", wrapper, env, awaitReady, extra);
+    }
+
+    private DaemonProcess(Path base, String logName, List<String> wrapper, Map<String, String> env,
+            boolean awaitReady, String... extra) throws IOException, InterruptedException {
         this.base = base;
         this.control = base.resolve("ima");
         this.state = base.resolve("state");
         this.auditLog = base.resolve("audit.log");
         this.log = base.resolve(logName);
         Files.createDirectories(base);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // Created before the daemon starts, so a test can name its inode (JOURNAL_STREAM).
+        if (!Files.exists(log)) {
+            Files.createFile(log);
+        }
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.imans.cli.Main", "daemon", "--control", control.toString(), "--state", state.toString(),
                 "--audit-log", auditLog.toString(), "--watch-fs", "tmpfs", "--namespace-filesystems-only"));
+        if (Stream.of(extra).noneMatch(a -> a.startsWith("--config"))) {
+            cmd.addAll(List.of("--config", "/dev/null"));
+        }
         cmd.addAll(List.of(extra));
-        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // What the test JVM may have inherited from a service manager is not the test's to pass on.
+        pb.environment().keySet().removeAll(List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"));
+        pb.environment().putAll(env);
+        if (OWN_LOG.equals(env.get("JOURNAL_STREAM"))) {
+            pb.environment().put("JOURNAL_STREAM", Files.getAttribute(log, "unix:dev") + ":"
+                    + Files.getAttribute(log, "unix:ino"));
+        }
+        process = pb.start();
         if (!awaitReady) {
             await("the daemon to begin", () -> log().contains("starting: ") || !process.isAlive());
             return;

@@ -13,6 +13,8 @@ import dev.imans.daemon.enforce.ServicePolicies;
 import dev.imans.daemon.health.Condition;
 import dev.imans.daemon.health.Health;
 import dev.imans.daemon.measure.MeasurementStore;
+import dev.imans.daemon.metrics.DaemonMetrics;
+import dev.imans.daemon.metrics.MetricsServer;
 import dev.imans.daemon.control.SecurityfsOverlay;
 import dev.imans.daemon.ns.DerivedNamespaces;
 import dev.imans.daemon.ns.LivenessWatcher;
@@ -48,12 +50,16 @@ public final class Daemon implements AutoCloseable {
     private final Enforcement enforcement;
     private final MeasurementStore measurements;
     private final Health health;
+    private final DaemonMetrics metrics;
+    private final MetricsServer http;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
     private Daemon(DaemonConfig config, NamespaceService service, ControlMount control, SecurityfsOverlay overlay,
                    LivenessWatcher watcher, AuditWriter audit, Enforcement enforcement, MeasurementStore measurements,
-                   Health health, NamespaceLineage lineage) {
+                   Health health, NamespaceLineage lineage, DaemonMetrics metrics, MetricsServer http) {
+        this.metrics = metrics;
+        this.http = http;
         this.health = health;
         this.lineage = lineage;
         this.measurements = measurements;
@@ -126,13 +132,22 @@ public final class Daemon implements AutoCloseable {
         }
         ControlMount control = null;
         SecurityfsOverlay overlay = null;
+        MetricsServer http = null;
+        DaemonMetrics metrics = new DaemonMetrics(service, measurements, java.util.Optional.ofNullable(enforcement),
+                audit, health);
         try {
-            control = ControlMount.mount(config.control(), service, measurements, proc);
+            control = ControlMount.mount(config.control(), service, measurements, proc, metrics::renderBytes);
             if (config.mountSecurityfs()) {
                 overlay = SecurityfsOverlay.install(DaemonConfig.SECURITYFS, config.control(),
                         config.control().resolveSibling("securityfs-staging"));
             }
+            if (config.metricsListen().isPresent()) {
+                http = MetricsServer.start(config.metricsListen().get(), metrics::render);
+            }
         } catch (IOException | RuntimeException e) {
+            if (overlay != null) {
+                overlay.close();
+            }
             if (control != null) {
                 try {
                     control.close();
@@ -153,7 +168,45 @@ public final class Daemon implements AutoCloseable {
                 enforcement == null ? DerivedNamespaces.NONE : lineage);
         watcher.start();
         Log.info("ready: " + config.control().resolve("namespaces"));
-        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, health, lineage);
+        return new Daemon(config, service, control, overlay, watcher, audit, enforcement, measurements, health, lineage,
+                metrics, http);
+    }
+
+    /** The counters and states in the Prometheus text format ({@code .imans/metrics}). */
+    public DaemonMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * One line for a service manager's status: what is enforced, and whether anything is degraded
+     * (e.g. {@code enforcing on 3 filesystem(s), 2 namespace(s) registered; degraded: state-unsaved}).
+     */
+    public String summary() {
+        StringBuilder b = new StringBuilder();
+        if (enforcement == null) {
+            b.append("control files only (no enforcement)");
+        } else if (!alive()) {
+            b.append("ENFORCEMENT STOPPED (fanotify reader failed; opens are not checked)");
+        } else {
+            b.append("enforcing on ").append(enforcement.engine().marked().size()).append(" filesystem(s)");
+        }
+        b.append(", ").append(service.ids().size()).append(" namespace(s) registered");
+        List<String> degraded = health.active().stream().map(d -> d.condition().label()).distinct().toList();
+        b.append(degraded.isEmpty() ? "; health ok" : "; degraded: " + String.join(", ", degraded));
+        return b.toString();
+    }
+
+    /**
+     * Whether this daemon is doing its job: with enforcement, its fanotify reader still runs (when it
+     * stops, the group is released and the kernel allows every open unchecked).
+     */
+    public boolean alive() {
+        return enforcement == null || enforcement.engine().readerFailure() == null;
+    }
+
+    /** The HTTP metrics endpoint, when {@code --metrics-listen} asked for one. */
+    public java.util.Optional<MetricsServer> metricsServer() {
+        return java.util.Optional.ofNullable(http);
     }
 
     /** The degraded states ({@code .imans/health}). */
@@ -236,6 +289,9 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         Log.info("stopping");
+        if (http != null) {
+            http.close();
+        }
         // No retry may act on what is being taken down.
         health.close();
         // First release every opener waiting for a verdict: nothing below may wait on one.

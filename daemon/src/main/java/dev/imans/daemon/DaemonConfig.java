@@ -6,6 +6,7 @@ import dev.imans.daemon.enforce.EnforcementConfig;
 import dev.imans.daemon.measure.ArchivePolicy;
 import dev.imans.measure.Template;
 import dev.imans.ns.AppraiseSetting;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,11 +29,12 @@ import java.util.Optional;
  * @param measurementsFsync fsync a measurement list file after each write of entries, so answered opens
  *     keep their entries through a power failure too (without it they survive the daemon's death only)
  * @param archive how many measurement lists of ended namespaces are kept, and for how long
+ * @param metricsListen where to serve {@code /metrics} over HTTP, if anywhere
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                            AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
                            boolean auditKmsg, boolean auditStderr, Template template,
-                           boolean measurementsFsync, ArchivePolicy archive) {
+                           boolean measurementsFsync, ArchivePolicy archive, Optional<InetSocketAddress> metricsListen) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
@@ -50,6 +52,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(auditFormat, "auditFormat");
         Objects.requireNonNull(template, "template");
         Objects.requireNonNull(archive, "archive");
+        Objects.requireNonNull(metricsListen, "metricsListen");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
@@ -62,37 +65,43 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                         AppraiseSetting appraise) {
         this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false,
-                DEFAULT_TEMPLATE, false, ArchivePolicy.DEFAULT);
+                DEFAULT_TEMPLATE, false, ArchivePolicy.DEFAULT, Optional.empty());
     }
 
     /** The same daemon with fanotify enforcement. */
     public DaemonConfig withEnforcement(EnforcementConfig e) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
-                auditKmsg, auditStderr, template, measurementsFsync, archive);
+                auditKmsg, auditStderr, template, measurementsFsync, archive, metricsListen);
     }
 
     /** The same daemon with these audit sinks and format. */
     public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
         return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr,
-                template, measurementsFsync, archive);
+                template, measurementsFsync, archive, metricsListen);
     }
 
     /** The same daemon with this default measurement template. */
     public DaemonConfig withTemplate(Template t) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, t, measurementsFsync, archive);
+                auditKmsg, auditStderr, t, measurementsFsync, archive, metricsListen);
     }
 
     /** The same daemon, with or without an fsync after each write of measurement entries. */
     public DaemonConfig withMeasurementsFsync(boolean fsync) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, template, fsync, archive);
+                auditKmsg, auditStderr, template, fsync, archive, metricsListen);
     }
 
     /** The same daemon with this retention of the lists of ended namespaces. */
     public DaemonConfig withArchive(ArchivePolicy a) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, template, measurementsFsync, a);
+                auditKmsg, auditStderr, template, measurementsFsync, a, metricsListen);
+    }
+
+    /** The same daemon serving {@code /metrics} over HTTP at {@code address}. */
+    public DaemonConfig withMetricsListen(InetSocketAddress address) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, template, measurementsFsync, archive, Optional.of(address));
     }
 
     /** The {@code ima_hash} of the measurement lists: enforcement's hash algorithm, else SHA-256. */

@@ -26,7 +26,9 @@ public enum ControlFile {
     /** imans only: {@code ok}, or one line per degraded state with its start and cause. */
     HEALTH("health", 0440, Scope.IMANS),
     /** imans only: every rule in force that imans cannot enforce here, and why. */
-    WARNINGS("warnings", 0440, Scope.IMANS);
+    WARNINGS("warnings", 0440, Scope.IMANS),
+    /** imans only: the daemon's counters and states in the Prometheus text exposition format. */
+    METRICS("metrics", 0440, Scope.IMANS);
 
     /** The directory holding imans's own files. */
     public static final String IMANS_DIR = ".imans";

@@ -46,6 +46,7 @@ public final class ControlFs implements FuseOperations {
     private final Privilege privilege;
     private final Proc proc;
     private final Supplier<Caller> callers;
+    private final Supplier<byte[]> metrics;
     private final org.cryptomator.jfuse.api.Errno fuseErrno;
     private final Instant mounted = Instant.now();
     private final Map<Long, OpenFile> handles = new HashMap<>();
@@ -57,7 +58,9 @@ public final class ControlFs implements FuseOperations {
     private boolean namespacesBusy;
 
     ControlFs(NamespaceService service, MeasurementSource measurements, Proc proc,
-              Supplier<Caller> callers, org.cryptomator.jfuse.api.Errno fuseErrno) throws IOException {
+              Supplier<Caller> callers, org.cryptomator.jfuse.api.Errno fuseErrno, Supplier<byte[]> metrics)
+            throws IOException {
+        this.metrics = metrics;
         this.service = service;
         this.measurements = measurements;
         this.proc = proc;
@@ -311,6 +314,7 @@ public final class ControlFs implements FuseOperations {
             case LAST_ERROR -> ascii(service.lastError());
             case HEALTH -> ascii(service.health().render());
             case WARNINGS -> service.warnings().getBytes(StandardCharsets.UTF_8);
+            case METRICS -> metrics.get();
             case NAMESPACES, POLICY, KEYS -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }

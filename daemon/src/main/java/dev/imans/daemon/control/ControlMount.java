@@ -43,15 +43,18 @@ public final class ControlMount implements AutoCloseable {
         this.connection = connection;
     }
 
-    /** Mounts the control filesystem at {@code mountPoint} (created if missing); returns once it is live. */
+    /**
+     * Mounts the control filesystem at {@code mountPoint} (created if missing); returns once it is live.
+     * {@code metrics} renders {@code .imans/metrics}.
+     */
     public static ControlMount mount(Path mountPoint, NamespaceService service, MeasurementSource measurements,
-                                     Proc proc) throws IOException {
+                                     Proc proc, java.util.function.Supplier<byte[]> metrics) throws IOException {
         removeStaleMount(mountPoint);
         Files.createDirectories(mountPoint);
         FuseBuilder builder = Fuse.builder();
         builder.setLibraryPath(LIBFUSE.toString());
         ControlFs fs = new ControlFs(service, measurements, proc, new FuseContext(LIBFUSE)::current,
-                builder.errno());
+                builder.errno(), metrics);
         Fuse fuse = builder.build(fs);
         try {
             fuse.mount(FS_NAME, mountPoint, "-s", "-o",

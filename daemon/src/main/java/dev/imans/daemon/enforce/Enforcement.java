@@ -175,6 +175,11 @@ public final class Enforcement implements AutoCloseable {
         return metrics;
     }
 
+    /** The settings this enforcement runs with. */
+    public EnforcementConfig config() {
+        return config;
+    }
+
     public IntegrityCache cache() {
         return cache;
     }

@@ -27,6 +27,7 @@ import dev.imans.policy.Func;
 import dev.imans.policy.Mask;
 import dev.imans.policy.MatchResult;
 import dev.imans.policy.PolicyMatcher;
+import dev.imans.xattr.AuditCause;
 import dev.imans.xattr.ImaXattr;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -130,6 +131,7 @@ public final class EnforcementDecider implements Decider {
         boolean writerAppraised = false;
         boolean passed = true;
         Set<AppraisalResult> failures = new LinkedHashSet<>();
+        Outcome denial = null;
         EventName name = new EventName(event, opener);
         for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
@@ -153,6 +155,9 @@ public final class EnforcementDecider implements Decider {
                     ctx.config().hashAlgo()), scope.keyring());
             Outcome o = newFile(event, opener) ? Outcome.PASS : judge(event, opener, key, req, scope.mode());
             failures.addAll(o.audits);
+            if (!o.allow && denial == null) {
+                denial = o;
+            }
             allow &= o.allow;
             passed &= o.passed;
             if (o.passed && scope.rehashOnClose() && AccessMask.mayWrite(opener.requestedMask())) {
@@ -169,6 +174,9 @@ public final class EnforcementDecider implements Decider {
         }
         if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask())) {
             ctx.ignoreChecked(event, p);
+        }
+        if (denial != null) {
+            denial.count(ctx.metrics());
         }
         return allow ? Verdict.ALLOW : Verdict.DENY;
     }
@@ -386,8 +394,22 @@ public final class EnforcementDecider implements Decider {
      * {@code ima_file_status}: a fixed file passed, a failure let through by log mode did not), and the
      * failures it audits.
      */
-    private record Outcome(boolean allow, boolean passed, List<AppraisalResult> audits) {
-        static final Outcome PASS = new Outcome(true, true, List.of());
+    private record Outcome(boolean allow, boolean passed, List<AppraisalResult> audits, boolean signedWrite,
+            Optional<AuditCause> cause) {
+        static final Outcome PASS = new Outcome(true, true, List.of(), false, Optional.empty());
+
+        Outcome(boolean allow, boolean passed, List<AppraisalResult> audits, Optional<AuditCause> cause) {
+            this(allow, passed, audits, false, cause);
+        }
+
+        /** Counts a denial under its cause; a failure the kernel names no cause for is its initial "unknown". */
+        void count(EnforcementMetrics metrics) {
+            if (signedWrite) {
+                metrics.deniedSignedWrite();
+            } else {
+                metrics.deniedFor(cause.orElse(AuditCause.UNKNOWN));
+            }
+        }
     }
 
     private Outcome judge(PermissionEvent event, Opener opener, FileKey key, AppraisalKey req, AppraiseMode mode)
@@ -397,15 +419,15 @@ public final class EnforcementDecider implements Decider {
         if (mode == AppraiseMode.ENFORCE && r.signed() && writes(event, opener)) {
             // process_measurement (ima_main.c, at out_locked): a MAY_WRITE open of a file whose
             // security.ima is a signature (IMA_DIGSIG) is refused, passed or not, and no record is written.
-            return new Outcome(false, r.passed(), r.passed() ? List.of() : List.of(r));
+            return new Outcome(false, r.passed(), r.passed() ? List.of() : List.of(r), true, r.cause());
         }
         if (r.passed()) {
             return Outcome.PASS;
         }
         return switch (mode) {
-            case ENFORCE -> new Outcome(false, false, List.of(r));
-            case LOG -> new Outcome(true, false, List.of(r));
-            case OFF -> new Outcome(true, false, List.of());
+            case ENFORCE -> new Outcome(false, false, List.of(r), r.cause());
+            case LOG -> new Outcome(true, false, List.of(r), r.cause());
+            case OFF -> new Outcome(true, false, List.of(), r.cause());
             case FIX -> fix(event, key, req);
         };
     }
@@ -433,7 +455,8 @@ public final class EnforcementDecider implements Decider {
                 }
             }
         }
-        return new Outcome(d.allow(), d.result().map(AppraisalResult::passed).orElse(false), d.audits());
+        return new Outcome(d.allow(), d.result().map(AppraisalResult::passed).orElse(false), d.audits(),
+                d.result().flatMap(AppraisalResult::cause));
     }
 
     private AppraisalResult appraised(PermissionEvent event, FileKey key, FileStamp stamp, AppraisalKey req)

@@ -1,5 +1,8 @@
 package dev.imans.daemon.enforce;
 
+import dev.imans.xattr.AuditCause;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counters of the decision engine, for logs, tests and the benchmark. */
@@ -16,6 +19,41 @@ public final class EnforcementMetrics {
     public final LongAdder measureFailures = new LongAdder();
     /** Filesystems marked. */
     public final LongAdder filesystemsMarked = new LongAdder();
+    /** Opens denied by an appraisal failure, by the kernel's audit cause ({@link AuditCause} ordinal). */
+    private final LongAdder[] appraisalDenials = new LongAdder[AuditCause.values().length];
+    /** Writers refused because the file's {@code security.ima} is a signature (the appraisal may have passed). */
+    private final LongAdder signedWriteDenials = new LongAdder();
+
+    /** The label of denials for writing a signed file (no audit cause: the kernel writes no record). */
+    public static final String SIGNED_FILE_WRITE = "signed-file-write";
+
+    public EnforcementMetrics() {
+        for (int i = 0; i < appraisalDenials.length; i++) {
+            appraisalDenials[i] = new LongAdder();
+        }
+    }
+
+    void deniedFor(AuditCause cause) {
+        appraisalDenials[cause.ordinal()].increment();
+    }
+
+    void deniedSignedWrite() {
+        signedWriteDenials.increment();
+    }
+
+    /**
+     * Denials by the decider, by cause: each kernel audit cause ({@code missing-hash},
+     * {@code invalid-signature}, ...) and {@link #SIGNED_FILE_WRITE}, every one present (0 when unseen).
+     * One per denied open: the first denying scope's cause.
+     */
+    public Map<String, Long> denialsByCause() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (AuditCause c : AuditCause.values()) {
+            m.put(c.text(), appraisalDenials[c.ordinal()].sum());
+        }
+        m.put(SIGNED_FILE_WRITE, signedWriteDenials.sum());
+        return m;
+    }
 
     @Override
     public String toString() {

@@ -63,11 +63,11 @@ final class DecisionWorkers {
         for (Pending p : pending) {
             if (p.state.compareAndSet(QUEUED, ANSWERED)) {
                 pending.remove(p);
-                reply.send(responder, p.event.fd(), p.event.pidfd(), Verdict.ALLOW);
+                reply.send(responder, p.event.fd(), p.event.pidfd(), Verdict.ALLOW, p.event.readNanos());
                 metrics.releasedAtShutdown.increment();
             } else if (p.state.compareAndSet(RUNNING, RELEASED)) {
                 pending.remove(p);
-                reply.answer(responder, p.event.fd(), Verdict.ALLOW);
+                reply.answer(responder, p.event.fd(), Verdict.ALLOW, p.event.readNanos());
                 metrics.releasedAtShutdown.increment();
             }
         }
@@ -115,7 +115,7 @@ final class DecisionWorkers {
                 return;
             }
             pending.remove(this);
-            reply.send(responders.get(), event.fd(), event.pidfd(), usable ? v : onError.verdict());
+            reply.send(responders.get(), event.fd(), event.pidfd(), usable ? v : onError.verdict(), event.readNanos());
             if (!usable) {
                 metrics.decisionErrors.increment();
                 errors.log(Level.WARNING, event + " -> " + (failure == null ? String.valueOf(v) : failure.toString()),

@@ -38,6 +38,70 @@ public final class EngineMetrics {
     final LongAdder backingMarkErrors = new LongAdder();
     /** Own opens on a mount outside the daemon's namespace that led to no overlay layer (left unmarked). */
     final LongAdder backingUnmatched = new LongAdder();
+    /**
+     * Opens of ignore-marked files, seen by the watcher's FAN_OPEN inode marks: the opens the kernel
+     * answered from an ignore mark without asking. A lower bound (the kernel merges queued opens of one
+     * file by one process), and it includes opens made while a writer kept the mark from being added.
+     */
+    final LongAdder ignoredOpens = new LongAdder();
+
+    /**
+     * Upper bounds (inclusive, nanoseconds) of the decision latency histogram's buckets: from reading
+     * the batch holding an event to writing its answer, so time spent behind other events counts.
+     */
+    static final long[] LATENCY_BOUNDS_NANOS = {
+        10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000,
+        25_000_000, 50_000_000, 100_000_000, 250_000_000, 1_000_000_000, 5_000_000_000L,
+    };
+    /** Answers per bucket (not cumulative); the last one is beyond every bound. */
+    private final LongAdder[] latencyBuckets = new LongAdder[LATENCY_BOUNDS_NANOS.length + 1];
+    private final LongAdder latencyNanos = new LongAdder();
+
+    public EngineMetrics() {
+        for (int i = 0; i < latencyBuckets.length; i++) {
+            latencyBuckets[i] = new LongAdder();
+        }
+    }
+
+    /** Records one answer's latency: a scan of a constant array and two adds, nothing allocated. */
+    void latency(long nanos) {
+        long[] bounds = LATENCY_BOUNDS_NANOS;
+        int i = 0;
+        while (i < bounds.length && nanos > bounds[i]) {
+            i++;
+        }
+        latencyBuckets[i].increment();
+        latencyNanos.add(nanos);
+    }
+
+    /** The latency histogram now: bucket upper bounds in seconds, cumulative counts, total, sum in seconds. */
+    public Histogram latencyHistogram() {
+        long[] counts = new long[latencyBuckets.length];
+        long running = 0;
+        for (int i = 0; i < counts.length; i++) {
+            running += latencyBuckets[i].sum();
+            counts[i] = running;
+        }
+        double[] bounds = new double[LATENCY_BOUNDS_NANOS.length];
+        for (int i = 0; i < bounds.length; i++) {
+            bounds[i] = LATENCY_BOUNDS_NANOS[i] / 1e9;
+        }
+        return new Histogram(bounds, counts, latencyNanos.sum() / 1e9);
+    }
+
+    /**
+     * A cumulative histogram: {@code cumulative[i]} values at most {@code bounds[i]}, the last entry
+     * (one more than {@code bounds}) all values.
+     */
+    public record Histogram(double[] bounds, long[] cumulative, double sum) {
+        public long count() {
+            return cumulative[cumulative.length - 1];
+        }
+    }
+
+    public long ignoredOpens() {
+        return ignoredOpens.sum();
+    }
 
     public long events() {
         return events.sum();
@@ -132,6 +196,7 @@ public final class EngineMetrics {
         m.put("attribute_flushes", attributeFlushes());
         m.put("backing_mounts_ignored", backingMountsIgnored());
         m.put("backing_mark_errors", backingMarkErrors());
+        m.put("ignored_opens", ignoredOpens());
         return m;
     }
 

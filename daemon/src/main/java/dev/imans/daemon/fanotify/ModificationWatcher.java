@@ -106,6 +106,9 @@ final class ModificationWatcher implements Runnable {
                     long mask = events.mask();
                     // A bare open matters only if it left a writer (a failed probe counts as one: dropping
                     // a mark costs one more permission event, keeping a stale one costs integrity).
+                    if ((mask & Fanotify.FAN_OPEN) != 0) {
+                        metrics.ignoredOpens.increment();
+                    }
                     if ((mask & WRITES) == 0 && Leases.openForWrite(err, fd) == 0) {
                         if (listener.wantsOpens() && st.fstat(fd) == 0) {
                             listener.opened(st.dev(), st.ino(), events.pid());

@@ -27,6 +27,8 @@ public final class PermissionEvent {
     private long ctimeSec;
     private int ctimeNsec;
     private Object note;
+    /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
+    private long readNanos;
 
     PermissionEvent() {}
 
@@ -48,6 +50,14 @@ public final class PermissionEvent {
         this.note = null;
     }
 
+    void readAt(long nanos) {
+        this.readNanos = nanos;
+    }
+
+    long readNanos() {
+        return readNanos;
+    }
+
     /** A detached copy (for deferral and for tests); descriptors are the same numbers. */
     public PermissionEvent copy() {
         PermissionEvent c = new PermissionEvent();
@@ -66,6 +76,7 @@ public final class PermissionEvent {
         c.ctimeSec = ctimeSec;
         c.ctimeNsec = ctimeNsec;
         c.note = note;
+        c.readNanos = readNanos;
         return c;
     }
 

@@ -95,8 +95,9 @@ final class PermissionReader implements Runnable {
                 if (r < 0) {
                     throw new LinuxException("read", (int) -r, "fanotify group " + group.fd());
                 }
+                long readAt = System.nanoTime();
                 while (events.next()) {
-                    handle(events, responder, st);
+                    handle(events, responder, st, readAt);
                 }
             }
         } catch (Throwable t) {
@@ -113,7 +114,7 @@ final class PermissionReader implements Runnable {
         return failure;
     }
 
-    private void handle(FanotifyEvents events, FanotifyResponder responder, Stat.Buffer st) {
+    private void handle(FanotifyEvents events, FanotifyResponder responder, Stat.Buffer st, long readAt) {
         long mask = events.mask();
         int fd = events.fd();
         int pidfd = events.pidfd();
@@ -134,23 +135,24 @@ final class PermissionReader implements Runnable {
             if (backing != null) {
                 backing.selfOpen(fd, st);
             }
-            reply.send(responder, fd, pidfd, Verdict.ALLOW);
+            reply.send(responder, fd, pidfd, Verdict.ALLOW, readAt);
             metrics.selfAllowed.increment();
             return;
         }
         int statErrno = st.fstat(fd);
         if (statErrno != 0) {
-            reply.send(responder, fd, pidfd, config.onDecisionError().verdict());
+            reply.send(responder, fd, pidfd, config.onDecisionError().verdict(), readAt);
             metrics.decisionErrors.increment();
             statErrors.log(Level.WARNING, new Errno(statErrno).name() + " for pid " + pid, null);
             return;
         }
         if ((st.mode() & Stat.S_IFMT) != Stat.S_IFREG) {
-            reply.send(responder, fd, pidfd, Verdict.ALLOW);
+            reply.send(responder, fd, pidfd, Verdict.ALLOW, readAt);
             metrics.specialAllowed.increment();
             return;
         }
         event.fill(fd, pid, pidfd, mask, st);
+        event.readAt(readAt);
         Verdict v;
         Throwable thrown = null;
         try {
@@ -160,17 +162,17 @@ final class PermissionReader implements Runnable {
             thrown = t;
         }
         if (v == Verdict.ALLOW || v == Verdict.DENY) {
-            reply.send(responder, fd, pidfd, v);
+            reply.send(responder, fd, pidfd, v, readAt);
         } else if (v == Verdict.DEFER) {
             if (workers.submit(event.copy())) {
                 metrics.deferred.increment();
             } else {
-                reply.send(responder, fd, pidfd, config.onOverload().verdict());
+                reply.send(responder, fd, pidfd, config.onOverload().verdict(), readAt);
                 metrics.overloaded.increment();
                 overload.log(Level.WARNING, "pid " + pid, null);
             }
         } else {
-            reply.send(responder, fd, pidfd, config.onDecisionError().verdict());
+            reply.send(responder, fd, pidfd, config.onDecisionError().verdict(), readAt);
             metrics.decisionErrors.increment();
             decisionErrors.log(Level.WARNING, "pid " + pid + " ino " + event.ino() + ": "
                     + (thrown == null ? "decider returned null" : thrown.toString()), thrown);

@@ -17,18 +17,22 @@ final class Reply {
         this.metrics = metrics;
     }
 
-    /** Answers {@code verdict} (ALLOW or DENY) for {@code fd}, then closes {@code fd} and {@code pidfd}; 0 or errno. */
-    int send(FanotifyResponder responder, int fd, int pidfd, Verdict verdict) {
-        int errno = answer(responder, fd, verdict);
+    /**
+     * Answers {@code verdict} (ALLOW or DENY) for {@code fd}, then closes {@code fd} and {@code pidfd}; 0 or
+     * errno. {@code readNanos} is when the event was read: the answer's latency goes to the histogram.
+     */
+    int send(FanotifyResponder responder, int fd, int pidfd, Verdict verdict, long readNanos) {
+        int errno = answer(responder, fd, verdict, readNanos);
         close(responder, fd, pidfd);
         return errno;
     }
 
     /** Answers {@code verdict} for {@code fd} and leaves the descriptors open (their user still runs). */
-    int answer(FanotifyResponder responder, int fd, Verdict verdict) {
+    int answer(FanotifyResponder responder, int fd, Verdict verdict, long readNanos) {
         int errno = responder.respond(group.fd(), fd, verdict.response());
         if (errno == 0) {
             metrics.count(verdict);
+            metrics.latency(System.nanoTime() - readNanos);
         } else {
             metrics.responseErrors.increment();
         }

@@ -1,0 +1,114 @@
+package dev.imans.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * {@code /etc/imans/imans.conf}: the daemon's long options as {@code key = value} lines, read before the
+ * command line, which wins for every option it gives. {@code #} starts a comment line; blank lines are
+ * skipped. A flag takes {@code true} or {@code false}; a repeatable option ({@code key}) may appear on
+ * several lines; a list option takes its usual comma-separated value. An unknown key is an error, so a
+ * misspelt setting is never silently ignored.
+ *
+ * @param path where it was read from
+ * @param settings each key's values, in file order
+ */
+record ConfigFile(Path path, Map<String, List<String>> settings) {
+    /** The file the daemon reads when {@code --config} is not given. */
+    static final Path DEFAULT = Path.of("/etc/imans/imans.conf");
+    /** Options that make no sense in the file. */
+    private static final Set<String> COMMAND_LINE_ONLY = Set.of("config", "help", "version");
+
+    /** A malformed file or a setting the daemon does not know: the message names the file and line. */
+    static final class ConfigException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    /** Reads {@code path}; a missing file is empty unless {@code required}. */
+    static ConfigFile read(Path path, boolean required) throws ConfigException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            if (required) {
+                throw new ConfigException(path + ": no such file");
+            }
+            return new ConfigFile(path, Map.of());
+        } catch (IOException e) {
+            throw new ConfigException(path + ": " + e.getMessage());
+        }
+        Map<String, List<String>> settings = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException(path + ":" + (i + 1) + ": expected 'key = value', got '" + line + "'");
+            }
+            String key = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            if (!key.matches("[a-z][a-z0-9-]*")) {
+                throw new ConfigException(path + ":" + (i + 1) + ": '" + key + "' is not an option name (write it"
+                        + " without the leading --)");
+            }
+            settings.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+        }
+        return new ConfigFile(path, settings);
+    }
+
+    /**
+     * The settings as command-line arguments for {@code spec}, leaving out every option that
+     * {@code given} (the command line) already sets.
+     */
+    List<String> arguments(CommandSpec spec, ParseResult given) throws ConfigException {
+        List<String> args = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : settings.entrySet()) {
+            String key = e.getKey();
+            OptionSpec option = COMMAND_LINE_ONLY.contains(key) ? null : spec.findOption("--" + key);
+            if (option == null || !option.longestName().equals("--" + key)) {
+                throw new ConfigException(path + ": unknown setting '" + key + "'");
+            }
+            if (given.hasMatchedOption(option)) {
+                continue;
+            }
+            List<String> values = e.getValue();
+            if (values.size() > 1 && !option.isMultiValue()) {
+                throw new ConfigException(path + ": '" + key + "' is set more than once");
+            }
+            for (String v : values) {
+                if (option.arity().max() == 0) {
+                    switch (v.toLowerCase(Locale.ROOT)) {
+                        case "true", "yes", "on", "1" -> args.add("--" + key);
+                        case "false", "no", "off", "0" -> { }
+                        default -> throw new ConfigException(path + ": '" + key + "' takes true or false, not '"
+                                + v + "'");
+                    }
+                } else {
+                    if (v.isEmpty()) {
+                        throw new ConfigException(path + ": '" + key + "' has no value");
+                    }
+                    args.add("--" + key + "=" + v);
+                }
+            }
+        }
+        return args;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.imans.daemon.metrics;
+
+import dev.imans.daemon.audit.AuditWriter;
+import dev.imans.daemon.control.MeasurementSource;
+import dev.imans.daemon.enforce.Enforcement;
+import dev.imans.daemon.enforce.EnforcementMetrics;
+import dev.imans.daemon.fanotify.EngineMetrics;
+import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Degradation;
+import dev.imans.daemon.health.Health;
+import dev.imans.daemon.ns.NamespaceService;
+import dev.imans.ns.NamespaceId;
+import dev.imans.ns.PolicyTarget;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The daemon's counters and states in the Prometheus text format ({@code .imans/metrics}, and
+ * {@code --metrics-listen}). Everything is read when scraped: the engine's and the decider's
+ * {@link java.util.concurrent.atomic.LongAdder}s, which the permission path bumps without locks or
+ * allocation, and the registry, health, measurement lists and audit writer.
+ */
+public final class DaemonMetrics {
+    private final NamespaceService service;
+    private final MeasurementSource measurements;
+    private final Optional<Enforcement> enforcement;
+    private final AuditWriter audit;
+    private final Health health;
+
+    public DaemonMetrics(NamespaceService service, MeasurementSource measurements, Optional<Enforcement> enforcement,
+            AuditWriter audit, Health health) {
+        this.service = service;
+        this.measurements = measurements;
+        this.enforcement = enforcement;
+        this.audit = audit;
+        this.health = health;
+    }
+
+    /** The text exposition of every metric now. */
+    public String render() {
+        PrometheusText t = new PrometheusText();
+        t.single("imans_enforcement_enabled", "gauge",
+                "1 when the daemon answers fanotify permission events, 0 with --no-enforce.",
+                enforcement.isPresent() ? 1 : 0);
+        enforcement.ifPresent(e -> engine(t, e));
+        registry(t);
+        health(t);
+        t.single("imans_audit_records_written_total", "counter",
+                "Integrity audit records written to the audit sinks.", audit.written());
+        t.single("imans_audit_records_dropped_total", "counter",
+                "Integrity audit records dropped (the writer's queue was full or a sink failed).", audit.dropped());
+        return t.toString();
+    }
+
+    public byte[] renderBytes() {
+        return render().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The content type to serve {@link #render} with. */
+    public static String contentType() {
+        return PrometheusText.CONTENT_TYPE;
+    }
+
+    private static void engine(PrometheusText t, Enforcement e) {
+        FanotifyEngine engine = e.engine();
+        EngineMetrics m = engine.metrics();
+        EnforcementMetrics d = e.metrics();
+        String onError = e.config().engine().onDecisionError().verdict().name().toLowerCase(Locale.ROOT);
+        String onOverload = e.config().engine().onOverload().verdict().name().toLowerCase(Locale.ROOT);
+
+        t.single("imans_permission_events_total", "counter",
+                "Fanotify permission events read (FAN_OPEN_PERM, FAN_OPEN_EXEC_PERM); each is answered once.",
+                m.events());
+        t.family("imans_permission_answers_total", "counter", "Permission events answered, by verdict.")
+                .sample("imans_permission_answers_total", m.allowed(), "verdict", "allow")
+                .sample("imans_permission_answers_total", m.denied(), "verdict", "deny");
+        t.family("imans_permission_answers_by_reason_total", "counter",
+                        "Permission events answered without the decider or by a failure policy, by reason.")
+                .sample("imans_permission_answers_by_reason_total", m.selfAllowed(), "reason", "own_process",
+                        "verdict", "allow")
+                .sample("imans_permission_answers_by_reason_total", m.specialAllowed(), "reason",
+                        "not_regular_file", "verdict", "allow")
+                .sample("imans_permission_answers_by_reason_total", m.decisionErrors(), "reason", "decision_error",
+                        "verdict", onError)
+                .sample("imans_permission_answers_by_reason_total", m.overloaded(), "reason", "overload",
+                        "verdict", onOverload)
+                .sample("imans_permission_answers_by_reason_total", m.releasedAtShutdown(), "reason", "shutdown",
+                        "verdict", "allow");
+        t.family("imans_permission_denials_total", "counter",
+                "Opens the decider denied, by the kernel audit cause of the first denying scope"
+                        + " (signed-file-write: a writer of a file whose security.ima is a signature).");
+        for (Map.Entry<String, Long> c : d.denialsByCause().entrySet()) {
+            t.sample("imans_permission_denials_total", c.getValue(), "cause", c.getKey());
+        }
+        t.single("imans_permission_deferred_total", "counter",
+                "Permission events handed to the decision workers (files too large to judge on the reader).",
+                m.deferred());
+        t.single("imans_permission_response_errors_total", "counter",
+                "Answers the kernel refused (the write to the fanotify group failed).", m.responseErrors());
+        t.single("imans_fanotify_overflows_total", "counter",
+                "FAN_Q_OVERFLOW events: the kernel's queue overflowed.", m.overflows());
+
+        EngineMetrics.Histogram h = m.latencyHistogram();
+        t.family("imans_decision_latency_seconds", "histogram",
+                "Time from reading a permission event's batch to writing its answer.");
+        for (int i = 0; i < h.bounds().length; i++) {
+            t.sample("imans_decision_latency_seconds_bucket", h.cumulative()[i], "le",
+                    PrometheusText.number(h.bounds()[i]));
+        }
+        t.sample("imans_decision_latency_seconds_bucket", h.count(), "le", "+Inf");
+        t.sample("imans_decision_latency_seconds_sum", h.sum());
+        t.sample("imans_decision_latency_seconds_count", h.count());
+
+        t.single("imans_ignore_marks_added_total", "counter",
+                "Ignore marks added: the kernel answers later opens of the file itself until it changes.",
+                m.ignoreMarksAdded());
+        t.single("imans_ignore_marks_removed_total", "counter",
+                "Ignore marks removed because the file was or could be written.", m.ignoreMarksRemoved());
+        t.single("imans_ignore_mark_flushes_total", "counter",
+                "Times every ignore mark was dropped (policy, registration or key change).", d.flushes.sum());
+        t.single("imans_ignore_mark_hits_total", "counter",
+                "Opens of ignore-marked files, answered by the kernel without an event (a lower bound: queued"
+                        + " opens of one file by one process merge).", m.ignoredOpens());
+        t.single("imans_modifications_total", "counter",
+                "Writes and writable opens seen by the modification watcher.", m.modifications());
+        t.single("imans_appraisals_total", "counter", "Appraisals computed (security.ima read, file hashed).",
+                d.appraisals.sum());
+        t.single("imans_appraisal_cache_hits_total", "counter", "Appraisals answered from the integrity cache.",
+                d.cacheHits.sum());
+        t.single("imans_measurement_failures_total", "counter",
+                "Measurements and audit-rule records not taken because the file could not be read.",
+                d.measureFailures.sum());
+        t.single("imans_filesystems_marked", "gauge", "Filesystems with a fanotify permission mark now.",
+                engine.marked().size());
+    }
+
+    private void registry(PrometheusText t) {
+        List<NamespaceId> ids = service.ids();
+        t.single("imans_namespaces_registered", "gauge", "Mount namespaces registered.", ids.size());
+        List<PolicyTarget> scopes = new ArrayList<>();
+        scopes.add(PolicyTarget.HOST);
+        ids.forEach(id -> scopes.add(new PolicyTarget.Namespace(id)));
+        t.family("imans_policy_rules", "gauge", "Rules of the policy in force, by scope (host or namespace id).");
+        for (PolicyTarget s : scopes) {
+            t.sample("imans_policy_rules", service.committedPolicy(s).map(p -> p.rules().size()).orElse(0),
+                    "scope", label(s));
+        }
+        t.family("imans_measurement_entries", "gauge",
+                "Entries of the measurement list, by scope (runtime_measurements_count).");
+        for (PolicyTarget s : scopes) {
+            t.sample("imans_measurement_entries", measurements.count(s), "scope", label(s));
+        }
+        t.family("imans_measurement_violations", "gauge", "The violations counter, by scope.");
+        for (PolicyTarget s : scopes) {
+            t.sample("imans_measurement_violations", measurements.violations(s), "scope", label(s));
+        }
+    }
+
+    private void health(PrometheusText t) {
+        List<Degradation> active = health.active();
+        Set<Condition> on = EnumSet.noneOf(Condition.class);
+        active.forEach(d -> on.add(d.condition()));
+        t.single("imans_healthy", "gauge", "1 when no degraded state is active (.imans/health says ok).",
+                active.isEmpty() ? 1 : 0);
+        t.family("imans_health_condition", "gauge", "1 while the degraded state is active, by condition.");
+        for (Condition c : Condition.values()) {
+            t.sample("imans_health_condition", on.contains(c) ? 1 : 0, "condition", c.label());
+        }
+    }
+
+    private static String label(PolicyTarget s) {
+        return switch (s) {
+            case PolicyTarget.Host h -> "host";
+            case PolicyTarget.Namespace n -> n.id().toString();
+        };
+    }
+}

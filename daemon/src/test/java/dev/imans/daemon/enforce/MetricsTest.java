@@ -1,0 +1,147 @@
+package dev.imans.daemon.enforce;
+
+import static dev.imans.daemon.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.imans.audit.AuditFormat;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.metrics.Scrape;
+import dev.imans.ns.AppraiseSetting;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code .imans/metrics} of a real enforcing daemon, read through its control filesystem while real
+ * processes in a real namespace are allowed and denied, parsed as the Prometheus text format.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class MetricsTest {
+    private static final String HELLO_SHA256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+
+    private DaemonFixture daemon;
+    private Path state;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (daemon == null) {
+            return;
+        }
+        if (state != null) {
+            // Stop first, so nothing writes there any more; the fixture then removes an empty directory.
+            daemon.daemon.close();
+            Run.run("umount", "-l", state.toString());
+        }
+        daemon.close();
+    }
+
+    private Scrape scrape() throws IOException {
+        return Scrape.parse(Files.readString(daemon.control.resolve(".imans/metrics")));
+    }
+
+    @Test
+    void countersFollowAllowedAndDeniedOpensAndTheRegistry() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Scrape before = scrape();
+        assertThat(before.type("imans_permission_events_total")).isEqualTo("counter");
+        assertThat(before.type("imans_decision_latency_seconds")).isEqualTo("histogram");
+        assertThat(before.type("imans_namespaces_registered")).isEqualTo("gauge");
+        assertThat(before.help("imans_permission_denials_total")).contains("audit cause");
+        assertThat(before.count("imans_enforcement_enabled")).isEqualTo(1);
+        assertThat(before.count("imans_namespaces_registered")).isZero();
+        assertThat(before.count("imans_policy_rules{scope=\"host\"}")).isZero();
+        assertThat(before.count("imans_healthy")).isEqualTo(1);
+        for (Condition c : Condition.values()) {
+            assertThat(before.count("imans_health_condition{condition=\"" + c.label() + "\"}")).isZero();
+        }
+        assertThat(before.count("imans_permission_denials_total{cause=\"missing-hash\"}")).isZero();
+
+        Namespace ns = daemon.namespace("measure fsmagic=0x01021994\nappraise fsmagic=0x01021994\n");
+        String scope = "{scope=\"" + ns.nsid + "\"}";
+        Scrape registered = scrape();
+        assertThat(registered.count("imans_namespaces_registered")).isEqualTo(1);
+        assertThat(registered.count("imans_policy_rules" + scope)).isEqualTo(2);
+        assertThat(registered.count("imans_filesystems_marked")).isPositive();
+        long entries = registered.count("imans_measurement_entries" + scope);
+
+        ns.shOk("echo hello > /tmp/ok && setfattr -n security.ima -v 0x0404" + HELLO_SHA256 + " /tmp/ok");
+        ns.shOk("echo hello > /tmp/unlabelled");
+        ns.shOk("echo hello > /tmp/tampered && setfattr -n security.ima -v 0x0404" + "00".repeat(32)
+                + " /tmp/tampered");
+        Scrape idle = scrape();
+        assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
+        assertThat(ns.sh("cat /tmp/unlabelled").exit()).isNotZero();
+        assertThat(ns.sh("cat /tmp/tampered").exit()).isNotZero();
+
+        Scrape after = scrape();
+        assertThat(after.count("imans_permission_denials_total{cause=\"missing-hash\"}")
+                - idle.count("imans_permission_denials_total{cause=\"missing-hash\"}")).isEqualTo(1);
+        assertThat(after.count("imans_permission_denials_total{cause=\"invalid-hash\"}")
+                - idle.count("imans_permission_denials_total{cause=\"invalid-hash\"}")).isEqualTo(1);
+        assertThat(after.count("imans_permission_denials_total{cause=\"signed-file-write\"}")).isZero();
+        assertThat(after.count("imans_permission_answers_total{verdict=\"deny\"}")
+                - idle.count("imans_permission_answers_total{verdict=\"deny\"}")).isEqualTo(2);
+        assertThat(after.count("imans_permission_answers_total{verdict=\"allow\"}"))
+                .isGreaterThan(idle.count("imans_permission_answers_total{verdict=\"allow\"}"));
+        assertThat(after.count("imans_permission_events_total")).isGreaterThan(idle.count("imans_permission_events_total"));
+        assertThat(after.count("imans_appraisals_total")).isGreaterThanOrEqualTo(3);
+        assertThat(after.count("imans_measurement_entries" + scope)).isGreaterThanOrEqualTo(entries + 3);
+        assertThat(after.count("imans_audit_records_written_total")).isGreaterThanOrEqualTo(2);
+
+        // Every answer is in the histogram once; buckets are cumulative and end at the count.
+        long answers = after.count("imans_permission_answers_total{verdict=\"allow\"}")
+                + after.count("imans_permission_answers_total{verdict=\"deny\"}");
+        assertThat(after.count("imans_decision_latency_seconds_count")).isEqualTo(answers);
+        assertThat(after.count("imans_decision_latency_seconds_bucket{le=\"+Inf\"}")).isEqualTo(answers);
+        assertThat(after.value("imans_decision_latency_seconds_sum")).isPositive();
+        double last = 0;
+        for (var e : after.samples().entrySet()) {
+            if (e.getKey().startsWith("imans_decision_latency_seconds_bucket")) {
+                assertThat(e.getValue()).isGreaterThanOrEqualTo(last);
+                last = e.getValue();
+            }
+        }
+        assertThat(after.count("imans_decision_latency_seconds_bucket{le=\"5\"}")).isEqualTo(answers);
+
+        // A passing file is ignore-marked; the kernel answers its next opens without asking.
+        eventually(() -> assertThat(scrape().count("imans_ignore_marks_added_total")).isPositive());
+        long events = scrape().count("imans_permission_events_total");
+        assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
+        assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
+        eventually(() -> assertThat(scrape().count("imans_ignore_mark_hits_total")).isGreaterThanOrEqualTo(1));
+        assertThat(scrape().count("imans_permission_events_total")).isEqualTo(events);
+    }
+
+    @Test
+    void aDegradedStateIsOneUntilItClears() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(), AuditFormat.SEED, base -> {
+            state = Files.createDirectories(base.resolve("state"));
+            try {
+                Run.Result r = Run.run("mount", "-t", "tmpfs", "-o", "size=1m", "imans-test-state", state.toString());
+                assertThat(r.exit()).as(r.err()).isZero();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        });
+        assertThat(Run.run("mount", "-o", "remount,ro", state.toString()).exit()).isZero();
+        Namespace ns = daemon.fresh();
+        assertThatThrownBy(() -> daemon.register(ns)).isInstanceOf(IOException.class);
+        Scrape degraded = scrape();
+        assertThat(degraded.count("imans_healthy")).isZero();
+        assertThat(degraded.count("imans_health_condition{condition=\"state-unsaved\"}")).isEqualTo(1);
+        assertThat(degraded.count("imans_health_condition{condition=\"filesystem-unmarked\"}")).isZero();
+
+        assertThat(Run.run("mount", "-o", "remount,rw", state.toString()).exit()).isZero();
+        eventually(() -> {
+            Scrape s = scrape();
+            assertThat(s.count("imans_health_condition{condition=\"state-unsaved\"}")).isZero();
+            assertThat(s.count("imans_healthy")).isEqualTo(1);
+        });
+    }
+}
