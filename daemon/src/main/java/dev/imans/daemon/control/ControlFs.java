@@ -213,8 +213,9 @@ public final class ControlFs implements FuseOperations {
                 namespacesBusy = true;
                 handle = new OpenFile.NamespacesWriter(caller);
             }
-            case POLICY -> {
-                // ima_open_policy: reading needs O_RDONLY and CAP_SYS_ADMIN; one writer at a time.
+            case POLICY, KEYS -> {
+                // ima_open_policy: reading needs O_RDONLY and CAP_SYS_ADMIN; one policy writer at a time.
+                // A namespace's keys file follows the same rules.
                 if (access != O_RDONLY && access != O_WRONLY) {
                     return -Errno.EACCES;
                 }
@@ -227,30 +228,14 @@ public final class ControlFs implements FuseOperations {
                         return -Errno.ENOENT;
                     }
                     handle = new OpenFile.Snapshot(content);
+                } else if (f.file() == ControlFile.KEYS) {
+                    handle = new OpenFile.KeysWriter(f.ns().orElseThrow(), new KeyUpload(), caller.withTask(proc));
                 } else {
                     Optional<PolicySession> session = service.openSession(target);
                     if (session.isEmpty()) {
                         return service.exists(target) ? -Errno.EBUSY : -Errno.ENOENT;
                     }
                     handle = new OpenFile.PolicyWriter(target, session.get(), caller.withTask(proc));
-                }
-            }
-            case KEYS -> {
-                // As the policy file: CAP_SYS_ADMIN, read-only or write-only.
-                if (access != O_RDONLY && access != O_WRONLY) {
-                    return -Errno.EACCES;
-                }
-                if (!privilege.isAdmin(caller)) {
-                    return denied(caller, path);
-                }
-                if (access == O_RDONLY) {
-                    byte[] content = snapshot(path, f);
-                    if (content == null) {
-                        return -Errno.ENOENT;
-                    }
-                    handle = new OpenFile.Snapshot(content);
-                } else {
-                    handle = new OpenFile.KeysWriter(f.ns().orElseThrow(), new KeyUpload(), caller.withTask(proc));
                 }
             }
             default -> {

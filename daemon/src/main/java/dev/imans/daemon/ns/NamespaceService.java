@@ -125,12 +125,7 @@ public final class NamespaceService {
         add(id, pinned.get());
         // Enforcement first: a registration that cannot be saved is still in force (and the save is
         // retried), but the writer must not take the namespace for wholly enforced: its write fails (EIO).
-        List<String> failures = changed();
-        try {
-            save();
-        } catch (IOException e) {
-            failures.add("saving the state: " + e.getMessage());
-        }
+        List<String> failures = enforceAndSave();
         if (!failures.isEmpty()) {
             throw new IOException(notApplied("namespace " + id, "registered", failures));
         }
@@ -399,6 +394,20 @@ public final class NamespaceService {
         changeListeners.add(r);
     }
 
+    /**
+     * Puts the change in force ({@link #changed}), then saves the state; what failed of either. A change
+     * that cannot be saved is still in force (the save is retried), but its writer is told (EIO).
+     */
+    private List<String> enforceAndSave() {
+        List<String> failures = changed();
+        try {
+            save();
+        } catch (IOException e) {
+            failures.add("saving the state: " + e.getMessage());
+        }
+        return failures;
+    }
+
     /** Runs every change listener, even after one fails; returns what failed. */
     private List<String> changed() {
         List<String> failures = new ArrayList<>();
@@ -465,12 +474,7 @@ public final class NamespaceService {
             return Commit.DONE;
         }
         keyrings.put(id, Keyring.of(mine.stream().map(ImaCertificate::key).toList()));
-        List<String> failures = changed();
-        try {
-            save();
-        } catch (IOException e) {
-            failures.add("saving the state: " + e.getMessage());
-        }
+        List<String> failures = enforceAndSave();
         if (!failures.isEmpty()) {
             notApplied(target + " keys", (mine.size() - before) + " key(s) added", failures);
             return Commit.NOT_APPLIED;

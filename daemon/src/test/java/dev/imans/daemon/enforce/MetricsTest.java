@@ -125,6 +125,11 @@ class MetricsTest {
             try {
                 Run.Result r = Run.run("mount", "-t", "tmpfs", "-o", "size=1m", "imans-test-state", state.toString());
                 assertThat(r.exit()).as(r.err()).isZero();
+                // The measurement list files stay open for appending, which a read-only remount refuses
+                // (EBUSY): they get a filesystem of their own, and only the journal's turns read-only.
+                Path lists = Files.createDirectories(state.resolve("measurements"));
+                r = Run.run("mount", "-t", "tmpfs", "-o", "size=1m", "imans-test-lists", lists.toString());
+                assertThat(r.exit()).as(r.err()).isZero();
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
