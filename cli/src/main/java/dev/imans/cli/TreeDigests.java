@@ -114,10 +114,15 @@ final class TreeDigests {
         return out;
     }
 
+    private static final java.util.Set<HashAlgo> KERNEL_ALGOS =
+            dev.imans.policy.KernelProfile.defaults().hashAlgoNames();
+
     private static HashAlgo labelAlgo(Path file) {
         try {
             Optional<byte[]> raw = Xattr.get(file, Xattr.SECURITY_IMA);
-            return raw.map(r -> ImaXattr.kernelHashAlgo(r, HashAlgo.SHA256)).orElse(HashAlgo.SHA256);
+            // As the kernel collects a measured file's digest (CollectedDigest): the label's algorithm where
+            // the kernel has it (6.1 ends at streebog512, so a sha3 label falls back), else ima_hash.
+            return raw.map(r -> ImaXattr.kernelHashAlgo(r, HashAlgo.SHA256, KERNEL_ALGOS)).orElse(HashAlgo.SHA256);
         } catch (IOException e) {
             return HashAlgo.SHA256;
         }

@@ -127,11 +127,13 @@ class KeylimePolicyCommandTest {
             Files.writeString(root.resolve("usr/bin/app"), "app");
             Files.writeString(root.resolve("etc/app.conf"), "conf");
             Files.writeString(root.resolve("etc/two words"), "spaced");
+            Files.writeString(root.resolve("etc/sha3"), "three");
             Files.writeString(root.resolve("unlabelled"), "plain");
             Files.createSymbolicLink(root.resolve("usr/bin/link"), Path.of("app"));
             assertThat(Tools.imans("hash", "--set", root.resolve("usr/bin/app").toString()).rc()).isZero();
             assertThat(Tools.imans("hash", "-a", "sha512", "--set", root.resolve("etc/app.conf").toString()).rc()).isZero();
             assertThat(Tools.imans("hash", "-a", "sha1", "--set", root.resolve("etc/two words").toString()).rc()).isZero();
+            assertThat(Tools.imans("hash", "-a", "sha3-256", "--set", root.resolve("etc/sha3").toString()).rc()).isZero();
 
             // A live root's /proc is no content (and /proc/kmsg would block a reader).
             Files.createDirectories(root.resolve("proc"));
@@ -146,8 +148,10 @@ class KeylimePolicyCommandTest {
             JsonObject p = json(r.out());
             assertKeylimeSchema(p);
             JsonObject digests = (JsonObject) p.members().get("digests");
-            assertThat(digests.members().keySet()).containsExactly("/etc/app.conf", "/etc/two_words", "/unlabelled",
-                    "/usr/bin/app", "boot_aggregate");
+            assertThat(digests.members().keySet()).containsExactly("/etc/app.conf", "/etc/sha3", "/etc/two_words",
+                    "/unlabelled", "/usr/bin/app", "boot_aggregate");
+            // Past Linux 6.1's hash_algo list: the kernel measures it in ima_hash, and so does the policy.
+            assertThat(strings(at(p, "digests", "/etc/sha3"))).containsExactly(sha("SHA-256", "three"));
             assertThat(strings(at(p, "digests", "/usr/bin/app"))).containsExactly(sha("SHA-256", "app"));
             assertThat(strings(at(p, "digests", "/etc/app.conf"))).containsExactly(sha("SHA-512", "conf"));
             assertThat(strings(at(p, "digests", "/etc/two_words"))).containsExactly(sha("SHA-1", "spaced"));
@@ -158,7 +162,7 @@ class KeylimePolicyCommandTest {
             assertThat(((JsonObject) at(p, "keyrings")).members()).isEmpty();
             assertThat(at(p, "verification-keys")).isEqualTo(new JsonString(""));
             // What we write, we read back with the same rules.
-            assertThat(KeylimePolicyJson.read(r.stdout()).digests()).hasSize(5);
+            assertThat(KeylimePolicyJson.read(r.stdout()).digests()).hasSize(6);
 
             // --tree keeps the tree's own path unless --prefix says otherwise; --algo overrides labels.
             CliRun own = CliRun.of("keylime-policy", "--tree", root.resolve("usr").toString(),
@@ -167,7 +171,8 @@ class KeylimePolicyCommandTest {
             JsonObject q = json(own.out());
             assertKeylimeSchema(q);
             assertThat(((JsonObject) q.members().get("digests")).members().keySet()).containsExactly(
-                    "/opt/app/etc/app.conf", "/opt/app/etc/two_words", root.resolve("usr/bin/app").toString(),
+                    "/opt/app/etc/app.conf", "/opt/app/etc/sha3", "/opt/app/etc/two_words",
+                    root.resolve("usr/bin/app").toString(),
                     "boot_aggregate");
             assertThat(strings(at(q, "digests", "/opt/app/etc/app.conf"))).containsExactly(sha("SHA-1", "conf"));
             assertThat(strings(at(q, "digests", "boot_aggregate"))).containsExactly("0".repeat(40));
