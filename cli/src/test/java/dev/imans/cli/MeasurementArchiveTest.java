@@ -60,6 +60,14 @@ class MeasurementArchiveTest {
             assertThat(verify.exitCode()).as(verify.out()).isZero();
             // Byte for byte the list the namespace's binary_runtime_measurements served while it lived.
             assertThat(MeasurementListCodec.binaryList(Files.readAllBytes(archived))).isEqualTo(aList);
+            // And the real evmctl replays it to those PCRs.
+            Path work = Files.createDirectories(d.base.resolve("evmctl"));
+            Files.write(work.resolve("binary_runtime_measurements"), MeasurementListCodec.binaryList(Files.readAllBytes(archived)));
+            Files.writeString(work.resolve("pcrs.sha1"), MeasurementDurabilityTest.pcrFile(m.group(2)));
+            Files.writeString(work.resolve("pcrs.sha256"), MeasurementDurabilityTest.pcrFile(m.group(3)));
+            Tools.Result evmctl = Tools.run("evmctl", "ima_measurement", "--pcrs", "sha1," + work.resolve("pcrs.sha1"),
+                    "--pcrs", "sha256," + work.resolve("pcrs.sha256"), work.resolve("binary_runtime_measurements").toString());
+            assertThat(evmctl.rc()).as(evmctl.out() + evmctl.err()).isZero();
             CliRun print = CliRun.of("measurements", "print", archived.toString());
             assertThat(print.exitCode()).isZero();
             assertThat(print.out().lines()).hasSize(2);

@@ -134,7 +134,8 @@ class MeasurementDurabilityTest {
                 "--pcrs", "sha256," + work.resolve("pcrs.sha256"), copy.toString());
     }
 
-    private static String pcrFile(String pcr10) {
+    /** A PCR file as evmctl's {@code --pcrs} reads it: PCR 10 as given, the others zero. */
+    static String pcrFile(String pcr10) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < 24; i++) {
             b.append(String.format("PCR-%02d: ", i)).append(i == 10 ? pcr10 : "00".repeat(pcr10.length() / 2))
