@@ -3,8 +3,11 @@
 # make a mount namespace with a tmpfs at /tmp, label a file owned by uid 71452, register the
 # namespace and write the seed's policy through the control filesystem, read the file, tamper with
 # it, be refused, and show the audit record. Everything it starts or mounts is removed at the end.
+# IMANS names the imans command to run (default: this checkout's bin/imans; /usr/bin/imans for the
+# package).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+imans=${IMANS:-$root/bin/imans}
 [ "$(id -u)" = 0 ] || { echo "seed-scenario: must run as root" >&2; exit 1; }
 # What running it needs (libfuse3, fusermount3, setfattr, unshare) is installed when missing.
 "$root/bin/setup-deps" run
@@ -29,7 +32,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "building and starting the daemon (control files at $IMA, audit log $log)"
 # Marks only filesystems mounted inside registered namespaces, so this demo never holds up the
 # host's own files; without --namespace-filesystems-only every filesystem is enforced.
-"$root/bin/imans" daemon --control "$IMA" --state "$work/state" --audit-log "$log" \
+"$imans" daemon --control "$IMA" --state "$work/state" --audit-log "$log" \
   --namespace-filesystems-only 2>"$work/daemon.log" &
 daemon_pid=$!
 for _ in $(seq 1 600); do
