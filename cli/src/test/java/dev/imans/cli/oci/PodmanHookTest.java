@@ -45,7 +45,8 @@ class PodmanHookTest {
 
     @BeforeEach
     void image() throws Exception {
-        daemon = new TestDaemon(false);
+        // Enforcing on the tmpfs filesystems of registered namespaces (a container's --tmpfs).
+        daemon = new TestDaemon(true);
         Files.writeString(tmp.resolve("containers.conf"), """
                 [containers]
                 default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
@@ -80,7 +81,9 @@ class PodmanHookTest {
     @Test
     void anAnnotatedContainerGetsItsPolicy() throws Exception {
         Bundle.Proc run = podman("run", "-d", "--name", "imans-oci-1", "--network", "none",
-                "--annotation", "dev.imans.policy=appraise fowner=0\nmeasure func=BPRM_CHECK", IMAGE, "sleep", "60");
+                // podman keeps only the first line of a multi-line --annotation value: the documented
+                // one-line form separates rules with ';' (or a literal backslash-n).
+                "--annotation", "dev.imans.policy=appraise fowner=0; measure func=BPRM_CHECK", IMAGE, "sleep", "60");
         containers.add("imans-oci-1");
         assertThat(run.exit()).as(run.out()).isZero();
         Bundle.Proc pid = podman("inspect", "-f", "{{.State.Pid}}", "imans-oci-1");
@@ -101,5 +104,43 @@ class PodmanHookTest {
         containers.add("imans-oci-3");
         assertThat(plain.exit()).as(plain.out()).isZero();
         assertThat(daemon.namespaces()).isEqualTo("nsid mode rules processes\nhost enforce 0 -\n");
+    }
+
+    @Test
+    void aLabelledFileIsReadATamperedOneRefusedInsideAndTheNamespaceGoesWithTheContainer() throws Exception {
+        Bundle.Proc run = podman("run", "-d", "--name", "imans-oci-4", "--network", "none", "--tmpfs", "/data",
+                "--annotation", "dev.imans.policy=appraise fsmagic=0x01021994", IMAGE, "sleep", "120");
+        containers.add("imans-oci-4");
+        assertThat(run.exit()).as(run.out()).isZero();
+        Bundle.Proc pid = podman("inspect", "-f", "{{.State.Pid}}", "imans-oci-4");
+        pid.requireSuccess("podman inspect");
+        String nsid = Files.readSymbolicLink(Path.of("/proc/" + pid.out().strip() + "/ns/mnt")).toString()
+                .replaceAll("\\D", "");
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fsmagic=0x1021994 \n");
+        // The container's own tmpfs, written and labelled from the host (this JVM is the daemon, whose
+        // own opens are never held). "bad" is labelled for its content, then changed.
+        Path data = Path.of("/proc/" + pid.out().strip() + "/root/data");
+        String hello = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        for (String name : List.of("good", "bad")) {
+            Files.writeString(data.resolve(name), "hello\n");
+            Bundle.Proc.run(tmp, 30, "setfattr", "-n", "security.ima", "-v", "0x0404" + hello,
+                    data.resolve(name).toString()).requireSuccess("setfattr");
+        }
+        Files.writeString(data.resolve("bad"), "tampered\n", java.nio.file.StandardOpenOption.APPEND);
+
+        Bundle.Proc good = podman("exec", "imans-oci-4", "cat", "/data/good");
+        assertThat(good.exit()).as(good.out()).isZero();
+        assertThat(good.out()).isEqualTo("hello\n");
+        Bundle.Proc bad = podman("exec", "imans-oci-4", "cat", "/data/bad");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.out()).contains("Operation not permitted");
+        assertThat(Files.readString(daemon.auditLog)).contains("cause=\"invalid-hash\"").contains("name=\"/data/bad\"");
+
+        podman("stop", "-t", "0", "imans-oci-4").requireSuccess("podman stop");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (daemon.namespaces().contains(nsid + " ") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(daemon.namespaces()).as("unregistered once its last process is gone").doesNotContain(nsid + " ");
     }
 }
