@@ -70,6 +70,8 @@ final class MountTracker implements AutoCloseable {
     /** The layer directories of marked overlays, as the daemon reaches them (read by the filesystems reader). */
     private final Set<Path> layerPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Set<Path> seenLayerPaths = new HashSet<>();
+    /** Layer filesystems whose writes could not be watched (reported as unmarked until they can). */
+    private final Set<Long> watchFailed = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
     /** Overlay layers found unreachable, each logged once until it is reached or its mount is gone. */
     private final Set<Path> unreachableLayers = new HashSet<>();
@@ -174,6 +176,7 @@ final class MountTracker implements AutoCloseable {
         unreachableLayers.retainAll(layersTried);
         marked.retainAll(seen);
         layerDevs.retainAll(seenLayers);
+        watchFailed.retainAll(seenLayers);
         layerPaths.retainAll(seenLayerPaths);
         overlays.retainWatched(seenLayerPaths);
         failed.retainAll(seen);
@@ -204,8 +207,11 @@ final class MountTracker implements AutoCloseable {
                 }
 
                 @Override
-                public void marked(long dev) {
+                public void marked(long dev, MountInfo h) {
                     markSucceeded(dev);
+                    if (isOverlay(h)) {
+                        watchLayers(h, "", seen, newFailures);
+                    }
                 }
 
                 @Override
@@ -247,7 +253,7 @@ final class MountTracker implements AutoCloseable {
     }
 
     private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen, List<String> newFailures) {
-        if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(m, root)))) {
+        if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(table, m, root, this::reach)))) {
             return;
         }
         seen.add(m.dev());
@@ -267,7 +273,7 @@ final class MountTracker implements AutoCloseable {
             mark(path);
             markSucceeded(m.dev());
             if (isOverlay(m)) {
-                watchLayers(m, root, seen);
+                watchLayers(m, root, seen, newFailures);
             }
             if (!marked.add(m.dev())) {
                 return;
@@ -296,21 +302,32 @@ final class MountTracker implements AutoCloseable {
      * here the layers' writes are watched (modification marks only, no permission events) and reported
      * as any write, and {@link #isOverlayLayer} tells enforcement which devices they are.
      */
-    private void watchLayers(MountInfo m, String root, Set<Long> seen) {
+    private void watchLayers(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
         for (String layer : layers(m.superOptions())) {
             Path path = Path.of(root + layer);
+            long dev;
             try {
-                long dev = reach(path).dev();
-                layerPaths.add(path);
-                seenLayerPaths.add(path);
-                layerDevs.add(dev);
-                seenLayers.add(dev);
+                dev = reach(path).dev();
+            } catch (LinuxException e) {
+                // Unreachable from here (named in another root's terms): said once by reach().
+                continue;
+            }
+            layerPaths.add(path);
+            seenLayerPaths.add(path);
+            layerDevs.add(dev);
+            seenLayers.add(dev);
+            try {
                 if (!marked.contains(dev) && !Stat.statfs(path).isOverlay()) {
                     overlays.watchModifications(path);
                 }
+                if (watchFailed.remove(dev)) {
+                    markSucceeded(dev);
+                }
             } catch (LinuxException | IllegalArgumentException e) {
-                // Unreachable from here (named in another root's terms): writes beside the overlay on it
-                // are not seen, which the README's differences table says.
+                // Writes beside the overlay would keep its ignore marks standing: a state, not a line.
+                seen.add(dev);
+                watchFailed.add(dev);
+                markFailed(dev, "writes to the overlay layers' filesystem at " + path, e, newFailures);
             }
         }
     }
@@ -329,16 +346,20 @@ final class MountTracker implements AutoCloseable {
         return FilesystemTable.typeName(m.fsType()).equals("overlay");
     }
 
+    /** Stats a path (the tracker's own logs an unreachable layer once). */
+    interface PathStat {
+        FileStat stat(Path p) throws LinuxException;
+    }
+
     /**
      * The filesystem types of an overlay's layers reached through {@code root}; an unreachable layer counts
-     * as {@link MountFilter#UNKNOWN}, and is logged once while it lasts.
+     * as {@link MountFilter#UNKNOWN}.
      */
-    private Set<String> layerTypes(MountInfo m, String root) {
+    static Set<String> layerTypes(FilesystemTable table, MountInfo m, String root, PathStat stat) {
         Set<String> out = new HashSet<>();
         for (String layer : layers(m.superOptions())) {
-            Path path = Path.of(root + layer);
             try {
-                out.add(table.lookup(reach(path).dev()).fsName());
+                out.add(table.lookup(stat.stat(Path.of(root + layer)).dev()).fsName());
             } catch (LinuxException e) {
                 out.add(MountFilter.UNKNOWN);
             }

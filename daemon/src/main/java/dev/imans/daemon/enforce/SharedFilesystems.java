@@ -53,19 +53,20 @@ final class SharedFilesystems {
             Set<Long> seen, Outcome outcome) {
         Policies p = policies.get();
         if (!filter.marks(m) && !(FilesystemTable.typeName(m.fsType()).equals("overlay")
-                && filter.marksOverlayOver(layerTypes(host.getOrDefault(m.dev(), List.of()))))) {
+                && filter.marksOverlayOver(hostLayerTypes(host.getOrDefault(m.dev(), List.of()))))) {
             return;
         }
         for (MountInfo h : host.getOrDefault(m.dev(), List.of())) {
-            if (mark(Path.of(h.mountPoint()), m.dev(), nsInode, p, alreadyMarked, seen, outcome)) {
+            if (mark(h, m.dev(), nsInode, p, alreadyMarked, seen, outcome)) {
                 return;
             }
         }
     }
 
-    /** Marks the filesystem at {@code path} if covered; whether {@code path} led to the expected device. */
-    private boolean mark(Path path, Long expectedDev, long nsInode, Policies p, Set<Long> alreadyMarked,
+    /** Marks the filesystem of host mount {@code h} if covered; whether its mount point led to the expected device. */
+    private boolean mark(MountInfo h, Long expectedDev, long nsInode, Policies p, Set<Long> alreadyMarked,
             Set<Long> seen, Outcome outcome) {
+        Path path = Path.of(h.mountPoint());
         long dev;
         Stat.FsStat fs;
         try {
@@ -86,7 +87,7 @@ final class SharedFilesystems {
         try {
             // Again at every scan, as MountTracker does: a device number may have passed to a new superblock.
             outcome.mark(path);
-            outcome.marked(dev);
+            outcome.marked(dev, h);
             if (!marked.add(dev) || alreadyMarked.contains(dev)) {
                 return true;
             }
@@ -100,16 +101,10 @@ final class SharedFilesystems {
     }
 
     /** The filesystem types of the layers of the host's mounts of an overlay (host paths). */
-    private Set<String> layerTypes(List<MountInfo> hostMounts) {
+    private Set<String> hostLayerTypes(List<MountInfo> hostMounts) {
         Set<String> out = new HashSet<>();
         for (MountInfo h : hostMounts) {
-            for (String layer : MountTracker.layers(h.superOptions())) {
-                try {
-                    out.add(table.lookup(Stat.stat(Path.of(layer)).dev()).fsName());
-                } catch (LinuxException e) {
-                    out.add(MountFilter.UNKNOWN);
-                }
-            }
+            out.addAll(MountTracker.layerTypes(table, h, "", Stat::stat));
         }
         return out;
     }
@@ -142,7 +137,8 @@ final class SharedFilesystems {
         /** Places the filesystem mark (the tracker's, so a test can make it fail). */
         void mark(Path path) throws LinuxException;
 
-        void marked(long dev);
+        /** {@code dev} is marked through host mount {@code h} (an overlay's layers are then watched). */
+        void marked(long dev, MountInfo h);
 
         void failed(long dev, String what, Exception e);
     }

@@ -115,6 +115,11 @@ class ContainerRootTest {
         long layerEvents = daemon.enforcement().engine().metrics().events();
         assertThat(Run.ok("cat", layers + "/lower/unlabelled")).isEqualTo("hello\n");
         assertThat(daemon.enforcement().engine().metrics().events()).as("layers unmarked").isEqualTo(layerEvents);
+        // A write on the host beside the overlay (the layer's own file) is seen although the layers'
+        // filesystem has no permission mark: the container's next read is judged again.
+        eventually(() -> assertThat(daemon.enforcement().overlayEngine().metrics().ignoreMarksAdded()).isPositive());
+        Run.ok("sh", "-c", "echo more >> " + layers + "/lower/labelled");
+        eventually(() -> assertDenied(ns.sh("cat " + merged + "/labelled")));
     }
 
     @Test
