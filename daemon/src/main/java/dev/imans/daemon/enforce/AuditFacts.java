@@ -7,6 +7,7 @@ import dev.imans.audit.UntrustedString;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Proc;
 import dev.imans.linux.ProcStatus;
+import dev.imans.linux.Stat;
 import java.util.Optional;
 
 /**
@@ -118,7 +119,20 @@ final class AuditFacts {
         return UntrustedString.of(path);
     }
 
-    static InodeRef inode(FilesystemTable table, long dev, long ino) {
+    /**
+     * The {@code dev=} and {@code ino=} of a record: the opened inode's {@code i_sb->s_id} and
+     * {@code i_ino}. A regular file of an overlay without xino reports its layer's {@code st_dev}, while
+     * the inode the kernel audits is the overlay's (an anonymous superblock, s_id "overlay"; its
+     * {@code i_ino} is the layer's, ovl_map_ino): the descriptor's statfs tells the overlay apart.
+     */
+    static InodeRef inode(FilesystemTable table, int fd, long dev, long ino) {
+        try {
+            if (Stat.fstatfs(fd).isOverlay()) {
+                return InodeRef.of("overlay", ino);
+            }
+        } catch (LinuxException e) {
+            // The descriptor cannot be asked: the device's filesystem names it.
+        }
         return InodeRef.of(table.lookup(dev).sId(), ino);
     }
 }

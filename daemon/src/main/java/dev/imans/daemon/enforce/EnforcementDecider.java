@@ -262,7 +262,7 @@ public final class EnforcementDecider implements Decider {
         ctx.measurements().appendViolation(scope.namespace(), EntryFacts.violation(fd,
                 ctx.measurements().template(null), name.bytes(), uid, gid, mode));
         ctx.audit().submit(PcrRecord.invalidPcr(AuditFacts.subject(opener), cause, name, OptionalLong.of(opener.mntNs()),
-                AuditFacts.inode(ctx.filesystems(), dev, ino)));
+                AuditFacts.inode(ctx.filesystems(), fd, dev, ino)));
     }
 
     /**
@@ -339,7 +339,7 @@ public final class EnforcementDecider implements Decider {
             return;
         }
         ctx.audit().submit(new AuditMeasurementRecord(name.untrusted(), new FileHash(algo, digest),
-                OptionalLong.of(opener.mntNs()), Optional.of(AuditFacts.inode(ctx.filesystems(), event.dev(),
+                OptionalLong.of(opener.mntNs()), Optional.of(AuditFacts.inode(ctx.filesystems(), event.fd(), event.dev(),
                 event.ino())), AuditFacts.task(opener)));
     }
 
@@ -517,7 +517,7 @@ public final class EnforcementDecider implements Decider {
     private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {
         Subject subject = AuditFacts.subject(opener);
         UntrustedString name = AuditFacts.name(event.fd(), opener.pid());
-        var inode = AuditFacts.inode(ctx.filesystems(), event.dev(), event.ino());
+        var inode = AuditFacts.inode(ctx.filesystems(), event.fd(), event.dev(), event.ino());
         Set<String> seen = new LinkedHashSet<>();
         for (AppraisalResult r : failures) {
             String op = r.op().orElse("appraise_data");

@@ -86,6 +86,22 @@ class OverlayRulesTest {
     }
 
     @Test
+    void aDenialThroughAnOverlayOnTwoFilesystemsNamesTheOverlayAsItsDevice() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        // Layers on two filesystems and no xino: a lower file reports a pseudo device of its layer
+        // (ovl_map_dev_ino), not the overlay's, while the kernel audits the overlay inode (dev="overlay").
+        ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged && mount -t tmpfs lowerfs /tmp/lower"
+                + " && echo plain > /tmp/lower/f"
+                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
+        assertThat(ns.shOk("stat -c %d /tmp/merged/f").out()).isNotEqualTo(ns.shOk("stat -c %d /tmp/merged").out());
+        daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
+        assertDenied(ns.sh("cat /tmp/merged/f"));
+        assertThat(daemon.appraisalRecords()).singleElement()
+                .satisfies(r -> assertThat(r.value("dev")).contains("overlay"));
+    }
+
+    @Test
     void aLayerFilesystemRuleDoesNotMatchOpensThroughTheOverlay() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = withOverlay("appraise fsmagic=" + TMPFS + " func=FILE_CHECK\n", "echo plain > /tmp/lower/f");
