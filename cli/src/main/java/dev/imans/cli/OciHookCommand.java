@@ -7,6 +7,7 @@ import dev.imans.cli.oci.MemfdNoexec;
 import dev.imans.cli.oci.OciState;
 import dev.imans.cli.oci.KeySelection;
 import dev.imans.cli.oci.PolicySelection;
+import dev.imans.policy.Enforceability;
 import dev.imans.policy.Policy;
 import dev.imans.policy.PolicyError;
 import dev.imans.policy.PolicyException;
@@ -75,11 +76,19 @@ public final class OciHookCommand implements Callable<Integer> {
             description = "Refuse absolute paths in " + KeySelection.KEYS + ": only names in --key-dir.")
     boolean noAbsoluteKeyFiles;
 
-    @Option(names = "--memfd-noexec",
-            description = {"For containers whose policy may cover programs executed from memfds (which imans cannot"
-                    + " see), also set vm.memfd_noexec=2 in the container's pid namespace, so such execs fail.",
-                    "Fails for containers that share the hook's pid namespace or have their own user namespace."})
-    boolean memfdNoexec;
+    /** When the hook sets {@code vm.memfd_noexec=2} in a container's pid namespace. */
+    enum MemfdMode { auto, require, off }
+
+    @Option(names = "--memfd-noexec", paramLabel = "MODE", arity = "0..1", fallbackValue = "require",
+            description = {"Programs executed from a memfd are not seen by imans (docs/policy.md); the kernel's"
+                    + " vm.memfd_noexec=2, set in the container's pid namespace, makes such execs fail instead.",
+                    "auto (default): set it where the container's policy may appraise such execs and it can"
+                    + " hold (a pid namespace of the container's own, no user namespace of its own); elsewhere"
+                    + " print a note and start the container.",
+                    "require (the option alone): set it where the policy may measure or appraise such execs,"
+                    + " and refuse to start the container where it cannot hold.",
+                    "off: never set it."})
+    MemfdMode memfdNoexec = MemfdMode.auto;
 
     @Option(names = "--state", paramLabel = "FILE",
             description = "Read the OCI state from FILE instead of standard input (for trying the hook by hand).")
@@ -131,8 +140,8 @@ public final class OciHookCommand implements Callable<Integer> {
             if (policy.isPresent() && !inForce(dir, nsid, policy.get(), chosen.get())) {
                 NamespaceControl.appendPolicy(dir, Long.parseLong(nsid), chosen.get().origin(), chosen.get().bytes());
             }
-            if (memfdNoexec && policy.isPresent() && !policy.get().gaps().isEmpty()) {
-                MemfdNoexec.apply(pid);
+            if (policy.isPresent()) {
+                memfdNoexec(policy.get(), pid, err, container);
             }
             spec.commandLine().getOut().println("imans oci-hook: " + container + "mount namespace " + nsid
                     + " registered with " + policy.map(p -> p.rules().size() + " rule(s) from "
@@ -142,6 +151,39 @@ public final class OciHookCommand implements Callable<Integer> {
         } catch (HookException | ControlException e) {
             err.println("imans oci-hook: " + container + e.getMessage());
             return 1;
+        }
+    }
+
+    /**
+     * Where the kernel would appraise programs executed from memfds, refusing them all is the nearest
+     * userspace can come; under a policy that cannot appraise them (measure only, or tmpfs excluded first)
+     * it would refuse what the kernel runs, so {@code auto} leaves them alone.
+     */
+    private void memfdNoexec(Policy policy, long pid, PrintWriter err, String container) throws HookException {
+        switch (memfdNoexec) {
+            case off -> { }
+            case require -> {
+                if (!policy.gaps().isEmpty()) {
+                    Optional<String> why = MemfdNoexec.whyItCannotHold(pid);
+                    if (why.isPresent()) {
+                        throw new HookException(why.get() + "; set it on the host instead");
+                    }
+                    MemfdNoexec.apply(pid);
+                }
+            }
+            case auto -> {
+                if (!Enforceability.mayAppraiseMemfdExec(policy)) {
+                    return;
+                }
+                Optional<String> why = MemfdNoexec.whyItCannotHold(pid);
+                if (why.isPresent()) {
+                    err.println("imans oci-hook: " + container + "note: " + why.get() + ": programs executed from"
+                            + " a memfd run unjudged in this container unless the host sets it (--memfd-noexec"
+                            + " refuses to start such a container)");
+                } else {
+                    MemfdNoexec.apply(pid);
+                }
+            }
         }
     }
 

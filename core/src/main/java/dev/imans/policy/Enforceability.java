@@ -86,6 +86,42 @@ public final class Enforceability {
                 + " mark; sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel refuse such execs"));
     }
 
+    /**
+     * Whether the kernel may appraise some program executed from a memfd under {@code policy}: the
+     * appraise rules are walked in order as {@code ima_match_policy} walks them for an exec of a file on
+     * the internal tmpfs, by any task. A {@code dont_appraise} rule that holds for every such exec
+     * (no condition but {@code func=BPRM_CHECK}, an exec mask and tmpfs's magic or name) ends the walk:
+     * the kernel appraises none of them, as with the common {@code dont_appraise fsmagic=0x01021994}. A
+     * {@code dont_appraise} rule with conditions on the task or owner leaves others to later rules. Used
+     * to decide whether refusing every memfd exec ({@code vm.memfd_noexec=2}) stands in for the
+     * kernel's appraisal rather than going beyond it.
+     */
+    public static boolean mayAppraiseMemfdExec(Policy policy) {
+        for (Rule r : policy.rules()) {
+            if (r.action() != Action.APPRAISE && r.action() != Action.DONT_APPRAISE) {
+                continue;
+            }
+            if (r.hasFunc() && r.func() != Func.BPRM_CHECK
+                    || r.mask() != null && !r.mask().matches(Mask.MAY_EXEC.bit())) {
+                continue;
+            }
+            boolean tmpfs = (r.fsMagic() == null || r.fsMagic() == TMPFS_MAGIC)
+                    && (r.fsName() == null || r.fsName().equals("tmpfs"));
+            if (!tmpfs) {
+                continue;
+            }
+            if (r.action() == Action.APPRAISE) {
+                return true;
+            }
+            boolean everyExec = r.fsUuid() == null && r.uid() == null && r.gid() == null && r.fowner() == null
+                    && r.fgroup() == null && r.lsm().isEmpty();
+            if (everyExec) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     private static String lsmReason(LsmKey k, Optional<ActiveLsms> lsms) {
         String key = k.token().key();
         if (lsms.isEmpty()) {

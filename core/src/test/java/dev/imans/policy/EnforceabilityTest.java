@@ -110,6 +110,31 @@ class EnforceabilityTest {
         assertThat(p.gaps()).extracting(PolicyWarning::line).containsExactly(2);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "appraise fsmagic=0x01021994|true",
+        "appraise func=BPRM_CHECK|true",
+        "appraise fowner=0|true",
+        "appraise fsname=tmpfs func=BPRM_CHECK mask=MAY_EXEC|true",
+        "appraise func=FILE_CHECK|false",
+        "appraise fsmagic=0xef53|false",
+        "appraise func=BPRM_CHECK mask=MAY_READ|false",
+        "measure func=BPRM_CHECK|false",
+        // The kernel's own tcb policies start with dont_appraise for tmpfs: no memfd exec is appraised.
+        "dont_appraise fsmagic=0x01021994;appraise func=BPRM_CHECK|false",
+        "dont_appraise fsname=tmpfs func=BPRM_CHECK;appraise|false",
+        "dont_appraise fsmagic=0x01021994 func=FILE_CHECK;appraise func=BPRM_CHECK|true",
+        "dont_appraise fsmagic=0x01021994 fowner=0;appraise func=BPRM_CHECK|true",
+        "dont_appraise fsmagic=0x01021994 uid=0;appraise|true",
+        "dont_appraise fsmagic=0xef53;appraise|true",
+        "appraise func=BPRM_CHECK;dont_appraise fsmagic=0x01021994|true",
+    })
+    void memfdExecsAreAppraisedWhereTheFirstRuleThatMayMatchThemAppraises(String rules, boolean appraised)
+            throws PolicyException {
+        Policy p = PolicyParser.parse(rules.replace(';', '\n') + "\n");
+        assertThat(Enforceability.mayAppraiseMemfdExec(p)).as(rules).isEqualTo(appraised);
+    }
+
     @Test
     void lsmConditionsAreJudgedAgainstTheActiveLsms() throws PolicyException {
         Rule r = rule("measure subj_role=unconfined");

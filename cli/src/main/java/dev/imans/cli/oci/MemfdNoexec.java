@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,16 +19,24 @@ import java.util.concurrent.TimeUnit;
 public final class MemfdNoexec {
     private MemfdNoexec() {}
 
-    /** Sets it for {@code pid}'s pid namespace and reads it back. */
-    public static void apply(long pid) throws HookException {
+    /**
+     * Why the setting would not hold for {@code pid}'s pid namespace or would reach too far; empty when
+     * {@link #apply} may set it.
+     */
+    public static Optional<String> whyItCannotHold(long pid) throws HookException {
         if (link(pid, "pid").equals(link(0, "pid"))) {
-            throw new HookException("the container shares the hook's pid namespace: vm.memfd_noexec is not set for"
-                    + " it (that would change the host's); set it on the host instead");
+            return Optional.of("the container shares the hook's pid namespace: vm.memfd_noexec is not set for it"
+                    + " (that would change the host's)");
         }
         if (!link(pid, "user").equals(link(0, "user"))) {
-            throw new HookException("the container has its own user namespace, whose root could set vm.memfd_noexec"
-                    + " back; set it on the host instead");
+            return Optional.of("the container has its own user namespace, whose root could set vm.memfd_noexec"
+                    + " back");
         }
+        return Optional.empty();
+    }
+
+    /** Sets it for {@code pid}'s pid namespace and reads it back. */
+    public static void apply(long pid) throws HookException {
         String target = Long.toString(pid);
         run(List.of("nsenter", "-t", target, "-p", "--", "sh", "-c", "echo 2 > /proc/sys/vm/memfd_noexec"));
         String now = run(List.of("nsenter", "-t", target, "-p", "--", "cat", "/proc/sys/vm/memfd_noexec")).strip();

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -268,5 +269,63 @@ class OciHookCommandTest {
         Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fsmagic=0xef53\""),
                 "--control", daemon.control.toString(), "--memfd-noexec");
         assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    private static final String MEMFD_EXEC = "python3 -c 'import os; fd = os.memfd_create(\"x\"); os.write(fd,"
+            + " open(\"/bin/echo\", \"rb\").read()); os.execve(fd, [\"echo\", \"ran\"], {})' 2>&1";
+
+    @Test
+    void byDefaultMemfdExecsFailInAContainerWhosePolicyMayAppraiseThem() throws Exception {
+        daemon = new TestDaemon(false);
+        long pid = startContainerInItsOwnPidNamespace();
+        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo("2");
+        assertThat(sh("nsenter -t " + pid + " -p -- " + MEMFD_EXEC)).contains("Permission denied");
+        assertThat(Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip()).isEqualTo(host);
+        if (host.equals("0")) {
+            assertThat(sh(MEMFD_EXEC)).as("the host's own memfd execs").isEqualTo("ran");
+        }
+    }
+
+    @Test
+    void byDefaultMemfdExecsAreLeftAloneWhereTheKernelWouldNotAppraiseThem() throws Exception {
+        daemon = new TestDaemon(false);
+        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+        // tmpfs excluded first, as in the kernel's own tcb policies; and a measure-only policy.
+        for (String policy : List.of("dont_appraise fsmagic=0x01021994;appraise func=BPRM_CHECK",
+                "measure func=BPRM_CHECK")) {
+            long pid = startContainerInItsOwnPidNamespace();
+            Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"" + policy + "\""),
+                    "--control", daemon.control.toString());
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).as(policy).isEqualTo(host);
+            container.destroyForcibly();
+            container.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void byDefaultAContainerInTheHooksPidNamespaceStartsWithANote() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise func=BPRM_CHECK\""),
+                "--control", daemon.control.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).contains("note: the container shares the hook's pid namespace")
+                .contains("programs executed from a memfd run unjudged in this container");
+    }
+
+    @Test
+    void memfdNoexecOffLeavesItAlone() throws Exception {
+        daemon = new TestDaemon(false);
+        long pid = startContainerInItsOwnPidNamespace();
+        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
+                "--control", daemon.control.toString(), "--memfd-noexec=off");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo(host);
     }
 }
