@@ -4,16 +4,18 @@
 #                                                           dev.imans.bench.OpenBenchmark (open() cost)
 #   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
 #                                                           a new mount in a namespace goes unchecked)
+#   bench/run.sh start [--rounds R]                         dev.imans.bench.StartBenchmark (python3 importing
+#                                                           the standard library in containers of one image)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/jdk.sh"
 imans_find_jdk
 (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl bench -am package >&2)
 main=dev.imans.bench.OpenBenchmark
-if [ "${1:-}" = mount-window ]; then
-  main=dev.imans.bench.MountWindowBenchmark
-  shift
-fi
+case "${1:-}" in
+  mount-window) main=dev.imans.bench.MountWindowBenchmark; shift ;;
+  start) main=dev.imans.bench.StartBenchmark; shift ;;
+esac
 # The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"

@@ -124,6 +124,9 @@ public final class EnforcementDecider implements Decider {
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         FileKey key = new FileKey(event.dev(), event.ino());
+        if (file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
+            shareOverlay(event, key);
+        }
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
         AccessFacts facts = accessFacts(func, opener, file);
 
@@ -341,6 +344,20 @@ public final class EnforcementDecider implements Decider {
         ctx.audit().submit(new AuditMeasurementRecord(name.untrusted(), new FileHash(algo, digest),
                 OptionalLong.of(opener.mntNs()), Optional.of(AuditFacts.inode(ctx.filesystems(), event.fd(), event.dev(),
                 event.ino())), AuditFacts.task(opener)));
+    }
+
+    /**
+     * A layer's file met first through this overlay may be known through another container's overlay of
+     * the same layer: one {@code name_to_handle_at} per file this cache does not know yet.
+     */
+    private void shareOverlay(PermissionEvent event, FileKey key) {
+        FileStamp stamp = FileStamp.of(event);
+        if (!ctx.cache().knows(key, stamp)) {
+            var origin = dev.imans.linux.FileHandles.fid(event.fd());
+            if (origin.isPresent() && ctx.cache().shareOverlay(key, stamp, origin.get())) {
+                ctx.metrics().sharedLayerFiles.increment();
+            }
+        }
     }
 
     /** The file's name as its opener sees it, read once per event and only when some list wants it. */

@@ -11,6 +11,8 @@ public final class EnforcementMetrics {
     public final LongAdder appraisals = new LongAdder();
     /** Appraisals answered from the integrity cache. */
     public final LongAdder cacheHits = new LongAdder();
+    /** Files opened through an overlay that started from what another overlay of the same layer knew. */
+    public final LongAdder sharedLayerFiles = new LongAdder();
     /** Ignore marks requested. */
     public final LongAdder ignoreMarks = new LongAdder();
     /** Times all ignore marks were flushed (policy, registration change, or a file changed while marked). */
@@ -57,7 +59,8 @@ public final class EnforcementMetrics {
 
     @Override
     public String toString() {
-        return "appraisals " + appraisals.sum() + ", cache hits " + cacheHits.sum() + ", ignore marks "
+        return "appraisals " + appraisals.sum() + ", cache hits " + cacheHits.sum() + ", shared layer files "
+                + sharedLayerFiles.sum() + ", ignore marks "
                 + ignoreMarks.sum() + ", flushes " + flushes.sum() + ", filesystems marked " + filesystemsMarked.sum()
                 + ", measurement failures " + measureFailures.sum();
     }

@@ -57,6 +57,8 @@ public final class IntegrityCache {
     }
 
     private final ConcurrentHashMap<FileKey, Entry> entries = new ConcurrentHashMap<>();
+    /** The real inode behind an overlay file ({@link #shareOverlay}) -> the overlay file last seen for it. */
+    private final ConcurrentHashMap<java.nio.ByteBuffer, FileKey> origins = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<FileKey, Long> forgets = new ConcurrentHashMap<>();
     private final AtomicLong clears = new AtomicLong();
 
@@ -131,6 +133,60 @@ public final class IntegrityCache {
         });
     }
 
+    /**
+     * Lets an overlay file start from what is known of another overlay's file on the same real inode:
+     * every container of an image sees a layer's files through an overlay of its own, under a device
+     * number of its own, while their content is the layer's. {@code origin} is the overlay's file handle
+     * ({@code OVL_FILEID_V1}: the layer's UUID and the real inode's handle, the same through every
+     * overlay); the other file's entry is taken only for the same {@link FileStamp}, which overlayfs
+     * reports from the real inode, as it does for one overlay's own entries. Handles of a layer without
+     * a UUID cannot tell filesystems apart and are not used.
+     *
+     * @return whether the file now starts from the other file's entry
+     */
+    public boolean shareOverlay(FileKey key, FileStamp stamp, dev.imans.linux.FileHandles.Handle origin) {
+        if (origin.type() != dev.imans.linux.FileHandles.OVL_FILEID_V1 || !hasLayerUuid(origin.bytes())) {
+            return false;
+        }
+        Token token = token(key);
+        java.nio.ByteBuffer id = java.nio.ByteBuffer.wrap(origin.bytes());
+        FileKey other = origins.put(id, key);
+        if (origins.size() > MAX_FILES) {
+            origins.clear();
+        }
+        if (other == null || other.equals(key)) {
+            return false;
+        }
+        Entry shared = entries.get(other);
+        if (shared == null || !shared.stamp.equals(stamp)) {
+            return false;
+        }
+        if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
+            clear();
+        }
+        return entries.compute(key, (k, old) -> !current(k, token) || old != null && old.stamp.equals(stamp)
+                ? old : shared) == shared;
+    }
+
+    /** Whether one of the layer's UUID bytes (struct ovl_fh: 3 bytes of padding, then ovl_fb's 5 bytes) is set. */
+    private static boolean hasLayerUuid(byte[] fh) {
+        if (fh.length < 24) {
+            return false;
+        }
+        for (int i = 8; i < 24; i++) {
+            if (fh[i] != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether anything is known of the file in this state. */
+    boolean knows(FileKey key, FileStamp stamp) {
+        Entry e = entries.get(key);
+        return e != null && e.stamp.equals(stamp);
+    }
+
     /** Drops everything known about the file (it was written). */
     public void forget(FileKey key) {
         // Count first, then drop: a put that passed its check before the count is removed here, one
@@ -146,6 +202,7 @@ public final class IntegrityCache {
         clears.incrementAndGet();
         entries.clear();
         forgets.clear();
+        origins.clear();
     }
 
     public int size() {

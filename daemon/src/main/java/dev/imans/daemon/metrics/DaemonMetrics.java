@@ -134,6 +134,9 @@ public final class DaemonMetrics {
                 d.appraisals.sum());
         t.single("imans_appraisal_cache_hits_total", "counter", "Appraisals answered from the integrity cache.",
                 d.cacheHits.sum());
+        t.single("imans_shared_layer_files_total", "counter", "Files opened through an overlay whose digests and"
+                + " verdicts came from another overlay of the same layer (another container of the image).",
+                d.sharedLayerFiles.sum());
         t.single("imans_measurement_failures_total", "counter",
                 "Measurements and audit-rule records not taken because the file could not be read.",
                 d.measureFailures.sum());

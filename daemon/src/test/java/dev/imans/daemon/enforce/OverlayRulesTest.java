@@ -102,6 +102,47 @@ class OverlayRulesTest {
     }
 
     @Test
+    void aLayerFileJudgedThroughOneOverlayIsKnownThroughAnotherUntilItChanges() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        // Two containers of one image: two overlays of the same lower layer, each with its upper layer.
+        ns.shOk("mkdir -p /tmp/lower /tmp/u1 /tmp/w1 /tmp/m1 /tmp/u2 /tmp/w2 /tmp/m2 && " + labelled("/tmp/lower/g")
+                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/u1,workdir=/tmp/w1 /tmp/m1"
+                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/u2,workdir=/tmp/w2 /tmp/m2");
+        assertThat(ns.shOk("stat -c %d /tmp/m1/g").out()).isNotEqualTo(ns.shOk("stat -c %d /tmp/m2/g").out());
+        daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
+        var metrics = daemon.enforcement().metrics();
+        assertThat(ns.shOk("cat /tmp/m1/g").out()).isEqualTo("hello\n");
+        assertThat(metrics.sharedLayerFiles.sum()).isZero();
+        assertThat(ns.shOk("cat /tmp/m2/g").out()).isEqualTo("hello\n");
+        assertThat(metrics.sharedLayerFiles.sum()).as("the second overlay's file").isEqualTo(1);
+        // Changed in the layer (same size, label kept): neither overlay's file is taken for the old version;
+        // the first overlay's file starts from what the second learnt of the new one.
+        ns.shOk("printf 'HELLO\\n' > /tmp/lower/g");
+        assertDenied(ns.sh("cat /tmp/m2/g"));
+        assertDenied(ns.sh("cat /tmp/m1/g"));
+        assertThat(metrics.sharedLayerFiles.sum()).isEqualTo(2);
+        assertThat(causes()).containsExactly("invalid-hash", "invalid-hash");
+    }
+
+    @Test
+    void filesOfTwoLayersWithTheSameInodeNumberAreNotShared() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        // Two lower layers on two tmpfs instances: their first files get the same inode number.
+        ns.shOk("mkdir -p /tmp/l1 /tmp/l2 /tmp/u1 /tmp/w1 /tmp/m1 /tmp/u2 /tmp/w2 /tmp/m2"
+                + " && mount -t tmpfs l1 /tmp/l1 && mount -t tmpfs l2 /tmp/l2"
+                + " && " + labelled("/tmp/l1/g") + " && echo plain > /tmp/l2/g"
+                + " && mount -t overlay overlay -o lowerdir=/tmp/l1,upperdir=/tmp/u1,workdir=/tmp/w1 /tmp/m1"
+                + " && mount -t overlay overlay -o lowerdir=/tmp/l2,upperdir=/tmp/u2,workdir=/tmp/w2 /tmp/m2");
+        assertThat(ns.shOk("stat -c %i /tmp/l1/g").out()).isEqualTo(ns.shOk("stat -c %i /tmp/l2/g").out());
+        daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
+        assertThat(ns.shOk("cat /tmp/m1/g").out()).isEqualTo("hello\n");
+        assertDenied(ns.sh("cat /tmp/m2/g"));
+        assertThat(daemon.enforcement().metrics().sharedLayerFiles.sum()).isZero();
+    }
+
+    @Test
     void aLayerFilesystemRuleDoesNotMatchOpensThroughTheOverlay() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = withOverlay("appraise fsmagic=" + TMPFS + " func=FILE_CHECK\n", "echo plain > /tmp/lower/f");

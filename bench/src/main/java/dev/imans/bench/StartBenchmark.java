@@ -1,0 +1,283 @@
+package dev.imans.bench;
+
+import dev.imans.crypto.HashAlgo;
+import dev.imans.daemon.Daemon;
+import dev.imans.daemon.DaemonConfig;
+import dev.imans.daemon.enforce.EnforcementConfig;
+import dev.imans.daemon.fanotify.EngineMetrics;
+import dev.imans.linux.Xattr;
+import dev.imans.ns.AppraiseSetting;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The start of a real program in a container, with and without imans: {@code python3} importing a few
+ * hundred standard-library modules, from an image layer of labelled files (python3, its libraries and
+ * its standard library, copied from the host) under an overlay root, as podman or containerd mount one.
+ * Each round makes two containers of the same image: the first starts the program twice (its first
+ * start, every file cold, then a second one), then a second container starts it once (the same layer's
+ * files through a new overlay). Without a daemon, and with a fresh daemon appraising every file opened
+ * through the overlay ({@code appraise fsmagic=0x794c7630}) in each container's namespace, registered
+ * with its policy before the program starts, as {@code imans oci-hook} does.
+ *
+ * <p>Usage (as root): {@code StartBenchmark [--rounds R]}; default 5. Times are wall-clock, from the
+ * start of {@code nsenter ... chroot ... python3} to its exit, medians of the rounds.
+ */
+public final class StartBenchmark {
+    private static final String POLICY = "appraise fsmagic=0x794c7630\n";
+
+    /** Copies the program, the shared objects it and its extension modules need, and its library. */
+    private static final String IMAGE = """
+            set -e
+            L=$0
+            mkdir -p "$L/usr/bin" "$L/usr/lib" "$L/tmp" "$L/dev"
+            cp -L /usr/bin/python3 "$L/usr/bin/python3"
+            cp -a /usr/lib/python3.11 "$L/usr/lib/"
+            for f in /usr/bin/python3 /usr/lib/python3.11/lib-dynload/*.so; do ldd "$f" 2>/dev/null || true; done \
+              | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u \
+              | while read -r lib; do [ -f "$lib" ] && cp --parents -L "$lib" "$L"; done
+            """;
+
+    /** A container: a mount namespace whose /merged is an overlay of the image over a fresh tmpfs. */
+    private static final String CONTAINER = """
+            set -e
+            mp=$(mktemp -d /run/imans-bench-start-c.XXXXXX)
+            mount -t tmpfs container "$mp"
+            mkdir "$mp/upper" "$mp/work" "$mp/merged"
+            mount -t overlay overlay -o "lowerdir=$0,upperdir=$mp/upper,workdir=$mp/work" "$mp/merged"
+            echo "$mp/merged"
+            exec sleep 86400
+            """;
+
+    /** Prints the top-level standard-library modules that import cleanly, one per line. */
+    private static final String PROBE = """
+            import importlib, os, pkgutil, sys
+            skip = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3",
+                    "ensurepip", "venv", "pydoc_data", "__phello__", "__hello__", "_pyrepl", "distutils", "xxlimited",
+                    "xxlimited_35", "xxsubtype", "_xxsubinterpreters", "_xxtestfuzz", "_testcapi", "_testinternalcapi",
+                    "_testbuffer", "_testimportmultiple", "_testmultiphase", "_ctypes_test", "_testclinic", "crypt",
+                    "nis", "spwd", "ossaudiodev", "msilib", "telnetlib", "imghdr", "sndhdr", "cgi", "cgitb", "pipes",
+                    "uu", "xdrlib", "nntplib", "chunk", "mailcap", "audioop", "aifc", "sunau"}
+            ok = []
+            for m in sorted({i.name for i in pkgutil.iter_modules([os.path.dirname(os.__file__),
+                                                                   os.path.dirname(os.__file__) + "/lib-dynload"])}):
+                if m in skip or m.startswith("test") or not m.isidentifier():
+                    continue
+                try:
+                    importlib.import_module(m)
+                    ok.append(m)
+                except Exception:
+                    pass
+            print("\\n".join(ok))
+            """;
+
+    enum Start {
+        FIRST("first start, container 1"),
+        SECOND("second start, container 1"),
+        OTHER("first start, container 2 (same image)");
+
+        final String text;
+
+        Start(String text) {
+            this.text = text;
+        }
+    }
+
+    private final int rounds;
+    private Path image;
+    private Path layer;
+    private String imports;
+
+    StartBenchmark(int rounds) {
+        this.rounds = rounds;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = 5;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        new StartBenchmark(rounds).run();
+    }
+
+    void run() throws Exception {
+        image = Files.createTempDirectory(Path.of("/run"), "imans-bench-start.");
+        try {
+            layer = image.resolve("layer");
+            sh(IMAGE, layer.toString());
+            int labelled = labelTree(layer);
+            List<String> modules = probe();
+            imports = "import " + String.join(", ", modules);
+            System.out.printf("image: python3 and its standard library, %d labelled files; the program imports %d"
+                    + " modules; %d rounds%n", labelled, modules.size(), rounds);
+            Map<Start, List<Double>> without = new EnumMap<>(Start.class);
+            Map<Start, List<Double>> with = new EnumMap<>(Start.class);
+            for (Start s : Start.values()) {
+                without.put(s, new ArrayList<>());
+                with.put(s, new ArrayList<>());
+            }
+            for (int round = 1; round <= rounds; round++) {
+                record(round, "no daemon", containers(null), without);
+                record(round, "imans", withDaemon(), with);
+            }
+            System.out.println();
+            System.out.println("| python3 start (ms, median) | no daemon | imans appraising every file | ratio |");
+            System.out.println("|---|---|---|---|");
+            for (Start s : Start.values()) {
+                double base = median(without.get(s));
+                double v = median(with.get(s));
+                System.out.printf("| %s | %.0f | %.0f | %.2f |%n", s.text, base, v, v / base);
+            }
+        } finally {
+            sh("umount -l \"$0\" 2>/dev/null; rm -rf \"$0\"", image.toString());
+        }
+    }
+
+    private static void record(int round, String what, Map<Start, Double> r, Map<Start, List<Double>> into) {
+        StringBuilder line = new StringBuilder(String.format("round %d  %-10s", round, what));
+        for (Start s : Start.values()) {
+            into.get(s).add(r.get(s));
+            line.append(String.format("  %s %6.0f ms", s.name().toLowerCase(java.util.Locale.ROOT), r.get(s)));
+        }
+        System.out.println(line);
+    }
+
+    private Map<Start, Double> withDaemon() throws Exception {
+        Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
+        DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
+                Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "overlay"), true));
+        Daemon daemon = Daemon.start(config);
+        try {
+            Map<Start, Double> r = containers(config.control());
+            EngineMetrics overlays = daemon.enforcement().orElseThrow().overlayEngine().metrics();
+            System.out.printf("         (overlay permission events %d; %s)%n", overlays.events(),
+                    daemon.enforcement().orElseThrow().metrics());
+            return r;
+        } finally {
+            daemon.close();
+            try (Stream<Path> s = Files.walk(base)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** Two containers of the image; with {@code control}, each registered with the policy before it starts. */
+    private Map<Start, Double> containers(Path control) throws Exception {
+        Map<Start, Double> r = new EnumMap<>(Start.class);
+        try (Container one = new Container(layer, control)) {
+            r.put(Start.FIRST, one.start(imports));
+            r.put(Start.SECOND, one.start(imports));
+            try (Container two = new Container(layer, control)) {
+                r.put(Start.OTHER, two.start(imports));
+            }
+        }
+        return r;
+    }
+
+    /** Labels every regular file of the tree with its SHA-256 (evmctl ima_hash's value). */
+    private static int labelTree(Path root) throws IOException {
+        int n = 0;
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                byte[] digest = HashAlgo.SHA256.newDigest().digest(Files.readAllBytes(p));
+                byte[] label = new byte[2 + digest.length];
+                label[0] = 0x04;
+                label[1] = 0x04;
+                System.arraycopy(digest, 0, label, 2, digest.length);
+                Xattr.set(p, Xattr.SECURITY_IMA, label);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private List<String> probe() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("chroot", layer.toString(), "/usr/bin/python3", "-B", "-c", PROBE)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException("python3 in the image failed to list its modules");
+        }
+        return out.lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    private static void sh(String script, String arg) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", script, arg).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException("sh failed: " + script.lines().findFirst().orElse(""));
+        }
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    /** A container's mount namespace, kept by a sleeping member, registered with the daemon if one runs. */
+    private static final class Container implements AutoCloseable {
+        private final Process holder;
+        private final String merged;
+
+        Container(Path layer, Path control) throws IOException, InterruptedException {
+            holder = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c", CONTAINER,
+                    layer.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            merged = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            if (merged == null || !merged.startsWith("/")) {
+                holder.destroyForcibly();
+                throw new IOException("could not make a container: " + merged);
+            }
+            if (control != null) {
+                String link = Files.readSymbolicLink(Path.of("/proc/" + holder.pid() + "/ns/mnt")).toString();
+                String nsid = link.substring(5, link.length() - 1);
+                Files.writeString(control.resolve("namespaces"), nsid + "\n");
+                Files.writeString(control.resolve(nsid + "/policy"), POLICY);
+            }
+        }
+
+        /** Runs the program in the container; its wall-clock time in ms. */
+        double start(String imports) throws IOException, InterruptedException {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder("nsenter", "-t", Long.toString(holder.pid()), "-m", "--", "chroot", merged,
+                    "/usr/bin/python3", "-B", "-c", imports).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                throw new IOException("python3 failed in the container: " + out);
+            }
+            return (System.nanoTime() - t0) / 1e6;
+        }
+
+        @Override
+        public void close() throws InterruptedException, IOException {
+            holder.destroyForcibly();
+            holder.waitFor(10, TimeUnit.SECONDS);
+            // Its mounts went with the namespace; the directories were made on the host's /run.
+            Path mp = Path.of(merged).getParent();
+            try (Stream<Path> s = Files.walk(mp)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}
