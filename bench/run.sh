@@ -17,5 +17,5 @@ case "${1:-}" in
   start) main=dev.imans.bench.StartBenchmark; shift ;;
 esac
 # The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
+exec "$JAVA_HOME/bin/java" ${IMANS_BENCH_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"

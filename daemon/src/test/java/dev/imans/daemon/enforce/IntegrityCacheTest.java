@@ -68,4 +68,52 @@ class IntegrityCacheTest {
         AppraisalKey rebuilt = new AppraisalKey(REQ.requirements(), Keyring.empty().plus(Keyring.of(List.of(k))));
         assertThat(cache.get(KEY, STAMP, rebuilt)).contains(PASS);
     }
+
+    /** An overlay handle as overlayfs encodes it: ovl_fh padding, ovl_fb header, the layer's UUID, the real handle. */
+    private static dev.imans.linux.FileHandles.Handle overlayHandle(int uuidByte, int ino) {
+        byte[] b = new byte[8 + 16 + 12];
+        b[4] = (byte) 0xfb;
+        b[5] = (byte) (b.length - 3);
+        b[7] = 1;
+        java.util.Arrays.fill(b, 8, 24, (byte) uuidByte);
+        b[24] = (byte) ino;
+        return new dev.imans.linux.FileHandles.Handle(dev.imans.linux.FileHandles.OVL_FILEID_V1, b);
+    }
+
+    @Test
+    void anOverlayFileStartsFromAnotherOverlaysEntryForTheSameLayerFileAndStamp() {
+        IntegrityCache cache = new IntegrityCache();
+        FileKey first = new FileKey(45, 7);
+        FileKey second = new FileKey(51, 7);
+        assertThat(cache.shareOverlay(first, STAMP, overlayHandle(0x11, 7))).isFalse();
+        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        assertThat(cache.shareOverlay(second, STAMP, overlayHandle(0x11, 7))).isTrue();
+        assertThat(cache.get(second, STAMP, REQ)).contains(PASS);
+        // Another stamp is another version of the layer's file; another handle another file.
+        FileKey third = new FileKey(57, 7);
+        assertThat(cache.shareOverlay(third, new FileStamp(5, 100, 0, 101, 0), overlayHandle(0x11, 7))).isFalse();
+        assertThat(cache.shareOverlay(new FileKey(58, 7), STAMP, overlayHandle(0x22, 7))).isFalse();
+        assertThat(cache.shareOverlay(new FileKey(59, 8), STAMP, overlayHandle(0x11, 8))).isFalse();
+    }
+
+    @Test
+    void overlayHandlesOfALayerWithoutUuidAreNotShared() {
+        IntegrityCache cache = new IntegrityCache();
+        FileKey first = new FileKey(45, 7);
+        cache.shareOverlay(first, STAMP, overlayHandle(0, 7));
+        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        // Two filesystems without a UUID may both have an inode 7 of generation 0: nothing tells them apart.
+        assertThat(cache.shareOverlay(new FileKey(51, 7), STAMP, overlayHandle(0, 7))).isFalse();
+        assertThat(cache.get(new FileKey(51, 7), STAMP, REQ)).isEmpty();
+    }
+
+    @Test
+    void aForgottenOverlayFileIsNotShared() {
+        IntegrityCache cache = new IntegrityCache();
+        FileKey first = new FileKey(45, 7);
+        cache.shareOverlay(first, STAMP, overlayHandle(0x11, 7));
+        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        cache.forget(first);
+        assertThat(cache.shareOverlay(new FileKey(51, 7), STAMP, overlayHandle(0x11, 7))).isFalse();
+    }
 }
