@@ -43,7 +43,7 @@ public final class LivenessWatcher implements AutoCloseable {
                     Log.error("namespace liveness scan failed: " + e.getMessage());
                 }
                 try {
-                    Thread.sleep(period);
+                    pause(period);
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -55,10 +55,24 @@ public final class LivenessWatcher implements AutoCloseable {
         thread.start();
     }
 
+    private synchronized void pause(Duration period) throws InterruptedException {
+        long end = System.nanoTime() + period.toNanos();
+        long left;
+        while (running && (left = end - System.nanoTime()) > 0) {
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+
+    /**
+     * Stops after the scan under way, if any: an interrupt would break its journal save off
+     * ({@code ClosedByInterruptException}) and leave the namespaces it pruned in the saved state.
+     */
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        synchronized (this) {
+            running = false;
+            notifyAll();
+        }
         try {
             thread.join(Duration.ofSeconds(5));
         } catch (InterruptedException e) {
