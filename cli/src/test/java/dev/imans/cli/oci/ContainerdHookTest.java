@@ -288,6 +288,7 @@ class ContainerdHookTest {
         assertThat(run.exit()).as(run.out() + Files.readString(tmp.resolve("containerd.log"))).isZero();
         String pid = taskPid("imans-c1");
         String nsid = nsid(pid);
+        assertThat(daemon.namespaces()).contains(nsid + " enforce 1 ");
         assertThat(daemon.policy(nsid)).isEqualTo("appraise fsmagic=" + OVERLAY_MAGIC + " \n");
         assertThat(Files.readString(runcImansConfig("imans-c1"))).contains("\"createRuntime\"")
                 .contains("\"--config\"");
