@@ -165,6 +165,7 @@ public final class DaemonCommand implements Callable<Integer> {
         if (!configApplied) {
             try {
                 ConfigFile file = ConfigFile.read(config == null ? ConfigFile.DEFAULT : config, config != null);
+                file.checkOciHook();
                 List<String> fromFile = file.arguments(spec, spec.commandLine().getParseResult());
                 if (!fromFile.isEmpty()) {
                     return withConfig(file, fromFile);
@@ -254,9 +255,7 @@ public final class DaemonCommand implements Callable<Integer> {
         cl.setOut(spec.commandLine().getOut());
         cl.setErr(spec.commandLine().getErr());
         List<String> args = new ArrayList<>(fromFile);
-        // The parse result holds the whole command line: this command's own arguments follow its name.
-        List<String> all = spec.commandLine().getParseResult().originalArgs();
-        args.addAll(all.subList(spec.parent() == null ? 0 : all.indexOf(spec.name()) + 1, all.size()));
+        args.addAll(ConfigFile.ownArguments(spec));
         try {
             cl.parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {

@@ -19,9 +19,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,8 +46,11 @@ import picocli.CommandLine.Spec;
             "path or a name in --policy-dir), else --default-policy; with none, does nothing.",
             "The annotation " + KeySelection.KEYS + " names certificate files (absolute paths or names in",
             "--key-dir) whose keys verify signatures for that policy; they are added first.",
+            "Options not on the command line come from the [oci-hook] section of the config file",
+            "(default /etc/imans/imans.conf, read if it exists), --control also from the daemon's",
+            "control setting there: runtimes run hooks with an empty environment.",
             "Exit 1 (the runtime then does not start the container) for a bad policy, no",
-            "daemon, or a state it cannot use; exit 0 at poststop."})
+            "daemon, a bad config file, or a state it cannot use; exit 0 at poststop."})
 public final class OciHookCommand implements Callable<Integer> {
     /** The OCI state is a few hundred bytes; this only bounds what a broken runtime could send. */
     static final int MAX_STATE_BYTES = 1 << 20;
@@ -90,6 +95,14 @@ public final class OciHookCommand implements Callable<Integer> {
                     "off: never set it."})
     MemfdMode memfdNoexec = MemfdMode.auto;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read settings from the [oci-hook] section of FILE (default: /etc/imans/imans.conf if it"
+                    + " exists; /dev/null reads none).")
+    Path config;
+
+    /** Set on the copy that already holds the config file's settings. */
+    private boolean configApplied;
+
     @Option(names = "--state", paramLabel = "FILE",
             description = "Read the OCI state from FILE instead of standard input (for trying the hook by hand).")
     Path stateFile;
@@ -97,6 +110,20 @@ public final class OciHookCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        if (!configApplied) {
+            try {
+                ConfigFile file = ConfigFile.read(config == null ? ConfigFile.DEFAULT : config, config != null)
+                        .ociHook();
+                List<String> fromFile = file.arguments(spec, spec.commandLine().getParseResult(),
+                        ConfigFile.OCI_HOOK_COMMAND_LINE_ONLY);
+                if (!fromFile.isEmpty()) {
+                    return withConfig(file, fromFile);
+                }
+            } catch (ConfigFile.ConfigException e) {
+                err.println("imans oci-hook: " + e.getMessage() + "; the container is not started");
+                return 1;
+            }
+        }
         String container = "";
         try {
             OciState state = readState();
@@ -185,6 +212,28 @@ public final class OciHookCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * Runs a copy of this command on the config file's settings followed by the command line's, so
+     * picocli converts and checks them as if typed (as {@code imans daemon} does with its settings).
+     */
+    private Integer withConfig(ConfigFile file, List<String> fromFile) {
+        OciHookCommand copy = new OciHookCommand();
+        CommandLine cl = new CommandLine(copy);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        List<String> args = new ArrayList<>(fromFile);
+        args.addAll(ConfigFile.ownArguments(spec));
+        try {
+            cl.parseArgs(args.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            spec.commandLine().getErr().println("imans oci-hook: " + file.path() + ": " + e.getMessage()
+                    + "; the container is not started");
+            return 1;
+        }
+        copy.configApplied = true;
+        return copy.call();
     }
 
     private OciState readState() throws HookException {

@@ -200,6 +200,13 @@ class DaemonOperationsTest {
         assertThat(value.exitCode()).isEqualTo(2);
         assertThat(value.stderr()).contains("unknown hash algorithm 'sha3000'");
 
+        // A daemon setting written below the hook's header would be skipped: the file is refused instead.
+        Files.writeString(conf, "log-level = info\n[oci-hook]\ndefault-policy = /etc/imans/default.policy\n"
+                + "watch-fs = tmpfs\n");
+        CliRun section = CliRun.of("daemon", "--config", conf.toString(), "--control", "/nonexistent/ima");
+        assertThat(section.exitCode()).isEqualTo(2);
+        assertThat(section.stderr()).contains(conf + ": unknown setting 'watch-fs' in section [oci-hook]");
+
         CliRun missing = CliRun.of("daemon", "--config", dir.resolve("absent.conf").toString());
         assertThat(missing.exitCode()).isEqualTo(2);
         assertThat(missing.stderr()).contains("absent.conf: no such file");

@@ -169,6 +169,74 @@ class OciHookCommandTest {
     }
 
     @Test
+    void optionsNotOnTheCommandLineComeFromTheConfigFileAndTheDaemonsControl() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        Path dir = Files.createDirectories(tmp.resolve("policies"));
+        Files.writeString(dir.resolve("strict"), "appraise func=FILE_CHECK fowner=0\n");
+        // The daemon's own control setting is where the hook finds it; the section holds the hook's options.
+        Path conf = Files.writeString(tmp.resolve("imans.conf"), "control = " + daemon.control
+                + "\nwatch-fs = tmpfs\n\n[oci-hook]\n# the hook's settings\npolicy-dir = " + dir
+                + "\nno-absolute-policy-files = true\n");
+        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy-file\":\"strict\""), "--config",
+                conf.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise func=FILE_CHECK fowner=0 \n");
+        // no-absolute-policy-files = true from the file is in force.
+        Run absolute = hook(state("creating", container.pid(), "\"dev.imans.policy-file\":\"" + dir.resolve("strict")
+                + "\""), "--config", conf.toString());
+        assertThat(absolute.exit()).isEqualTo(1);
+        assertThat(absolute.err()).contains("absolute");
+    }
+
+    @Test
+    void theCommandLineWinsOverTheSectionWhichWinsOverTheDaemonsControl() throws Exception {
+        daemon = new TestDaemon(false);
+        String nsid = startContainerProcess();
+        Path none = tmp.resolve("no-daemon");
+        Path conf = Files.writeString(tmp.resolve("imans.conf"), "control = " + none + "\n[oci-hook]\ncontrol = "
+                + daemon.control + "\n");
+        Run section = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--config", conf.toString());
+        assertThat(section.exit()).as(section.err()).isZero();
+        assertThat(daemon.policy(nsid)).isEqualTo("appraise fowner=0 \n");
+        Run line = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
+                "--config", conf.toString(), "--control", none.toString());
+        assertThat(line.exit()).isEqualTo(1);
+        assertThat(line.err()).contains("no imans daemon serves " + none);
+    }
+
+    @Test
+    void aBadConfigFileFailsTheHookSoTheContainerDoesNotStart() throws Exception {
+        daemon = new TestDaemon(false);
+        startContainerProcess();
+        String s = state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\"");
+        Path conf = tmp.resolve("imans.conf");
+        Files.writeString(conf, "[oci-hook]\ncontrol = " + daemon.control + "\npolicy-directory = /etc/imans\n");
+        Run unknown = hook(s, "--config", conf.toString());
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).isEqualTo("imans oci-hook: " + conf + ": unknown setting 'policy-directory'; the"
+                + " container is not started\n");
+        // One container's state named in the file would give every container that pid.
+        Files.writeString(conf, "[oci-hook]\ncontrol = " + daemon.control + "\nstate = /tmp/state.json\n");
+        Run state = hook(s, "--config", conf.toString());
+        assertThat(state.exit()).isEqualTo(1);
+        assertThat(state.err()).contains(conf + ": unknown setting 'state'");
+        Files.writeString(conf, "control = " + daemon.control + "\n[oci_hook]\n");
+        Run section = hook(s, "--config", conf.toString());
+        assertThat(section.exit()).isEqualTo(1);
+        assertThat(section.err()).contains(conf + ":2: unknown section '[oci_hook]'");
+        Files.writeString(conf, "[oci-hook]\ncontrol = " + daemon.control + "\nmemfd-noexec = perhaps\n");
+        Run flag = hook(s, "--config", conf.toString());
+        assertThat(flag.exit()).isEqualTo(1);
+        assertThat(flag.err()).contains("'memfd-noexec' takes true or false");
+        Run missing = hook(s, "--config", tmp.resolve("absent.conf").toString(), "--control", daemon.control.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("absent.conf: no such file");
+        assertThat(daemon.namespaces()).isEqualTo("nsid mode rules processes\nhost enforce 0 -\n");
+    }
+
+    @Test
     void poststopIsQuiet() throws Exception {
         Run r = hook(state("stopped", null, "\"dev.imans.policy\":\"appraise fowner=0\""),
                 "--control", tmp.resolve("no-daemon").toString());

@@ -26,11 +26,16 @@ final class TestDaemon implements AutoCloseable {
     final Daemon daemon;
 
     TestDaemon(boolean enforce) throws IOException {
+        this(enforce ? Set.of("tmpfs") : Set.of());
+    }
+
+    /** Enforcing on filesystems of {@code types} that registered namespaces see; none: no enforcement. */
+    TestDaemon(Set<String> types) throws IOException {
         Files.createDirectories(base);
         DaemonConfig config = new DaemonConfig(control, false, base.resolve("state"), Optional.of(auditLog),
                 AppraiseSetting.ENFORCE);
-        if (enforce) {
-            config = config.withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs"), true));
+        if (!types.isEmpty()) {
+            config = config.withEnforcement(EnforcementConfig.defaults().withFilesystems(types, true));
         }
         daemon = Daemon.start(config);
     }
