@@ -22,7 +22,7 @@ class ConfigFileTest {
 
                 [oci-hook]
                 default-policy = /etc/imans/default.policy
-                memfd-noexec = true
+                memfd-noexec = require
                 """);
         ConfigFile file = ConfigFile.read(conf, true);
         CommandLine daemon = new CommandLine(new DaemonCommand());
@@ -30,7 +30,7 @@ class ConfigFileTest {
                 .containsExactly("--control=/run/x/ima", "--watch-fs=tmpfs");
         CommandLine hook = new CommandLine(new OciHookCommand());
         assertThat(file.ociHook().arguments(hook.getCommandSpec(), hook.parseArgs()))
-                .containsExactly("--default-policy=/etc/imans/default.policy", "--memfd-noexec", "--control=/run/x/ima");
+                .containsExactly("--default-policy=/etc/imans/default.policy", "--memfd-noexec=require", "--control=/run/x/ima");
         file.checkOciHook();
         // A daemon setting written below the header: the daemon refuses the file instead of skipping it.
         Files.writeString(conf, "[oci-hook]\nwatch-fs = tmpfs\n");

@@ -229,7 +229,8 @@ class OciHookCommandTest {
         Files.writeString(conf, "[oci-hook]\ncontrol = " + daemon.control + "\nmemfd-noexec = perhaps\n");
         Run flag = hook(s, "--config", conf.toString());
         assertThat(flag.exit()).isEqualTo(1);
-        assertThat(flag.err()).contains("'memfd-noexec' takes true or false");
+        assertThat(flag.err()).contains("Invalid value for option '--memfd-noexec'").contains("'perhaps'")
+                .contains("the container is not started");
         Run missing = hook(s, "--config", tmp.resolve("absent.conf").toString(), "--control", daemon.control.toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("absent.conf: no such file");
