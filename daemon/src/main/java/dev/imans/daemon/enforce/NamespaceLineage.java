@@ -39,7 +39,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       namespace whose table holds a filesystem that only a registered namespace has (a superblock in
  *       its table and not in the host's, as the mount tracker last saw them: its tmpfs, its procfs, its
  *       {@code /dev}) was copied from it, provided that one was seen (registered or learned) first: sharing
- *       a filesystem alone does not say which was copied from which. This covers what ancestry misses: a process that entered the
+ *       a filesystem alone does not say which was copied from which. Every namespace that has a process
+ *       when a namespace is registered counts as seen before it: a runtime's namespace that mounted a
+ *       container's root, from which the container's namespace was copied, is not the container's child. This covers what ancestry misses: a process that entered the
  *       registered namespace with {@code setns} (so its parent is on the host, as with
  *       {@code nsenter} or a runtime's {@code exec}) and then unshared, and an orphan adopted by a
  *       subreaper on the host.</li>
@@ -74,6 +76,16 @@ public final class NamespaceLineage implements DerivedNamespaces {
      */
     private final Map<Long, Long> seen = new ConcurrentHashMap<>();
     private long clock;
+    /**
+     * Namespaces that had processes when a namespace was registered, pinned while they live: they are
+     * seen before it ({@link #seen}), so sharing its filesystems does not make them its descendants. A
+     * runtime's own namespace (containerd's, when it runs in a mount namespace of its own) holds the
+     * container's root before the container's namespace is copied from it.
+     */
+    private final Map<Long, Preexisting> preexisting = new java.util.HashMap<>();
+
+    /** A namespace that lived before a registration, pinned, with the process it was found through. */
+    private record Preexisting(NsfsPin pin, long pid) {}
     /** Superblock -> the registered or descendant namespaces whose tables have it and the host's has not. */
     private volatile Map<Long, long[]> privateDevs = Map.of();
     private volatile Set<Long> lastRegistered = Set.of();
@@ -236,9 +248,10 @@ public final class NamespaceLineage implements DerivedNamespaces {
             return false;
         }
         boolean found = false;
+        Map<Long, Set<Long>> olderTables = new java.util.HashMap<>();
         for (MountInfo m : table) {
             long[] owners = devs.get(m.dev());
-            if (owners == null) {
+            if (owners == null || heldByOlder(m.dev(), nsInode, self, olderTables)) {
                 continue;
             }
             for (long owner : owners) {
@@ -253,6 +266,41 @@ public final class NamespaceLineage implements DerivedNamespaces {
             }
         }
         return found;
+    }
+
+    /**
+     * Whether a namespace that lived before a registration, other than {@code nsInode}, holds {@code dev}:
+     * then holding it does not tell whom {@code nsInode} was copied from (a runtime's namespace holds
+     * the root of every container it started, and its later children hold it too). Tables are read once
+     * per learning ({@code cache}); one that cannot be read counts as not holding it.
+     */
+    private boolean heldByOlder(long dev, long nsInode, long self, Map<Long, Set<Long>> cache) {
+        for (var en : preexisting.entrySet()) {
+            long ns = en.getKey();
+            if (ns == nsInode || seen.getOrDefault(ns, Long.MAX_VALUE) >= self) {
+                continue;
+            }
+            Set<Long> devs = cache.computeIfAbsent(ns, k -> {
+                Set<Long> out = new HashSet<>();
+                int pid = (int) en.getValue().pid();
+                try {
+                    List<MountInfo> t = Mounts.read(pid);
+                    // The pid may have gone to a process of another namespace since it was noted.
+                    if (namespaceOf(pid) == ns) {
+                        for (MountInfo m : t) {
+                            out.add(m.dev());
+                        }
+                    }
+                } catch (IOException | IllegalArgumentException e) {
+                    // Its process is gone: nothing known of its table.
+                }
+                return out;
+            });
+            if (devs.contains(dev)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int ppid(int pid) throws LinuxException {
@@ -293,6 +341,9 @@ public final class NamespaceLineage implements DerivedNamespaces {
             return;
         }
         lastRegistered = Set.copyOf(registered);
+        if (registered.stream().anyMatch(ns -> !seen.containsKey(ns))) {
+            notePreexisting(registered);
+        }
         for (long ns : registered) {
             if (!seen.containsKey(ns)) {
                 seen.put(ns, ++clock);
@@ -309,7 +360,29 @@ public final class NamespaceLineage implements DerivedNamespaces {
                 en.setValue(new Entry(e.pin, kept, e.pid));
             }
         }
-        seen.keySet().removeIf(ns -> !registered.contains(ns) && !known.containsKey(ns));
+        seen.keySet().removeIf(ns -> !registered.contains(ns) && !known.containsKey(ns) && !preexisting.containsKey(ns));
+    }
+
+    /**
+     * Before a new registration takes its place in {@link #seen}: every namespace with a process now
+     * (one {@code /proc} scan) is seen before it. Ancestry still ties such a namespace to the new one if
+     * its processes descend from it; only the mounts signal, which cannot tell copier from copy, no
+     * longer does. A namespace that cannot be pinned (its process just left) is not noted.
+     */
+    private void notePreexisting(Set<Long> registered) {
+        Map<dev.imans.ns.NamespaceId, Long> members = dev.imans.daemon.ns.Proc.system().census().anyMember();
+        for (var m : members.entrySet()) {
+            long ns = m.getKey().inode();
+            if (ns == host || registered.contains(ns) || seen.containsKey(ns) || known.containsKey(ns)) {
+                continue;
+            }
+            try {
+                preexisting.put(ns, new Preexisting(NsfsPin.pin(m.getValue(), m.getKey()), m.getValue()));
+            } catch (IOException | IllegalArgumentException e) {
+                continue;
+            }
+            seen.put(ns, ++clock);
+        }
     }
 
     /** The known descendants of registered namespaces, each with the pid it was learned through. */
@@ -334,11 +407,21 @@ public final class NamespaceLineage implements DerivedNamespaces {
         Set<Long> reg = new HashSet<>();
         registered.forEach(id -> reg.add(id.inode()));
         synchronized (this) {
+            for (var it = preexisting.entrySet().iterator(); it.hasNext(); ) {
+                var en = it.next();
+                if (counts.getOrDefault(new NamespaceId(en.getKey()), 0) == 0) {
+                    it.remove();
+                    en.getValue().pin().release();
+                    if (!reg.contains(en.getKey()) && !known.containsKey(en.getKey())) {
+                        seen.remove(en.getKey());
+                    }
+                }
+            }
             for (var it = known.entrySet().iterator(); it.hasNext(); ) {
                 var en = it.next();
                 if (counts.getOrDefault(new NamespaceId(en.getKey()), 0) == 0) {
                     it.remove();
-                    if (!reg.contains(en.getKey())) {
+                    if (!reg.contains(en.getKey()) && !preexisting.containsKey(en.getKey())) {
                         seen.remove(en.getKey());
                     }
                     en.getValue().pin.release();
@@ -372,6 +455,8 @@ public final class NamespaceLineage implements DerivedNamespaces {
     public synchronized void close() {
         closed = true;
         seen.clear();
+        preexisting.values().forEach(p -> p.pin().release());
+        preexisting.clear();
         known.values().forEach(e -> e.pin.release());
         known.clear();
     }

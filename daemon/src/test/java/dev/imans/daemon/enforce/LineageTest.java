@@ -237,6 +237,32 @@ class LineageTest {
         assertThat(daemon.control.resolve(Long.toString(ns.nsid))).doesNotExist();
     }
 
+    @Test
+    void theNamespaceARegisteredOneWasCopiedFromIsNotItsDescendant() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        // A runtime's namespace (containerd's, run in a mount namespace of its own) mounts the container's
+        // filesystem, then the container's namespace is copied from it and registered.
+        Namespace runtime = daemon.fresh();
+        runtime.shOk("mkdir -p /tmp/rootfs && mount -t tmpfs rootfs /tmp/rootfs && echo hello > /tmp/rootfs/f");
+        extra = new ProcessBuilder("nsenter", "-t", Integer.toString(runtime.pid()), "-m", "unshare", "-m", "sleep",
+                "600").start();
+        int member = (int) extra.pid();
+        long container = Long.parseLong(eventuallyNamespaceOf(member, runtime.nsid));
+        // What the runtime then mounts inside the container's namespace only (its /dev, its /proc).
+        assertHello(Run.run("nsenter", "-t", Integer.toString(member), "-m", "sh", "-c",
+                "mkdir -p /tmp/rootfs/dev && mount -t tmpfs dev /tmp/rootfs/dev && echo hello"));
+        Files.writeString(daemon.control.resolve("namespaces"), container + "\n");
+        policy(container, TMPFS_POLICY);
+        assertDenied(Run.run("nsenter", "-t", Integer.toString(member), "-m", "cat", "/tmp/rootfs/f"));
+        // The runtime's own opens of the same files are the host's: its namespace existed before the container's.
+        assertHello(runtime.sh("cat /tmp/rootfs/f"));
+        assertHello(runtime.sh("sleep 0.7; cat /tmp/rootfs/f"));
+        // Its later children hold the container's root too, and are not the container's either.
+        assertHello(runtime.sh("unshare -m cat /tmp/rootfs/f"));
+        // The container's own children are: they hold what only the container has.
+        assertDenied(Run.run("nsenter", "-t", Integer.toString(member), "-m", "unshare", "-m", "cat", "/tmp/rootfs/f"));
+    }
+
     /** Waits until {@code pid} has left {@code parentNs} (unshare done) and returns its namespace's number. */
     private static String eventuallyNamespaceOf(int pid, long parentNs) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
