@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * The bytes written to a {@code keys} file, cut into whole certificates as they arrive: a DER
- * certificate ends where its outer SEQUENCE says, PEM text where every BEGIN line has its END line.
- * Whether a whole certificate is acceptable is the namespace service's question, not this one's.
+ * certificate ends where its outer SEQUENCE says, PEM text where every BEGIN line has its END line,
+ * and a {@code remove <key id>} line at its newline. Whether a whole certificate is acceptable is the
+ * namespace service's question, not this one's.
  */
 final class KeyUpload {
     /** A certificate is a few KiB; more pending bytes than this are no certificate. */
@@ -64,6 +65,9 @@ final class KeyUpload {
         if (b[p] == '-') {
             return pemEnd(b, p);
         }
+        if (b[p] == 'r') {
+            return lineEnd(b, p);
+        }
         if ((b[p] & 0xff) != 0x30) {
             pending = new byte[0];
             throw new IllegalArgumentException("neither PEM nor a DER X.509 certificate (it starts with byte 0x"
@@ -90,6 +94,21 @@ final class KeyUpload {
         }
         long end = p + 2 + n + len;
         return end <= b.length ? (int) end : -1;
+    }
+
+    /** A {@code remove} line is complete at its newline; what it says is checked by the service. */
+    private int lineEnd(byte[] b, int p) {
+        for (int i = p; i < b.length; i++) {
+            if (b[i] == '\n') {
+                return i + 1;
+            }
+            if (i - p > 80) {
+                pending = new byte[0];
+                throw new IllegalArgumentException("a line longer than 80 bytes is neither a certificate nor"
+                        + " 'remove <key id>'");
+            }
+        }
+        return -1;
     }
 
     /** PEM text is complete when it has as many closed END lines as BEGIN lines, and one at least. */

@@ -7,6 +7,7 @@ import dev.imans.daemon.state.JournalState;
 import dev.imans.daemon.state.StateJournal;
 import dev.imans.appraise.AppraiseMode;
 import dev.imans.crypto.ImaCertificate;
+import dev.imans.crypto.KeyId;
 import dev.imans.crypto.Keyring;
 import dev.imans.ns.AppraiseSetting;
 import dev.imans.ns.NamespaceId;
@@ -453,33 +454,57 @@ public final class NamespaceService {
         if (!registry.isRegistered(id)) {
             return keysRejected(id, "namespace " + id + " is not registered", writer);
         }
-        List<ImaCertificate> admitted = new ArrayList<>();
+        // Each element is one certificate (DER or PEM text) or one "remove <key id>" line, in write order.
+        List<ImaCertificate> mine = new ArrayList<>(keys.getOrDefault(id, List.of()));
+        List<String> changes = new ArrayList<>();
         Instant now = Instant.now();
         try {
             for (byte[] data : writes) {
-                admitted.addAll(ImaCertificate.admitAll(data, "certificate", now));
+                if (data.length > 0 && data[0] == 'r') {
+                    KeyId gone = removal(data);
+                    List<ImaCertificate> removed = mine.stream().filter(c -> c.keyId().equals(gone)).toList();
+                    if (removed.isEmpty()) {
+                        throw new IllegalArgumentException("remove " + gone.hex() + ": the namespace holds no key"
+                                + " with that id");
+                    }
+                    mine.removeAll(removed);
+                    removed.forEach(c -> changes.add("removed: " + c.line()));
+                    continue;
+                }
+                for (ImaCertificate c : ImaCertificate.admitAll(data, "certificate", now)) {
+                    if (mine.stream().noneMatch(c::sameAs)) {
+                        mine.add(c);
+                        changes.add("added: " + c.line());
+                    }
+                }
             }
         } catch (IllegalArgumentException e) {
             return keysRejected(id, e.getMessage(), writer);
         }
-        List<ImaCertificate> mine = keys.computeIfAbsent(id, x -> new ArrayList<>());
-        int before = mine.size();
-        for (ImaCertificate c : admitted) {
-            if (mine.stream().noneMatch(c::sameAs)) {
-                mine.add(c);
-                Log.info(target + " key added by pid " + writer.pid() + ": " + c.line());
-            }
-        }
-        if (mine.size() == before) {
+        if (changes.isEmpty()) {
             return Commit.DONE;
         }
+        changes.forEach(c -> Log.info(target + " key " + c.replaceFirst(":", " by pid " + writer.pid() + ":")));
+        keys.put(id, mine);
         keyrings.put(id, Keyring.of(mine.stream().map(ImaCertificate::key).toList()));
+        // A key taken away is in force when this returns as one added is: enforceAndSave drops the ignore
+        // marks of files it let through, and verdicts are cached per keyring.
         List<String> failures = enforceAndSave();
         if (!failures.isEmpty()) {
-            notApplied(target + " keys", (mine.size() - before) + " key(s) added", failures);
+            notApplied(target + " keys", changes.size() + " key change(s)", failures);
             return Commit.NOT_APPLIED;
         }
         return Commit.DONE;
+    }
+
+    /** {@code remove <key id>} (the id the keys file lists, as {@code keyctl unlink} takes a key). */
+    private static KeyId removal(byte[] line) {
+        String text = new String(line, java.nio.charset.StandardCharsets.ISO_8859_1).strip();
+        String[] words = text.split("[ \t]+");
+        if (words.length != 2 || !words[0].equals("remove")) {
+            throw new IllegalArgumentException("'" + text + "' is neither a certificate nor 'remove <key id>'");
+        }
+        return KeyId.parse(words[1]);
     }
 
     /** Records why a write to {@code <nsid>/keys} was refused (EINVAL); the keys in force stay. */

@@ -183,6 +183,40 @@ class NamespaceKeysTest {
     }
 
     @Test
+    void aRemovedKeyIsOutOfForceWhenItsWriteReturnsAndStaysOut() throws Exception {
+        TestCerts certs = new TestCerts(tmp.resolve("certs"));
+        Path keyA = certs.key("a", "ec");
+        Path keyB = certs.key("b", "rsa");
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace a = daemon.namespace(POLICY);
+        String idA = signedFile(a, "/tmp/f", keyA);
+        signedFile(a, "/tmp/g", keyB);
+        Files.write(keys(a), concat(Files.readAllBytes(certs.cert(keyA, "/CN=compromised", "digitalSignature", false)),
+                Files.readAllBytes(certs.cert(keyB, "/CN=kept", "digitalSignature", false))));
+        // Judged and let through: the kernel answers the next opens from its ignore mark.
+        assertThat(a.shOk("cat /tmp/f; cat /tmp/f").out()).isEqualTo("/tmp/f\n/tmp/f\n");
+        assertThat(a.shOk("cat /tmp/g").out()).isEqualTo("/tmp/g\n");
+
+        assertThatThrownBy(() -> write(keys(a), "remove 0badc0de\n".getBytes()))
+                .hasMessageContaining("Invalid argument");
+        assertThat(Files.readString(daemon.control.resolve(".imans/last_error")))
+                .contains("remove 0badc0de: the namespace holds no key with that id");
+        assertThatThrownBy(() -> write(keys(a), "remove everything\n".getBytes()))
+                .hasMessageContaining("Invalid argument");
+        assertThat(Files.readString(keys(a)).lines()).hasSize(2);
+
+        write(keys(a), ("remove " + idA + "\n").getBytes());
+        assertThat(Files.readString(keys(a))).doesNotContain(idA).endsWith(" CN=kept rsa\n");
+        assertDenied(a.sh("cat /tmp/f"));
+        assertThat(denials(a)).last().satisfies(r -> assertThat(r.value("cause")).hasValue("invalid-signature"));
+        assertThat(a.shOk("cat /tmp/g").out()).isEqualTo("/tmp/g\n");
+
+        daemon.restart();
+        assertThat(Files.readString(keys(a))).doesNotContain(idA);
+        assertDenied(a.sh("cat /tmp/f"));
+    }
+
+    @Test
     void keysSurviveARestartAndGoWithTheirNamespace() throws Exception {
         TestCerts certs = new TestCerts(tmp.resolve("certs"));
         Path keyA = certs.key("a", "ec");
