@@ -229,6 +229,9 @@ public final class DaemonCommand implements Callable<Integer> {
             err.println("imans daemon: " + e.getMessage());
             return 1;
         }
+        if (!noEnforce) {
+            daemon.hostKeysFrom(this::keyring);
+        }
         Runnable stopDaemon = () -> {
             notify.ifPresent(SdNotify::stopping);
             daemon.close();
@@ -269,8 +272,16 @@ public final class DaemonCommand implements Callable<Integer> {
     private Keyring keyring() throws IOException {
         List<VerificationKey> out = new ArrayList<>();
         for (Path k : keys) {
+            byte[] bytes;
             try {
-                out.add(KeyFiles.readVerificationKey(Files.readAllBytes(k), k.toString()));
+                bytes = Files.readAllBytes(k);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IOException("--key " + k + ": no such file", e);
+            } catch (IOException e) {
+                throw new IOException("--key " + k + ": cannot be read: " + e.getMessage(), e);
+            }
+            try {
+                out.add(KeyFiles.readVerificationKey(bytes, k.toString()));
             } catch (IllegalArgumentException e) {
                 throw new IOException("--key " + k + ": " + e.getMessage(), e);
             }

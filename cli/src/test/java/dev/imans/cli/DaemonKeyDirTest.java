@@ -109,4 +109,46 @@ class DaemonKeyDirTest {
         enforce(none, ns);
         assertThat(cat(ns, "/tmp/host")).isNotZero();
     }
+
+    private static Path cert(Path key, Path out) throws Exception {
+        run("openssl", "req", "-new", "-x509", "-key", key.toString(), "-subj", "/CN=" + out.getFileName(), "-days",
+                "30", "-addext", "keyUsage=digitalSignature", "-outform", "DER", "-out", out.toString());
+        return out;
+    }
+
+    @Test
+    void hupReadsTheHostKeysAgainAndPutsThemInForceBeforeTheNextOpen() throws Exception {
+        Path hostKey = key("host");
+        Path otherKey = key("other");
+        Path dir = Files.createDirectories(tmp.resolve("ima-keys"));
+        Path hostCert = cert(hostKey, dir.resolve("x509_host.der"));
+        Process ns = namespace();
+        run("evmctl", "ima_sign", "--key", hostKey.toString(), "-a", "sha256", "/proc/" + ns.pid() + "/root/tmp/host");
+        run("evmctl", "ima_sign", "--key", otherKey.toString(), "-a", "sha256", "/proc/" + ns.pid() + "/root/tmp/other");
+        Path single = cert(otherKey, tmp.resolve("other.der"));
+
+        DaemonProcess d = new DaemonProcess("--key-dir", dir.toString(), "--key", single.toString());
+        open.add(d);
+        enforce(d, ns);
+        // Judged once, then answered by the kernel's ignore mark.
+        assertThat(cat(ns, "/tmp/host")).isZero();
+        assertThat(cat(ns, "/tmp/host")).isZero();
+        assertThat(cat(ns, "/tmp/other")).isZero();
+
+        // A compromised key taken out of the directory: out of force once the HUP is handled.
+        Files.move(hostCert, tmp.resolve("x509_host.der"));
+        d.signal("HUP");
+        DaemonProcess.await("the reload", () -> d.log().contains("host keys reloaded: 1 key(s) in force"));
+        assertThat(cat(ns, "/tmp/host")).isNotZero();
+        assertThat(cat(ns, "/tmp/other")).isZero();
+
+        // Keys that cannot be read: the keys in force stay.
+        Files.delete(single);
+        d.signal("HUP");
+        DaemonProcess.await("the failed reload", () -> d.log().contains("host keys not reloaded: --key " + single));
+        assertThat(d.log()).contains("the keys in force stay");
+        assertThat(cat(ns, "/tmp/other")).isZero();
+        assertThat(cat(ns, "/tmp/host")).isNotZero();
+        assertThat(d.process.isAlive()).isTrue();
+    }
 }

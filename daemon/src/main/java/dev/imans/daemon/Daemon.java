@@ -220,6 +220,44 @@ public final class Daemon implements AutoCloseable {
         audit.reopen();
     }
 
+    /** Reads the host's keys again ({@code --key} files and {@code --key-dir}). */
+    public interface HostKeyLoader {
+        dev.imans.crypto.Keyring load() throws IOException;
+    }
+
+    private volatile HostKeyLoader hostKeyLoader;
+
+    /** Where {@link #reloadHostKeys} reads the host's keys from (the command line's key options). */
+    public void hostKeysFrom(HostKeyLoader loader) {
+        this.hostKeyLoader = loader;
+    }
+
+    /**
+     * SIGHUP: reads the host's keys again and puts them in force for every policy before returning, so
+     * a certificate taken out of the key directory (a compromised key) stops verifying without a
+     * restart, which would leave opens unjudged meanwhile. Keys that cannot be read leave the keys in
+     * force as they were.
+     */
+    public void reloadHostKeys() {
+        HostKeyLoader loader = hostKeyLoader;
+        if (loader == null || enforcement == null) {
+            return;
+        }
+        dev.imans.crypto.Keyring keys;
+        try {
+            keys = loader.load();
+        } catch (IOException | RuntimeException e) {
+            Log.error("host keys not reloaded: " + e.getMessage() + "; the keys in force stay");
+            return;
+        }
+        List<String> failures = service.replaceHostKeys(keys);
+        if (failures.isEmpty()) {
+            Log.info("host keys reloaded: " + keys.size() + " key(s) in force");
+        } else {
+            Log.error("host keys reloaded, but putting them in force failed: " + String.join("; ", failures));
+        }
+    }
+
     /**
      * The state report (SIGUSR1): health, the host and every registered namespace with its mode and
      * rule count, the engine's counters, the marked filesystems and the audit writer's counts.

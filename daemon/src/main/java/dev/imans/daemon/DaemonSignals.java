@@ -12,7 +12,7 @@ import sun.misc.Signal;
  * (signal(7)), so that no signal ends enforcement without a log line:
  *
  * <ul>
- *   <li>HUP reopens the audit log (log rotation); USR1 writes a state report to the daemon log;
+ *   <li>HUP reopens the audit log (log rotation) and reads the host's keys again; USR1 writes a state report to the daemon log;
  *       enforcement continues.
  *   <li>INT, TERM, and TRAP, ABRT, STKFLT, XCPU, PWR, SYS (a debugger, an abort, a CPU limit, a power
  *       failure, a seccomp trap: reasons to stop) are logged, then the daemon stops cleanly (every
@@ -141,8 +141,9 @@ public final class DaemonSignals {
         }
         switch (action) {
             case REOPEN -> {
-                Log.info("received " + name + ": reopening the audit log");
+                Log.info("received " + name + ": reopening the audit log and reading the host's keys again");
                 daemon.reopenLogs();
+                daemon.reloadHostKeys();
             }
             case REPORT -> {
                 Log.info("received " + name + ": state report follows");

@@ -18,9 +18,11 @@ public final class ServicePolicies implements PolicySource {
     private final NamespaceService service;
     private final EnforcementConfig config;
 
+    /** The host's keys start as {@code config}'s; {@link NamespaceService#replaceHostKeys} changes them. */
     public ServicePolicies(NamespaceService service, EnforcementConfig config) {
         this.service = service;
         this.config = config;
+        service.initHostKeys(config.keyring());
     }
 
     @Override
@@ -28,14 +30,14 @@ public final class ServicePolicies implements PolicySource {
         synchronized (service) {
             Scope host = new Scope(OptionalLong.empty(),
                     service.committedPolicy(PolicyTarget.HOST).orElse(Policy.empty()),
-                    service.mode(PolicyTarget.HOST).orElseThrow(), config.rehashes("host"), config.keyring());
+                    service.mode(PolicyTarget.HOST).orElseThrow(), config.rehashes("host"), service.hostKeys());
             Map<Long, Scope> namespaces = new HashMap<>();
             for (NamespaceId id : service.ids()) {
                 PolicyTarget t = new PolicyTarget.Namespace(id);
                 namespaces.put(id.inode(), new Scope(OptionalLong.of(id.inode()),
                         service.committedPolicy(t).orElse(Policy.empty()),
                         service.mode(t).orElseThrow(), config.rehashes(id.toString()),
-                        config.keyring().plus(service.keyring(id))));
+                        service.hostKeys().plus(service.keyring(id))));
             }
             return new Policies(host, namespaces);
         }

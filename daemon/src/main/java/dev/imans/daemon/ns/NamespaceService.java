@@ -422,6 +422,27 @@ public final class NamespaceService {
         return failures;
     }
 
+    /** The host's keys: every policy verifies signatures with them ({@code --key}, {@code --key-dir}). */
+    private Keyring hostKeys = Keyring.empty();
+
+    public synchronized Keyring hostKeys() {
+        return hostKeys;
+    }
+
+    /**
+     * Puts {@code keys} in force as the host's keys, for every policy, when this returns (ignore marks
+     * of files the old keys let through are dropped); returns what failed to take effect.
+     */
+    public synchronized List<String> replaceHostKeys(Keyring keys) {
+        hostKeys = keys;
+        return changed();
+    }
+
+    /** The host's keys before enforcement starts (nothing to notify yet). */
+    public synchronized void initHostKeys(Keyring keys) {
+        hostKeys = keys;
+    }
+
     /** The namespace's own verification keys (empty for one without keys or not registered). */
     public synchronized Keyring keyring(NamespaceId id) {
         return keyrings.getOrDefault(id, Keyring.empty());
