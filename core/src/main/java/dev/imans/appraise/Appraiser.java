@@ -123,8 +123,20 @@ public final class Appraiser {
                             + Hex.of(Arrays.copyOfRange(raw, start, start + actual.length))
                             + explain(xattr));
         }
-        return AppraisalResult.pass(algo, actual, xattr, "the file's " + algo + " digest matches the stored hash"
-                + explain(xattr));
+        String why = explain(xattr);
+        return AppraisalResult.pass(algo, actual, xattr, why.isEmpty() ? MATCHES.get(algo)
+                : "the file's " + algo + " digest matches the stored hash" + why);
+    }
+
+    /** The reason of a pass, one string per algorithm: a cache holds one result per file. */
+    private static final java.util.Map<HashAlgo, String> MATCHES = matches();
+
+    private static java.util.Map<HashAlgo, String> matches() {
+        java.util.Map<HashAlgo, String> m = new java.util.EnumMap<>(HashAlgo.class);
+        for (HashAlgo a : HashAlgo.values()) {
+            m.put(a, "the file's " + a + " digest matches the stored hash");
+        }
+        return m;
     }
 
     private static AppraisalResult verifySignature(Optional<ImaXattr> xattr, byte[] raw, HashAlgo algo,

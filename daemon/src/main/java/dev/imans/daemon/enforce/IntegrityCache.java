@@ -60,6 +60,7 @@ public final class IntegrityCache {
     /** The real inode behind an overlay file ({@link #shareOverlay}) -> the overlay file last seen for it. */
     private final ConcurrentHashMap<java.nio.ByteBuffer, FileKey> origins = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<FileKey, Long> forgets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<AppraisalKey, AppraisalKey> requirements = new ConcurrentHashMap<>();
     private final AtomicLong clears = new AtomicLong();
 
     /** What was known about a file's modifications when a computation about it began. */
@@ -91,12 +92,18 @@ public final class IntegrityCache {
         if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
             clear();
         }
+        // One key object per requirements and keyring, not one per file (each event builds its own).
+        AppraisalKey shared = requirements.putIfAbsent(req, req);
+        AppraisalKey canonical = shared != null ? shared : req;
+        if (requirements.size() > 1024) {
+            requirements.clear();
+        }
         entries.compute(key, (k, old) -> {
             if (!current(k, token)) {
                 return old;
             }
             Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
-            return e.withResult(req, result);
+            return e.withResult(canonical, result);
         });
     }
 
