@@ -35,7 +35,12 @@ final class BenchNamespace implements AutoCloseable {
     /** The benchmark's filesystems, as the namespace names them. */
     enum Fs {
         TMPFS("tmpfs", "/files"),
-        EXT4("ext4 (loop)", "/ext4/files");
+        EXT4("ext4 (loop)", "/ext4/files"),
+        /**
+         * A tmpfs of the host's, opened by a host process while the namespace has the configuration's
+         * policy: what imans costs where no policy can reach.
+         */
+        HOST("host tmpfs, host opener", HOST_DIR);
 
         final String text;
         final String dir;
@@ -44,7 +49,14 @@ final class BenchNamespace implements AutoCloseable {
             this.text = text;
             this.dir = dir;
         }
+
+        boolean onHost() {
+            return this == HOST;
+        }
     }
+
+    /** Where {@link Fs#HOST}'s tmpfs is mounted on the host while the benchmark runs. */
+    static final String HOST_DIR = "/run/imans-bench-host";
 
     private final Process holder;
     private final Path mountPoint;
@@ -72,6 +84,11 @@ final class BenchNamespace implements AutoCloseable {
     /** {@code path} of the namespace as the host reaches it. */
     Path hostPath(String path) {
         return Path.of("/proc/" + pid() + "/root" + path);
+    }
+
+    /** Where the host reaches the files of {@code fs}. */
+    Path hostPath(Fs fs) {
+        return fs.onHost() ? Path.of(fs.dir) : hostPath(fs.dir);
     }
 
     @Override

@@ -107,6 +107,7 @@ public final class OpenBenchmark {
         C_WATCH("C listener: allow + ignore mark + open watch (imans's design)", "watch"),
         NO_POLICY("imans, no policy for the namespace", null),
         APPRAISE("imans appraising every file", null),
+        APPRAISE_ALL_FS("imans appraising every file, every tmpfs and ext4 marked", null),
         MEASURE("imans measuring every file (each entry on file before its answer)", null),
         MEASURE_FSYNC("imans measuring every file, --measurements-fsync", null);
 
@@ -121,7 +122,7 @@ public final class OpenBenchmark {
 
         String policy() {
             return switch (this) {
-                case APPRAISE -> POLICY;
+                case APPRAISE, APPRAISE_ALL_FS -> POLICY;
                 case MEASURE, MEASURE_FSYNC -> MEASURE_POLICY;
                 default -> null;
             };
@@ -134,12 +135,16 @@ public final class OpenBenchmark {
      */
     Map<Fs, Map<Config, List<double[]>>> run() throws Exception {
         NativeTools tools = NativeTools.build();
+        openLoopBinary = tools.openLoop();
         try (BenchNamespace ns = new BenchNamespace(tools.openLoop())) {
             label(ns, ns.hostPath("/bin/openloop"), Files.readAllBytes(tools.openLoop()));
             Random random = new Random(42);
             byte[] content = new byte[size];
             for (Fs fs : filesystems) {
-                Path dir = ns.hostPath(fs.dir);
+                if (fs.onHost()) {
+                    mountHostTmpfs();
+                }
+                Path dir = ns.hostPath(fs);
                 for (int i = 0; i < files; i++) {
                     random.nextBytes(content);
                     label(ns, Files.write(dir.resolve(fileName(i)), content), content);
@@ -171,6 +176,26 @@ public final class OpenBenchmark {
         }
     }
 
+    private static void mountHostTmpfs() throws IOException, InterruptedException {
+        Files.createDirectories(Path.of(BenchNamespace.HOST_DIR));
+        run("mount", "-t", "tmpfs", "-o", "size=1g", "imans-bench-host", BenchNamespace.HOST_DIR);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                run("umount", "-l", BenchNamespace.HOST_DIR);
+                Files.deleteIfExists(Path.of(BenchNamespace.HOST_DIR));
+            } catch (IOException | InterruptedException e) {
+                // Best effort at exit.
+            }
+        }));
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed");
+        }
+    }
+
     private static void label(BenchNamespace ns, Path f, byte[] content) throws Exception {
         byte[] digest = HashAlgo.SHA256.newDigest().digest(content);
         byte[] label = new byte[2 + digest.length];
@@ -190,7 +215,10 @@ public final class OpenBenchmark {
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
-                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "ext4"), true))
+                // As recommended for containers: only the filesystems a registered namespace's policy can
+                // reach are marked; APPRAISE_ALL_FS marks every one of these types, the host's too.
+                .withEnforcement(EnforcementConfig.defaults().withFilesystems(Set.of("tmpfs", "ext4"),
+                        c != Config.APPRAISE_ALL_FS))
                 .withMeasurementsFsync(c == Config.MEASURE_FSYNC);
         Daemon daemon = Daemon.start(config);
         try {
@@ -218,7 +246,7 @@ public final class OpenBenchmark {
 
     /** A fresh native listener on the filesystem for each measurement, so its ignore marks start empty. */
     private double[] withListener(String mode, Fs fs, BenchNamespace ns, NativeTools tools) throws Exception {
-        Process listener = new ProcessBuilder(tools.listener().toString(), mode, ns.hostPath(fs.dir).toString())
+        Process listener = new ProcessBuilder(tools.listener().toString(), mode, ns.hostPath(fs).toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             String line = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8))
@@ -233,12 +261,18 @@ public final class OpenBenchmark {
         }
     }
 
+    /** The C opener, run directly for {@link Fs#HOST}. */
+    private Path openLoopBinary;
+
     /** Set when the opener reports pass 1: the events count of the daemon then. */
     private long eventsAtPass1;
 
     private double[] openLoop(Fs fs, BenchNamespace ns, LongSupplier events) throws Exception {
-        Process p = new ProcessBuilder("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", fs.dir,
-                Integer.toString(files), "2")
+        List<String> opener = fs.onHost()
+                ? List.of(openLoopBinary.toString(), fs.dir, Integer.toString(files), "2")
+                : List.of("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", fs.dir,
+                        Integer.toString(files), "2");
+        Process p = new ProcessBuilder(opener)
                 .redirectErrorStream(true).start();
         double[] r = new double[4];
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
