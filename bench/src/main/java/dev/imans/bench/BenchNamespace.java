@@ -97,4 +97,13 @@ final class BenchNamespace implements AutoCloseable {
         holder.waitFor(10, TimeUnit.SECONDS);
         Files.deleteIfExists(mountPoint);
     }
+
+    /** Removes {@code dir} and everything under it (what a benchmark's daemon left). */
+    static void deleteTree(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
 }

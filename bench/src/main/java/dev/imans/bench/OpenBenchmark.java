@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 
 /**
  * The end-to-end open() benchmark: a C opener in a registered mount namespace opens, reads and closes
@@ -236,11 +234,7 @@ public final class OpenBenchmark {
             return r;
         } finally {
             daemon.close();
-            try (Stream<Path> s = Files.walk(base)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            BenchNamespace.deleteTree(base);
         }
     }
 

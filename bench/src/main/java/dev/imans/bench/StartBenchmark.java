@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -197,11 +196,7 @@ public final class StartBenchmark {
             return r;
         } finally {
             daemon.close();
-            try (Stream<Path> s = Files.walk(base)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            BenchNamespace.deleteTree(base);
         }
     }
 
@@ -296,12 +291,7 @@ public final class StartBenchmark {
             holder.destroyForcibly();
             holder.waitFor(10, TimeUnit.SECONDS);
             // Its mounts went with the namespace; the directories were made on the host's /run.
-            Path mp = Path.of(merged).getParent();
-            try (Stream<Path> s = Files.walk(mp)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            BenchNamespace.deleteTree(Path.of(merged).getParent());
         }
     }
 }

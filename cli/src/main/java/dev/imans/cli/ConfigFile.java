@@ -177,4 +177,24 @@ record ConfigFile(Path path, Map<String, List<String>> settings, Map<String, Map
         }
         return args;
     }
+
+    /**
+     * Parses the file's settings, then the command line's own arguments, into {@code copy} (a fresh
+     * instance of the command): picocli converts and checks them as if typed. The reason when it
+     * refuses them.
+     */
+    static java.util.Optional<String> parseInto(Object copy, picocli.CommandLine.Model.CommandSpec spec,
+            List<String> fromFile) {
+        picocli.CommandLine cl = new picocli.CommandLine(copy).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        List<String> args = new java.util.ArrayList<>(fromFile);
+        args.addAll(ownArguments(spec));
+        try {
+            cl.parseArgs(args.toArray(String[]::new));
+            return java.util.Optional.empty();
+        } catch (picocli.CommandLine.ParameterException e) {
+            return java.util.Optional.of(e.getMessage());
+        }
+    }
 }

@@ -28,7 +28,6 @@ import java.util.concurrent.Callable;
 import dev.imans.daemon.Log;
 import dev.imans.daemon.metrics.MetricsServer;
 import dev.imans.daemon.systemd.SdNotify;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -254,15 +253,9 @@ public final class DaemonCommand implements Callable<Integer> {
      */
     private Integer withConfig(ConfigFile file, List<String> fromFile) throws InterruptedException {
         DaemonCommand copy = new DaemonCommand();
-        CommandLine cl = new CommandLine(copy).setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setOut(spec.commandLine().getOut());
-        cl.setErr(spec.commandLine().getErr());
-        List<String> args = new ArrayList<>(fromFile);
-        args.addAll(ConfigFile.ownArguments(spec));
-        try {
-            cl.parseArgs(args.toArray(String[]::new));
-        } catch (CommandLine.ParameterException e) {
-            spec.commandLine().getErr().println("imans daemon: " + file.path() + ": " + e.getMessage());
+        java.util.Optional<String> refused = ConfigFile.parseInto(copy, spec, fromFile);
+        if (refused.isPresent()) {
+            spec.commandLine().getErr().println("imans daemon: " + file.path() + ": " + refused.get());
             return 2;
         }
         copy.configApplied = true;

@@ -19,11 +19,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -220,15 +218,9 @@ public final class OciHookCommand implements Callable<Integer> {
      */
     private Integer withConfig(ConfigFile file, List<String> fromFile) {
         OciHookCommand copy = new OciHookCommand();
-        CommandLine cl = new CommandLine(copy);
-        cl.setOut(spec.commandLine().getOut());
-        cl.setErr(spec.commandLine().getErr());
-        List<String> args = new ArrayList<>(fromFile);
-        args.addAll(ConfigFile.ownArguments(spec));
-        try {
-            cl.parseArgs(args.toArray(String[]::new));
-        } catch (CommandLine.ParameterException e) {
-            spec.commandLine().getErr().println("imans oci-hook: " + file.path() + ": " + e.getMessage()
+        java.util.Optional<String> refused = ConfigFile.parseInto(copy, spec, fromFile);
+        if (refused.isPresent()) {
+            spec.commandLine().getErr().println("imans oci-hook: " + file.path() + ": " + refused.get()
                     + "; the container is not started");
             return 1;
         }
