@@ -220,6 +220,8 @@ public final class OpenBenchmark {
                 .withMeasurementsFsync(c == Config.MEASURE_FSYNC);
         Daemon daemon = Daemon.start(config);
         try {
+            // A daemon starts before the containers it judges: its start's warm-up is over by then.
+            daemon.enforcement().orElseThrow().awaitWarmup();
             Files.writeString(config.control().resolve("namespaces"), ns.nsid + "\n");
             if (c.policy() != null) {
                 Files.writeString(config.control().resolve(ns.nsid + "/policy"), c.policy());

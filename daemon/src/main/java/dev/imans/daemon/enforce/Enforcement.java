@@ -118,7 +118,15 @@ public final class Enforcement implements AutoCloseable {
             e.engine.close();
             throw ex;
         }
+        e.warmup = Warmup.start(config.hashAlgo());
         return e;
+    }
+
+    private Thread warmup;
+
+    /** Waits for the start's warm-up ({@link Warmup}) to end: for benchmarks that time a fresh daemon. */
+    public void awaitWarmup() throws InterruptedException {
+        warmup.join();
     }
 
     /**
