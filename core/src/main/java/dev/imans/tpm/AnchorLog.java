@@ -1,0 +1,313 @@
+package dev.imans.tpm;
+
+import dev.imans.crypto.HashAlgo;
+import dev.imans.measure.MeasurementEntry;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The TPM anchor log: what the daemon extended into the anchor PCR, in order, so a verifier can replay
+ * it to the PCR's value and tie each extension to one entry of one measurement list. Text, append-only,
+ * one line per record written in one {@code write(2)} before the extension it describes:
+ *
+ * <pre>
+ * imans-tpm-anchor 1
+ * boot_id 4f1c...            (the boot the epoch began in; /proc/sys/kernel/random/boot_id)
+ * pcr 23
+ * banks sha1 sha256          (the TPM banks extended, in the order of each record's digests)
+ * host 0 HEX HEX             (scope, entry index in that scope's list, one digest per bank)
+ * 4026532208 0 HEX HEX
+ * </pre>
+ *
+ * A scope is {@code host} or a namespace's mount namespace inode, as the list files are named. A line
+ * without its newline is a record whose write was cut off: it was never extended.
+ */
+public final class AnchorLog {
+    public static final String FILE = "tpm-anchor.log";
+    static final String MAGIC = "imans-tpm-anchor 1";
+    private static final HexFormat HEX = HexFormat.of();
+
+    private AnchorLog() {}
+
+    /** What an epoch extends: the PCR and banks, and the boot the epoch began in. */
+    public record Header(String bootId, int pcr, List<TpmAlg> banks) {
+        public Header {
+            Objects.requireNonNull(bootId, "bootId");
+            banks = List.copyOf(banks);
+            if (banks.isEmpty()) {
+                throw new IllegalArgumentException("an anchor needs one or more banks");
+            }
+            if (pcr < 0 || pcr > 23) {
+                throw new IllegalArgumentException("PCR index " + pcr + " out of range 0-23");
+            }
+            if (bootId.isEmpty() || bootId.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                throw new IllegalArgumentException("boot id must be one printable word: '" + bootId + "'");
+            }
+        }
+
+        public byte[] bytes() {
+            StringBuilder b = new StringBuilder(MAGIC).append('\n');
+            b.append("boot_id ").append(bootId).append('\n');
+            b.append("pcr ").append(pcr).append('\n');
+            b.append("banks");
+            for (TpmAlg a : banks) {
+                b.append(' ').append(a.hash().kernelName());
+            }
+            return b.append('\n').toString().getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** One extension: entry {@code index} of {@code scope}'s list, its digest in each bank of the header. */
+    public record Record(String scope, long index, List<byte[]> digests) {
+        public Record {
+            Objects.requireNonNull(scope, "scope");
+            if (!scope.equals("host") && !scope.matches("[0-9]+")) {
+                throw new IllegalArgumentException("scope must be host or a namespace inode: '" + scope + "'");
+            }
+            if (index < 0) {
+                throw new IllegalArgumentException("negative entry index");
+            }
+            digests = List.copyOf(digests);
+        }
+
+        /** The record of {@code entry}: what the kernel extends into each bank for it. */
+        public static Record of(String scope, long index, MeasurementEntry entry, List<TpmAlg> banks) {
+            List<byte[]> d = new ArrayList<>(banks.size());
+            for (TpmAlg a : banks) {
+                d.add(digest(entry, a));
+            }
+            return new Record(scope, index, d);
+        }
+
+        public byte[] bytes() {
+            StringBuilder b = new StringBuilder(scope).append(' ').append(index);
+            for (byte[] d : digests) {
+                b.append(' ').append(HEX.formatHex(d));
+            }
+            return b.append('\n').toString().getBytes(StandardCharsets.US_ASCII);
+        }
+
+        /** The digests as a PCR_Extend takes them. */
+        public List<Tpm2.BankDigest> bankDigests(List<TpmAlg> banks) {
+            List<Tpm2.BankDigest> out = new ArrayList<>(banks.size());
+            for (int i = 0; i < banks.size(); i++) {
+                out.add(new Tpm2.BankDigest(banks.get(i), digests.get(i)));
+            }
+            return out;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Record r) || !r.scope.equals(scope) || r.index != index
+                    || r.digests.size() != digests.size()) {
+                return false;
+            }
+            for (int i = 0; i < digests.size(); i++) {
+                if (!Arrays.equals(r.digests.get(i), digests.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(scope, index);
+        }
+
+        @Override
+        public String toString() {
+            return scope + " entry " + index;
+        }
+    }
+
+    /**
+     * What the kernel extends into a TPM bank for {@code entry} (ima_queue.c): the bank's own template
+     * digest (0xff… for a violation), or the SHA-1 one zero-padded where the algorithm cannot be computed here.
+     */
+    public static byte[] digest(MeasurementEntry entry, TpmAlg bank) {
+        HashAlgo h = bank.hash();
+        return h.isSupported() ? entry.extendDigest(h) : entry.extendPaddedSha1Digest(h);
+    }
+
+    /**
+     * A log read back.
+     *
+     * @param header  its header
+     * @param records its whole records
+     * @param end     the bytes holding the header and whole records: a torn last line starts here
+     * @param torn    whether a line without its newline followed (a write cut off: never extended)
+     */
+    public record Parsed(Header header, List<Record> records, int end, boolean torn) {}
+
+    /** Thrown for a log that is not one, or damaged before its last line. */
+    public static final class FormatException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public FormatException(String message) {
+            super(message);
+        }
+    }
+
+    public static Parsed parse(byte[] data) throws FormatException {
+        String text = new String(data, StandardCharsets.US_ASCII);
+        int pos = 0;
+        List<String> head = new ArrayList<>();
+        while (head.size() < 4) {
+            int nl = text.indexOf('\n', pos);
+            if (nl < 0) {
+                throw new FormatException("incomplete header");
+            }
+            head.add(text.substring(pos, nl));
+            pos = nl + 1;
+        }
+        if (!head.get(0).equals(MAGIC)) {
+            throw new FormatException("not an imans TPM anchor log (first line '" + head.get(0) + "')");
+        }
+        Header header;
+        try {
+            String bootId = field(head.get(1), "boot_id");
+            int pcr = Integer.parseInt(field(head.get(2), "pcr"));
+            List<TpmAlg> banks = new ArrayList<>();
+            for (String name : field(head.get(3), "banks").split(" ")) {
+                HashAlgo h = HashAlgo.byName(name).orElseThrow(() -> new FormatException("unknown bank " + name));
+                banks.add(TpmAlg.of(h).orElseThrow(() -> new FormatException("no TPM bank " + name)));
+            }
+            header = new Header(bootId, pcr, banks);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("bad header: " + e.getMessage());
+        }
+        List<Record> records = new ArrayList<>();
+        int line = 5;
+        while (pos < text.length()) {
+            int nl = text.indexOf('\n', pos);
+            if (nl < 0) {
+                return new Parsed(header, List.copyOf(records), pos, true);
+            }
+            records.add(record(text.substring(pos, nl), header, line));
+            pos = nl + 1;
+            line++;
+        }
+        return new Parsed(header, List.copyOf(records), pos, false);
+    }
+
+    private static String field(String line, String key) throws FormatException {
+        if (!line.startsWith(key + " ")) {
+            throw new FormatException("expected '" + key + " ...', got '" + line + "'");
+        }
+        return line.substring(key.length() + 1);
+    }
+
+    private static Record record(String line, Header header, int number) throws FormatException {
+        String[] parts = line.split(" ", -1);
+        if (parts.length != 2 + header.banks().size()) {
+            throw new FormatException("line " + number + ": expected scope, index and " + header.banks().size()
+                    + " digests");
+        }
+        try {
+            List<byte[]> digests = new ArrayList<>();
+            for (int i = 0; i < header.banks().size(); i++) {
+                byte[] d = HEX.parseHex(parts[2 + i]);
+                if (d.length != header.banks().get(i).hash().digestSize()) {
+                    throw new FormatException("line " + number + ": " + header.banks().get(i).hash()
+                            + " digest of " + d.length + " bytes");
+                }
+                digests.add(d);
+            }
+            return new Record(parts[0], Long.parseLong(parts[1]), digests);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("line " + number + ": " + e.getMessage());
+        }
+    }
+
+    /** The PCR values a TPM holds after extending a reset PCR with records, in order. */
+    public static final class Replay {
+        private final List<TpmAlg> banks;
+        private final byte[][] values;
+
+        /** From the reset value (all zeros) of each bank. */
+        public Replay(List<TpmAlg> banks) {
+            this.banks = List.copyOf(banks);
+            this.values = new byte[banks.size()][];
+            for (int i = 0; i < banks.size(); i++) {
+                values[i] = new byte[banks.get(i).hash().digestSize()];
+            }
+        }
+
+        public void extend(Record r) {
+            for (int i = 0; i < banks.size(); i++) {
+                MessageDigest md = banks.get(i).hash().isSupported() ? banks.get(i).hash().newDigest() : null;
+                if (md == null) {
+                    throw new HashAlgo.UnsupportedHashException(banks.get(i).hash());
+                }
+                md.update(values[i]);
+                md.update(r.digests().get(i));
+                values[i] = md.digest();
+            }
+        }
+
+        /** The value of each bank now. */
+        public Map<TpmAlg, byte[]> values() {
+            Map<TpmAlg, byte[]> out = new LinkedHashMap<>();
+            for (int i = 0; i < banks.size(); i++) {
+                out.put(banks.get(i), values[i].clone());
+            }
+            return out;
+        }
+
+        /** Whether {@code read} holds the same value in every bank of this replay. */
+        public boolean matches(Map<TpmAlg, byte[]> read) {
+            for (int i = 0; i < banks.size(); i++) {
+                if (!Arrays.equals(values[i], read.get(banks.get(i)))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public Replay copy() {
+            Replay r = new Replay(banks);
+            for (int i = 0; i < values.length; i++) {
+                r.values[i] = values[i].clone();
+            }
+            return r;
+        }
+    }
+
+    /** Whether every bank of {@code read} is at its reset value (all zeros). */
+    public static boolean isReset(Map<TpmAlg, byte[]> read) {
+        for (byte[] v : read.values()) {
+            for (byte b : v) {
+                if (b != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The length of the longest prefix of {@code records} whose replay {@code read} holds, if any: with
+     * every record written before its extension, a PCR that holds a prefix is the log with its tail not
+     * (yet) extended.
+     */
+    public static Optional<Integer> matchingPrefix(List<TpmAlg> banks, List<Record> records, Map<TpmAlg, byte[]> read) {
+        Replay r = new Replay(banks);
+        Optional<Integer> found = r.matches(read) ? Optional.of(0) : Optional.empty();
+        for (int i = 0; i < records.size(); i++) {
+            r.extend(records.get(i));
+            if (r.matches(read)) {
+                found = Optional.of(i + 1);
+            }
+        }
+        return found;
+    }
+}
