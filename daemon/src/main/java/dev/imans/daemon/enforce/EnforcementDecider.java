@@ -140,7 +140,7 @@ public final class EnforcementDecider implements Decider {
             }
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
-                measure(event, key, scope, m, name);
+                measure(event, opener, key, scope, m, name);
             }
             if (m.audit()) {
                 auditRule(event, opener, key, scope, m, name);
@@ -188,7 +188,7 @@ public final class EnforcementDecider implements Decider {
      * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry is
      * written to the list's file before the open is answered.
      */
-    private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
+    private void measure(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m, EventName name) {
         Measurements lists = ctx.measurements();
         FileStamp stamp = FileStamp.of(event);
         int pcr = m.pcr();
@@ -211,7 +211,13 @@ public final class EnforcementDecider implements Decider {
             return;
         }
         if (lists.claim(scope.namespace(), key, stamp, pcr)) {
-            lists.append(scope.namespace(), pcr, template, ev.get());
+            int tpmResult = lists.append(scope.namespace(), pcr, template, ev.get());
+            if (tpmResult != 0) {
+                // ima_add_template_entry: the entry stays listed, the open goes on, and the failure is audited.
+                ctx.audit().submit(new PcrRecord(AuditFacts.subject(opener), PcrRecord.Op.ADD_TEMPLATE_MEASURE,
+                        "TPM_error(" + tpmResult + ")", Optional.of(name.untrusted()), OptionalLong.of(opener.mntNs()),
+                        Optional.of(AuditFacts.inode(ctx.filesystems(), event.dev(), event.ino())), true, 0));
+            }
         }
     }
 

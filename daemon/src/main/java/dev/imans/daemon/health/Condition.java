@@ -21,6 +21,16 @@ public enum Condition {
     MEASUREMENTS_UNSAVED("measurements-unsaved", false),
     /** The audit log could not be reopened (SIGHUP); records still go to the previous file. */
     AUDIT_LOG_NOT_REOPENED("audit-log-not-reopened", false),
+    /**
+     * The TPM anchor PCR holds neither the replay of the anchor log nor its reset value: a quote of it
+     * vouches for nothing this daemon listed, until the TPM is reset (a reboot) and a new epoch begins.
+     */
+    TPM_ANCHOR_MISMATCH("tpm-anchor-mismatch", false),
+    /**
+     * Extending the TPM anchor PCR failed: the entries since are in the lists and the anchor log but not
+     * yet in the PCR (retried, in order, until the TPM takes them).
+     */
+    TPM_EXTEND_FAILED("tpm-extend-failed", false),
     /** A policy or registration change was not applied to enforcement. */
     POLICY_NOT_APPLIED("policy-not-applied", true);
 

@@ -48,6 +48,8 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     private final ArchivePolicy archive;
     private final ScopeList host;
     private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
+    /** Set once, before enforcement starts (so before any append), when the daemon has a TPM anchor. */
+    private volatile TpmAnchor anchor;
 
     private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, Health health,
                              ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored) {
@@ -143,6 +145,31 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     /**
+     * Anchors every list in PCR {@code pcr} of {@code tpm} ({@link TpmAnchor}): brings the PCR and the
+     * anchor log in line with the lists restored, then extends every entry appended from now on. Call
+     * once, before anything appends.
+     *
+     * @throws IOException when the TPM cannot be used (unreachable, or the PCR in no bank this daemon hashes)
+     */
+    public void anchor(dev.imans.tpm.TpmClient tpm, int pcr, String bootId) throws IOException {
+        Map<String, List<MeasurementEntry>> lists = new java.util.LinkedHashMap<>();
+        lists.put(host.fileName(), host.snapshot().entries());
+        for (Long id : new java.util.TreeSet<>(namespaces.keySet())) {
+            ScopeList l = namespaces.get(id);
+            lists.put(l.fileName(), l.snapshot().entries());
+        }
+        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, lists);
+        host.anchor(a);
+        namespaces.values().forEach(l -> l.anchor(a));
+        anchor = a;
+    }
+
+    /** The TPM anchor, when the daemon has one. */
+    public Optional<TpmAnchor> tpmAnchor() {
+        return Optional.ofNullable(anchor);
+    }
+
+    /**
      * Follows the registry: a list (and its file) for every namespace newly registered, and the list of
      * every namespace gone archived. Runs as a registry change listener, under the registry's
      * lock: a new namespace's file is written before its registration returns, so its first measured
@@ -152,8 +179,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         Set<Long> ids = new HashSet<>();
         for (NamespaceId id : registered) {
             ids.add(id.inode());
-            namespaces.computeIfAbsent(id.inode(), k -> fresh(files, health, ListFiles.name(id), "namespace " + id,
-                    imaHash, defaultTemplate));
+            namespaces.computeIfAbsent(id.inode(), k -> {
+                ScopeList l = fresh(files, health, ListFiles.name(id), "namespace " + id, imaHash, defaultTemplate);
+                TpmAnchor a = anchor;
+                if (a != null) {
+                    // Its boot_aggregate, written with the file, is extended before the first open is judged.
+                    l.anchorAll(a);
+                }
+                return l;
+            });
         }
         for (Long id : List.copyOf(namespaces.keySet())) {
             if (ids.contains(id)) {
@@ -204,12 +238,12 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     @Override
-    public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+    public int append(OptionalLong scope, int pcr, Template template, EventData event) {
         ScopeList l = list(scope);
         if (l == null) {
-            return;
+            return 0;
         }
-        l.append(MeasurementEntry.create(pcr, template, event, imaHash));
+        return l.append(MeasurementEntry.create(pcr, template, event, imaHash));
     }
 
     @Override
@@ -270,5 +304,9 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     public void close() {
         host.close();
         namespaces.values().forEach(ScopeList::close);
+        TpmAnchor a = anchor;
+        if (a != null) {
+            a.close();
+        }
     }
 }

@@ -52,6 +52,8 @@ final class ScopeList implements AutoCloseable {
     /** Null while the file cannot be written (then {@link Condition#MEASUREMENTS_UNSAVED}) and once closed. */
     private ListJournal journal;
     private boolean closed;
+    /** Set before the list is shared (at start, or at creation): read without a lock after. */
+    private TpmAnchor anchor;
 
     private ScopeList(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
         this.label = label;
@@ -85,6 +87,25 @@ final class ScopeList implements AutoCloseable {
             }
         }
         return l;
+    }
+
+    /** From now on, every entry appended is extended into {@code a}'s PCR once it is written. */
+    void anchor(TpmAnchor a) {
+        this.anchor = a;
+    }
+
+    /** Extends every entry the list holds into {@code a}'s PCR, then anchors the entries to come. */
+    void anchorAll(TpmAnchor a) {
+        MeasurementList.Snapshot s = snapshot();
+        for (int i = 0; i < s.entries().size(); i++) {
+            a.extend(fileName, i, s.entries().get(i));
+        }
+        this.anchor = a;
+    }
+
+    /** The list's name in the anchor log and the state directory: {@code host} or the namespace inode. */
+    String fileName() {
+        return fileName;
     }
 
     /** A list without a file: for logging the summary of a file being dropped. */
@@ -124,8 +145,11 @@ final class ScopeList implements AutoCloseable {
     /**
      * Adds {@code e} to the list (unless it is a duplicate) and writes its record to the file before
      * returning; while the file cannot be written the entry is kept in memory only (see {@link #rewrite}).
+     * With a TPM anchor, the entry is then extended into its PCR.
+     *
+     * @return 0, or the TPM's error when the anchor PCR could not be extended (the kernel's tpmresult)
      */
-    MeasurementList.AddResult append(MeasurementEntry e) {
+    int append(MeasurementEntry e) {
         // Template digests outside the lock: the list needs them for ima_hash, every bank and the record.
         e.digest(list.imaHash());
         for (HashAlgo a : list.bankAlgos()) {
@@ -133,16 +157,19 @@ final class ScopeList implements AutoCloseable {
         }
         e.digest(HashAlgo.SHA1);
         long seq;
+        long index;
         synchronized (this) {
             MeasurementList.AddResult r = list.add(e);
             if (r != MeasurementList.AddResult.ADDED) {
-                return r;
+                return 0;
             }
             MeasurementListCodec.writeRecord(pending, e);
             seq = ++added;
+            index = list.runtimeMeasurementsCount() - 1;
         }
         commit(seq);
-        return MeasurementList.AddResult.ADDED;
+        TpmAnchor a = anchor;
+        return a == null ? 0 : a.extend(fileName, index, e);
     }
 
     /** Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did. */
