@@ -21,12 +21,18 @@ final class Swtpm implements AutoCloseable {
     private final Process process;
 
     Swtpm(Path dir) throws IOException, InterruptedException {
+        this(dir, -1);
+    }
+
+    /** On {@code port} (and the next for control) when not negative: a TPM back where the daemon knows it. */
+    Swtpm(Path dir, int fixedPort) throws IOException, InterruptedException {
         this.dir = Files.createDirectories(dir);
         Process p = null;
         int chosen = -1;
         for (int attempt = 0; attempt < 20 && p == null; attempt++) {
-            int candidate = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            int candidate = fixedPort >= 0 ? fixedPort : ThreadLocalRandom.current().nextInt(20_000, 60_000);
             if (!free(candidate) || !free(candidate + 1)) {
+                Thread.sleep(fixedPort >= 0 ? 200 : 0);
                 continue;
             }
             Process started = new ProcessBuilder("swtpm", "socket", "--tpm2",

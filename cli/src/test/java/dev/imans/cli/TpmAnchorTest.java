@@ -151,6 +151,63 @@ class TpmAnchorTest {
         }
     }
 
+    @Test
+    void anOpenWhoseExtensionFailsIsAnsweredAndAuditedAsTheKernelDoes() throws Exception {
+        Path tpmDir = Path.of("/run/imans-test-tpm-" + UUID.randomUUID());
+        try (MountNamespace ns = new MountNamespace()) {
+            Swtpm tpm = new Swtpm(tpmDir.resolve("tpm1"));
+            DaemonProcess d = null;
+            try {
+                d = new DaemonProcess("--tpm", tpm.device(), "--tpm-pcr", "23");
+                register(d, ns);
+                assertThat(ns.sh("echo one > /tmp/c1; cat /tmp/c1").rc()).isZero();
+                tpm.close();
+
+                // The TPM is gone: the open is still answered, its entry listed, and the failure audited.
+                Tools.Result cat = ns.sh("echo two > /tmp/c2; cat /tmp/c2");
+                assertThat(cat.rc()).isZero();
+                assertThat(cat.out()).isEqualTo("two\n");
+                assertThat(ascii(d, ns)).contains(" /tmp/c2\n");
+                DaemonProcess finalD = d;
+                try {
+                    DaemonProcess.await("the TPM_error audit record", () -> {
+                        try {
+                            return Files.readString(finalD.auditLog).lines().anyMatch(l -> l.contains("/tmp/c2")
+                                    && l.contains("op=\"add_template_measure\"") && l.contains("cause=\"TPM_error(-5)\"")
+                                    && l.contains("res=1"));
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "; audit log:\n" + Files.readString(d.auditLog)
+                            + "\ndaemon log:\n" + d.log(), e);
+                }
+                assertThat(Files.readString(d.control.resolve(".imans/health"))).contains("tpm-extend-failed");
+                CliRun v = verify(d.state, "--pcr-value", "sha256:" + "00".repeat(32));
+                assertThat(v.exitCode()).isEqualTo(1);
+
+                // A TPM back on the same port was reset meanwhile: the pending records cannot follow the log.
+                tpm = new Swtpm(tpmDir.resolve("tpm2"), tpm.port);
+                DaemonProcess finalD2 = d;
+                DaemonProcess.await("the mismatch", () -> {
+                    try {
+                        String h = Files.readString(finalD2.control.resolve(".imans/health"));
+                        return h.contains("tpm-anchor-mismatch") && !h.contains("tpm-extend-failed");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+            } finally {
+                if (d != null) {
+                    d.close();
+                }
+                tpm.close();
+                deleteTree(tpmDir);
+            }
+        }
+    }
+
     private static void assertVerifies(Path state, Swtpm tpm) throws IOException, InterruptedException {
         CliRun v = verify(state, "--tpm", tpm.device(), "--tpm-pcr", "23");
         assertThat(v.exitCode()).as(v.out() + v.stderr()).isZero();
