@@ -160,8 +160,8 @@ public final class DaemonCommand implements Callable<Integer> {
 
     @Option(names = "--tpm-pcr", paramLabel = "N",
             description = {"The PCR (0-23) the lists are extended into; required with --tpm, no default. Pick one",
-                    "nothing else extends (e.g. 11-15 where the platform leaves them unused); 23 can be reset by",
-                    "anyone at locality 0, a weaker choice."})
+                    "nothing else on the machine extends (see the firmware event log; systemd may use 11-15); 16 and",
+                    "23 can be reset by any TPM user at locality 0, a weaker choice."})
     Integer tpmPcr;
 
     /** Set on the copy that already holds the config file's settings. */
