@@ -41,8 +41,10 @@ public interface Measurements {
      * Adds a violation to {@code scope}'s list as ima_add_violation (ima_api.c) does: the default template
      * (not a rule's), PCR 10 (CONFIG_IMA_MEASURE_PCR_IDX, not a rule's {@code pcr=}), zero digests; counted
      * in {@code violations}.
+     *
+     * @return as {@link #append}: 0, or the TPM's error when the anchor PCR could not be extended
      */
-    void appendViolation(OptionalLong scope, EventData event);
+    int appendViolation(OptionalLong scope, EventData event);
 
     /** Forgets what was measured of the file: it was written (its stamp need not have moved). */
     void forget(FileKey key);
@@ -70,7 +72,8 @@ public interface Measurements {
         }
 
         @Override
-        public void appendViolation(OptionalLong scope, EventData event) {
+        public int appendViolation(OptionalLong scope, EventData event) {
+            return 0;
         }
 
         @Override

@@ -247,12 +247,12 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     @Override
-    public void appendViolation(OptionalLong scope, EventData event) {
+    public int appendViolation(OptionalLong scope, EventData event) {
         ScopeList l = list(scope);
         if (l == null) {
-            return;
+            return 0;
         }
-        l.append(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash));
+        return l.append(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash));
     }
 
     @Override

@@ -53,7 +53,8 @@ public final class TpmAnchor implements AutoCloseable {
     private final Health health;
     private final String bootId;
     private final String subject;
-    private List<TpmAlg> banks;
+    /** Set at start, before any {@link #extend}; never changed after. */
+    private volatile List<TpmAlg> banks;
     private FileOutputStream out;
     /** The PCR after the records extended so far. */
     private AnchorLog.Replay extended;
@@ -97,7 +98,7 @@ public final class TpmAnchor implements AutoCloseable {
         return pcr;
     }
 
-    public synchronized List<TpmAlg> banks() {
+    public List<TpmAlg> banks() {
         return banks;
     }
 
@@ -111,13 +112,13 @@ public final class TpmAnchor implements AutoCloseable {
         if (allocated.isEmpty()) {
             throw new IOException(subject + " is allocated in no PCR bank whose hash this daemon computes");
         }
+        banks = List.copyOf(allocated);
         Optional<AnchorLog.Parsed> log = readLog();
         if (log.isPresent() && log.get().header().pcr() == pcr && log.get().header().banks().equals(allocated)) {
             AnchorLog.Parsed p = log.get();
             Map<TpmAlg, byte[]> now = tpm.read(pcr, allocated);
             Optional<Integer> k = AnchorLog.matchingPrefix(allocated, p.records(), now);
             if (k.isPresent() && k.get() > 0) {
-                banks = allocated;
                 resume(p, k.get(), lists);
                 return;
             }
@@ -132,7 +133,6 @@ public final class TpmAnchor implements AutoCloseable {
                 return;
             }
         }
-        banks = allocated;
         newEpoch(lists);
     }
 
@@ -252,11 +252,12 @@ public final class TpmAnchor implements AutoCloseable {
      * @return 0, or the kernel's {@code tpmresult} when the PCR was not extended: the TPM's response code,
      *     or {@link #EIO} when the TPM could not be reached or the log not written
      */
-    public synchronized int extend(String scope, long index, MeasurementEntry e) {
-        if (stopped) {
-            return 0;
+    public int extend(String scope, long index, MeasurementEntry e) {
+        // The digests (a template hash per bank) outside the lock every opener's extension waits for.
+        AnchorLog.Record r = AnchorLog.Record.of(scope, index, e, banks);
+        synchronized (this) {
+            return stopped ? 0 : record(r);
         }
-        return record(AnchorLog.Record.of(scope, index, e, banks));
     }
 
     /** Writes {@code r} to the log, then extends the PCR with it (or queues it behind a failed one). */
