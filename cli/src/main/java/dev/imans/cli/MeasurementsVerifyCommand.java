@@ -6,6 +6,7 @@ import dev.imans.measure.ListRecord;
 import dev.imans.measure.ListVerifier;
 import dev.imans.measure.PcrFile;
 import dev.imans.tpm.AnchorLog;
+import dev.imans.daemon.DaemonConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +58,8 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
             description = {"Verify the daemon's TPM anchor instead of one list: replay STATE/measurements/"
                     + AnchorLog.FILE + " (the daemon's --state, e.g. /var/lib/imans), check that every entry of every"
                     + " list (live, or archived for namespaces that ended) is in it once with the same digests, and"
-                    + " compare the replay with the PCR read by --tpm or given by --pcr-value."})
+                    + " compare the replay with the PCR read by --tpm or given by --pcr-value. --tpm or --pcr-value"
+                    + " without a FILE implies --anchor /var/lib/imans."})
     Path anchor;
 
     @Option(names = "--tpm", paramLabel = "DEVICE",
@@ -87,6 +89,9 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (anchor == null && file == null && (tpm != null || !pcrValues.isEmpty())) {
+            anchor = DaemonConfig.DEFAULT_STATE;
+        }
         if (anchor != null || file == null) {
             return anchored();
         }
