@@ -63,20 +63,40 @@ final class AnchorVerify {
     }
 
     /**
+     * Reads, in this order, the PCR (when {@code tpm} is given), the log and the lists: as the daemon
+     * writes a list entry, then its record, then extends, each read holds at least what the one before
+     * vouches for, so a daemon running meanwhile adds only records after the PCR's and entries after the log's.
+     *
+     * @param allowNewer accept records after the PCR value and list entries after the log (made while the
+     *                   evidence was gathered), reported as not attested; without it everything must match
      * @return the exit code: 0 the lists and the log agree and the PCR holds the replay, 1 they do not,
      *     2 usage or I/O
      */
-    static int run(Path state, Optional<String> tpm, Optional<Integer> tpmPcr, List<Expected> given, PrintStream out,
-                   PrintStream err) {
+    static int run(Path state, Optional<String> tpm, Optional<Integer> tpmPcr, List<Expected> given, boolean allowNewer,
+                   PrintStream out, PrintStream err) {
         if (tpm.isEmpty() && given.isEmpty()) {
             err.println("imans measurements verify: --anchor needs the PCR to compare with: --tpm DEVICE (read now)"
                     + " or --pcr-value ALGO:HEX (e.g. from tpm2_quote)");
             return MeasurementsCommand.EXIT_USAGE;
         }
         Path logFile = state.resolve("measurements").resolve(AnchorLog.FILE);
+        List<Expected> expected = new ArrayList<>(given);
         AnchorLog.Parsed log;
         try {
             log = AnchorLog.parse(Files.readAllBytes(logFile));
+            if (tpm.isPresent()) {
+                try {
+                    TpmClient client = new TpmClient(TpmTransport.parse(tpm.get()));
+                    client.read(log.header().pcr(), log.header().banks())
+                            .forEach((a, v) -> expected.add(new Expected("TPM " + tpm.get(), a, v)));
+                } catch (IOException | IllegalArgumentException e) {
+                    err.println("imans measurements verify: cannot read PCR " + log.header().pcr() + " of TPM "
+                            + tpm.get() + ": " + e.getMessage());
+                    return MeasurementsCommand.EXIT_USAGE;
+                }
+                // Read again after the PCR: every record the PCR holds is in this read.
+                log = AnchorLog.parse(Files.readAllBytes(logFile));
+            }
         } catch (IOException e) {
             err.println("imans measurements verify: " + logFile + ": " + ListFile.reason(e));
             return MeasurementsCommand.EXIT_USAGE;
@@ -91,9 +111,10 @@ final class AnchorVerify {
             out.println("FAILED");
             return MeasurementsCommand.EXIT_FAIL;
         }
+        int n = log.records().size();
         out.println(logFile + ": PCR " + pcr + ", banks " + String.join(",", log.header().banks().stream()
                 .map(a -> a.hash().kernelName()).toList()) + ", epoch of boot " + log.header().bootId() + ", "
-                + log.records().size() + " records" + (log.torn() ? " (and a torn last line, never extended)" : ""));
+                + n + " records" + (log.torn() ? " (and a torn last line, never extended)" : ""));
         boolean ok = true;
         Map<String, List<MeasurementEntry>> lists = new LinkedHashMap<>();
         try {
@@ -103,37 +124,47 @@ final class AnchorVerify {
             return MeasurementsCommand.EXIT_USAGE;
         }
         AnchorCheck.Report report = AnchorCheck.check(log, lists);
-        report.entries().forEach((scope, n) -> out.println("list " + scope + ": " + n + " entries"));
+        report.entries().forEach((scope, count) -> out.println("list " + scope + ": " + count + " entries"));
         for (String p : report.problems()) {
             ok = false;
             out.println(p);
         }
-        report.replay().forEach((a, v) -> out.printf("PCR-%02d %s replay: %s%n", pcr, a.hash().kernelName(), HEX.formatHex(v)));
-        List<Expected> expected = new ArrayList<>(given);
-        if (tpm.isPresent()) {
-            try {
-                TpmClient client = new TpmClient(TpmTransport.parse(tpm.get()));
-                client.read(pcr, log.header().banks()).forEach((a, v) -> expected.add(new Expected("TPM " + tpm.get(), a, v)));
-            } catch (IOException | IllegalArgumentException e) {
-                err.println("imans measurements verify: cannot read PCR " + pcr + " of TPM " + tpm.get() + ": " + e.getMessage());
-                return MeasurementsCommand.EXIT_USAGE;
+        for (Map.Entry<String, AnchorCheck.Unrecorded> u : report.unrecorded().entrySet()) {
+            AnchorCheck.Unrecorded x = u.getValue();
+            String what = u.getKey() + ": " + x.count() + " entr" + (x.count() == 1 ? "y" : "ies") + " at the end of its"
+                    + " list not in the anchor log (from entry " + x.first() + ", " + x.firstName() + ")";
+            if (allowNewer) {
+                out.println(what + ": not attested (listed after the log was read)");
+            } else {
+                ok = false;
+                out.println(what + "; --allow-newer accepts entries listed while the evidence was read");
             }
         }
+        report.replay().forEach((a, v) -> out.printf("PCR-%02d %s replay: %s%n", pcr, a.hash().kernelName(), HEX.formatHex(v)));
         for (Expected x : expected) {
-            byte[] replay = report.replay().get(x.bank());
             String what = String.format("PCR-%02d %s (%s)", pcr, x.bank().hash().kernelName(), x.source());
-            if (replay == null) {
+            if (!log.header().banks().contains(x.bank())) {
                 ok = false;
                 out.println(what + ": the anchor log does not extend this bank");
-            } else if (Arrays.equals(replay, x.value())) {
+                continue;
+            }
+            Optional<Integer> k = AnchorLog.matchingPrefix(log.header().banks(), log.records(), x.bank(), x.value());
+            if (k.isPresent() && k.get() == n) {
                 out.println(what + ": matches");
+            } else if (k.isPresent() && allowNewer) {
+                out.println(what + ": matches the first " + k.get() + " of " + n + " records; the last " + (n - k.get())
+                        + " were recorded after it (not attested by it)");
+            } else if (k.isPresent()) {
+                ok = false;
+                out.println(what + ": holds the replay of the first " + k.get() + " of " + n + " records only;"
+                        + " --allow-newer accepts records made after the value was read or quoted");
             } else {
                 ok = false;
                 out.println(what + ": MISMATCH, it holds " + HEX.formatHex(x.value()));
             }
         }
         out.println(ok ? "OK: every entry of every list is in the anchor log once, and the PCR holds its replay"
-                : "FAILED");
+                + (allowNewer ? " (but for what is said not attested above)" : "") : "FAILED");
         out.flush();
         return ok ? MeasurementsCommand.EXIT_OK : MeasurementsCommand.EXIT_FAIL;
     }

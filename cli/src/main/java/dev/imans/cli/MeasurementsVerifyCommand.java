@@ -74,6 +74,12 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
             description = "With --anchor: a value of the anchor PCR, e.g. from tpm2_quote's output (repeatable).")
     List<String> pcrValues = new ArrayList<>();
 
+    @Option(names = "--allow-newer",
+            description = "With --anchor: accept records extended after the PCR value (a quote taken earlier) and"
+                    + " list entries after the log's last record (a daemon measuring meanwhile); they are reported as"
+                    + " not attested. Without it every record and entry must be covered.")
+    boolean allowNewer;
+
     @Parameters(paramLabel = "FILE", arity = "0..1", description = "Binary measurement list (not with --anchor).")
     Path file;
 
@@ -95,8 +101,8 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
         if (anchor != null || file == null) {
             return anchored();
         }
-        if (tpm != null || tpmPcr != null || !pcrValues.isEmpty()) {
-            System.err.println("imans measurements verify: --tpm, --tpm-pcr and --pcr-value go with --anchor");
+        if (tpm != null || tpmPcr != null || !pcrValues.isEmpty() || allowNewer) {
+            System.err.println("imans measurements verify: --tpm, --tpm-pcr, --pcr-value and --allow-newer go with --anchor");
             return MeasurementsCommand.EXIT_USAGE;
         }
         List<Expectation> expected;
@@ -176,7 +182,7 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
             return MeasurementsCommand.EXIT_USAGE;
         }
         return AnchorVerify.run(anchor, java.util.Optional.ofNullable(tpm), java.util.Optional.ofNullable(tpmPcr),
-                given, System.out, System.err);
+                given, allowNewer, System.out, System.err);
     }
 
     /** A PCR file that lacks a PCR the list extends cannot vouch for it: evmctl fails there too. */

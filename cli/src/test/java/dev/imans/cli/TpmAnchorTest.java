@@ -77,6 +77,15 @@ class TpmAnchorTest {
                 assertThat(q.exitCode()).as(q.out()).isZero();
                 assertThat(q.out()).contains("PCR-23 sha256 (--pcr-value): matches").endsWith("PCR holds its replay\n");
 
+                // Measured after the quote: the quote vouches for the first 6 records, not the 7th.
+                assertThat(ns2.sh("echo later > /tmp/b2; cat /tmp/b2").rc()).isZero();
+                CliRun strict = verify(state, "--pcr-value", "sha256:" + quoted);
+                assertThat(strict.exitCode()).as(strict.out()).isEqualTo(1);
+                assertThat(strict.out()).contains("holds the replay of the first 6 of 7 records only");
+                CliRun newer = verify(state, "--pcr-value", "sha256:" + quoted, "--allow-newer");
+                assertThat(newer.exitCode()).as(newer.out()).isZero();
+                assertThat(newer.out()).contains("matches the first 6 of 7 records; the last 1 were recorded after it");
+
                 // (4) A restart goes on with the same epoch, and new entries extend it.
                 d.stop();
                 d = new DaemonProcess(d.base, "daemon2.log", true, "--tpm", tpm.device(), "--tpm-pcr", "23");
@@ -102,7 +111,7 @@ class TpmAnchorTest {
                 tpm.close();
                 tpm = new Swtpm(tpmDir.resolve("tpm2"));
                 d = new DaemonProcess(d.base, "daemon4.log", true, "--tpm", tpm.device(), "--tpm-pcr", "23");
-                assertThat(d.log()).contains("new epoch, 9 entries of 3 list(s) extended");
+                assertThat(d.log()).contains("new epoch, 10 entries of 3 list(s) extended");
                 assertThat(Files.readString(d.control.resolve(".imans/health"))).isEqualTo("ok\n");
                 assertVerifies(state, tpm);
 

@@ -10,23 +10,30 @@ import java.util.Map;
 
 /**
  * Checks measurement lists against an anchor log: every record names an entry that its scope's list
- * holds, with the digests that entry gives; every entry of every list is recorded exactly once. With
- * that, the log's {@link #replay} is what the anchor PCR must hold, so a TPM quote of that PCR vouches
- * for every entry of every list.
+ * holds, with the digests that entry gives, once and in list order; every entry of every list is
+ * recorded, but for those
+ * at the end of a list after its last recorded one ({@link Report#unrecorded}), which a list read after
+ * the log may hold (the daemon writes an entry to its list before its record). With that, the log's
+ * {@link #replay} is what the anchor PCR must hold, so a TPM quote of that PCR vouches for every
+ * recorded entry of every list.
  */
 public final class AnchorCheck {
     private AnchorCheck() {}
 
+    /** Entries at the end of a list with no record: from {@code first}, {@code count} of them. */
+    public record Unrecorded(int first, int count, String firstName) {}
+
     /**
      * What the check found.
      *
-     * @param records   the log's records
-     * @param entries   entries of the lists given, per scope
-     * @param problems  one line per discrepancy; empty when the lists and the log agree
-     * @param replay    the PCR values the log gives, per bank
+     * @param records    the log's records
+     * @param entries    entries of the lists given, per scope
+     * @param problems   one line per discrepancy; empty when the lists and the log agree
+     * @param unrecorded per scope, the entries at the end of its list that the log does not (yet) record
+     * @param replay     the PCR values the log gives, per bank
      */
     public record Report(int records, Map<String, Integer> entries, List<String> problems,
-                         Map<TpmAlg, byte[]> replay) {
+                         Map<String, Unrecorded> unrecorded, Map<TpmAlg, byte[]> replay) {
         public boolean consistent() {
             return problems.isEmpty();
         }
@@ -34,8 +41,7 @@ public final class AnchorCheck {
 
     /**
      * @param log   the anchor log
-     * @param lists each scope's list entries: every scope the log names must be here, and every list
-     *              here must be recorded whole
+     * @param lists each scope's list entries: every scope the log names must be here
      */
     public static Report check(AnchorLog.Parsed log, Map<String, List<MeasurementEntry>> lists) {
         List<TpmAlg> banks = log.header().banks();
@@ -60,6 +66,11 @@ public final class AnchorCheck {
                 problems.add(r + ": recorded more than once");
                 continue;
             }
+            if (i != s.length()) {
+                // The daemon records a scope's entries in list order: a record that skips one hides it.
+                problems.add(r + ": recorded out of list order (the next entry of " + r.scope() + " to record is "
+                        + s.length() + ")");
+            }
             s.set(i);
             MeasurementEntry e = list.get(i);
             if (!AnchorLog.Record.of(r.scope(), r.index(), e, banks).equals(r)) {
@@ -68,17 +79,22 @@ public final class AnchorCheck {
             }
         }
         Map<String, Integer> sizes = new LinkedHashMap<>();
+        Map<String, Unrecorded> unrecorded = new LinkedHashMap<>();
         lists.forEach((scope, list) -> {
             sizes.put(scope, list.size());
             BitSet s = seen.getOrDefault(scope, new BitSet());
-            int missing = list.size() - s.cardinality();
-            if (missing > 0) {
+            int end = Math.min(s.length(), list.size());
+            int gaps = end - s.cardinality();
+            if (gaps > 0) {
                 int first = s.nextClearBit(0);
-                problems.add(scope + ": " + missing + " entr" + (missing == 1 ? "y" : "ies")
-                        + " of its list not in the anchor log (first: entry " + first + ", "
+                problems.add(scope + ": " + gaps + " entr" + (gaps == 1 ? "y" : "ies") + " of its list not in the"
+                        + " anchor log, before recorded ones (first: entry " + first + ", "
                         + list.get(first).eventName() + ")");
             }
+            if (list.size() > end) {
+                unrecorded.put(scope, new Unrecorded(end, list.size() - end, list.get(end).eventName()));
+            }
         });
-        return new Report(log.records().size(), sizes, List.copyOf(problems), replay.values());
+        return new Report(log.records().size(), sizes, List.copyOf(problems), unrecorded, replay.values());
     }
 }

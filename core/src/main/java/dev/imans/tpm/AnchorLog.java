@@ -254,6 +254,12 @@ public final class AnchorLog {
             }
         }
 
+        /** The value of {@code bank} now, or null when this replay has no such bank. */
+        public byte[] value(TpmAlg bank) {
+            int i = banks.indexOf(bank);
+            return i < 0 ? null : values[i].clone();
+        }
+
         /** The value of each bank now. */
         public Map<TpmAlg, byte[]> values() {
             Map<TpmAlg, byte[]> out = new LinkedHashMap<>();
@@ -292,6 +298,22 @@ public final class AnchorLog {
             }
         }
         return true;
+    }
+
+    /** The length of the longest prefix of {@code records} whose replay in {@code bank} is {@code value}, if any. */
+    public static Optional<Integer> matchingPrefix(List<TpmAlg> banks, List<Record> records, TpmAlg bank, byte[] value) {
+        if (!banks.contains(bank)) {
+            return Optional.empty();
+        }
+        Replay r = new Replay(banks);
+        Optional<Integer> found = Arrays.equals(r.value(bank), value) ? Optional.of(0) : Optional.empty();
+        for (int i = 0; i < records.size(); i++) {
+            r.extend(records.get(i));
+            if (Arrays.equals(r.value(bank), value)) {
+                found = Optional.of(i + 1);
+            }
+        }
+        return found;
     }
 
     /**

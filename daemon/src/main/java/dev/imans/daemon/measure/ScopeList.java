@@ -54,6 +54,12 @@ final class ScopeList implements AutoCloseable {
     private boolean closed;
     /** Set before the list is shared (at start, or at creation): read without a lock after. */
     private TpmAnchor anchor;
+    /** Entries (from the first) handed to the anchor; under writeLock. */
+    private int anchored;
+    /** The entries of a batch, for the anchor, in list order; under writeLock. */
+    private final java.util.ArrayList<MeasurementEntry> toAnchor = new java.util.ArrayList<>();
+    /** The anchor's error for an entry whose extension failed, until its appender takes it. */
+    private final ConcurrentHashMap<Integer, Integer> anchorFailures = new ConcurrentHashMap<>();
 
     private ScopeList(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
         this.label = label;
@@ -91,16 +97,25 @@ final class ScopeList implements AutoCloseable {
 
     /** From now on, every entry appended is extended into {@code a}'s PCR once it is written. */
     void anchor(TpmAnchor a) {
-        this.anchor = a;
+        synchronized (writeLock) {
+            synchronized (this) {
+                anchored = (int) list.runtimeMeasurementsCount();
+            }
+            this.anchor = a;
+        }
     }
 
     /** Extends every entry the list holds into {@code a}'s PCR, then anchors the entries to come. */
     void anchorAll(TpmAnchor a) {
-        MeasurementList.Snapshot s = snapshot();
-        for (int i = 0; i < s.entries().size(); i++) {
-            a.extend(fileName, i, s.entries().get(i));
+        synchronized (writeLock) {
+            this.anchor = a;
+            synchronized (this) {
+                collectUnanchored();
+            }
+            extendCollected();
+            // No appender waits for these: a failure is the anchor's health state alone.
+            anchorFailures.clear();
         }
-        this.anchor = a;
     }
 
     /** The list's name in the anchor log and the state directory: {@code host} or the namespace inode. */
@@ -168,11 +183,18 @@ final class ScopeList implements AutoCloseable {
             index = list.runtimeMeasurementsCount() - 1;
         }
         commit(seq);
-        TpmAnchor a = anchor;
-        return a == null ? 0 : a.extend(fileName, index, e);
+        if (anchor == null || anchorFailures.isEmpty()) {
+            return 0;
+        }
+        Integer rc = anchorFailures.remove((int) index);
+        return rc == null ? 0 : rc;
     }
 
-    /** Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did. */
+    /**
+     * Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did;
+     * then, with an anchor, extends the PCR with them in list order: a scope's records in the anchor log
+     * follow its list, and an appender whose entry another thread wrote returns after it was extended too.
+     */
     private void commit(long seq) {
         synchronized (writeLock) {
             if (written >= seq) {
@@ -184,6 +206,7 @@ final class ScopeList implements AutoCloseable {
                 pending = writing;
                 writing = batch;
                 written = added;
+                collectUnanchored();
             }
             try {
                 if (journal != null) {
@@ -196,6 +219,36 @@ final class ScopeList implements AutoCloseable {
             } finally {
                 batch.reset();
             }
+            extendCollected();
+        }
+    }
+
+    /** Takes the entries not yet handed to the anchor. Under writeLock and this. */
+    private void collectUnanchored() {
+        if (anchor == null) {
+            return;
+        }
+        int size = (int) list.runtimeMeasurementsCount();
+        for (int i = anchored; i < size; i++) {
+            toAnchor.add(list.entry(i));
+        }
+    }
+
+    /** Extends the anchor PCR with the entries collected, in order, keeping the errors for their appenders. Under writeLock. */
+    private void extendCollected() {
+        if (toAnchor.isEmpty()) {
+            return;
+        }
+        try {
+            for (MeasurementEntry e : toAnchor) {
+                int rc = anchor.extend(fileName, anchored, e);
+                if (rc != 0) {
+                    anchorFailures.put(anchored, rc);
+                }
+                anchored++;
+            }
+        } finally {
+            toAnchor.clear();
         }
     }
 
@@ -225,13 +278,19 @@ final class ScopeList implements AutoCloseable {
                 // Every record pending is in the image: writers waiting for them find them written.
                 pending.reset();
                 written = added;
+                collectUnanchored();
             }
             if (journal != null) {
                 journal.close();
                 journal = null;
             }
-            files.replace(fileName, image);
-            journal = files.append(fileName);
+            try {
+                files.replace(fileName, image);
+                journal = files.append(fileName);
+            } finally {
+                // Written or not, they are listed: the kernel extends whether its list is saved or not.
+                extendCollected();
+            }
         }
         health.recover(Condition.MEASUREMENTS_UNSAVED, label);
     }

@@ -26,6 +26,10 @@ final class FakeTpm implements TpmTransport {
         banks.put(TpmAlg.SHA256, new PcrBank(HashAlgo.SHA256));
     }
 
+    synchronized int extensions() {
+        return extends_;
+    }
+
     synchronized byte[] value(TpmAlg a, int pcr) {
         return banks.get(a).value(pcr);
     }

@@ -163,4 +163,57 @@ class TpmAnchorTest {
         assertThat(a.extend("4026532208", 2, entry("/b"))).isZero();
         assertThat(tpm.value(TpmAlg.SHA256, PCR)).isEqualTo(behind);
     }
+
+    @Test
+    void concurrentAppendersToOneListAreRecordedInListOrderAndEachReturnsExtended() throws Exception {
+        MeasurementStore store = MeasurementStore.open(state, HashAlgo.SHA256, Template.IMA_NG, List.of(), false,
+                health, ArchivePolicy.DEFAULT);
+        try {
+            store.anchor(new TpmClient(tpm), PCR, "boot-1");
+            int threads = 8;
+            int each = 40;
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<Thread> workers = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger notExtended = new java.util.concurrent.atomic.AtomicInteger();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                workers.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                        for (int i = 0; i < each; i++) {
+                            String name = "/t" + id + "-" + i;
+                            assertThat(store.append(java.util.OptionalLong.empty(), 10, Template.IMA_NG,
+                                    EventData.file(name, new MeasuredDigest(HashAlgo.SHA256, HashAlgo.SHA256.newDigest()
+                                            .digest(name.getBytes(StandardCharsets.UTF_8)))).build())).isZero();
+                            // Returned: its record is in the log and the PCR holds it (the log only grows).
+                            String log = Files.readString(TpmAnchor.logFile(state));
+                            if (log.lines().count() < 4 + 2 + i || tpm.extensions() < 2 + i) {
+                                notExtended.incrementAndGet();
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread w : workers) {
+                w.join();
+            }
+            assertThat(notExtended).hasValue(0);
+            AnchorLog.Parsed p = log();
+            List<MeasurementEntry> host = store.current(new dev.imans.ns.PolicyTarget.Host()).orElseThrow().entries();
+            assertThat(host).hasSize(1 + threads * each);
+            // In list order: entry i of the host's list is the i-th host record.
+            for (int i = 0; i < host.size(); i++) {
+                assertThat(p.records().get(i).index()).isEqualTo(i);
+            }
+            dev.imans.tpm.AnchorCheck.Report r = dev.imans.tpm.AnchorCheck.check(p, Map.of("host", host));
+            assertThat(r.problems()).isEmpty();
+            assertThat(r.unrecorded()).isEmpty();
+            assertPcrIsTheLogsReplay();
+        } finally {
+            store.close();
+        }
+    }
 }
