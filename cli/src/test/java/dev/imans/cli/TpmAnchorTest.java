@@ -61,6 +61,14 @@ class TpmAnchorTest {
                 assertThat(ascii(d, ns1)).contains(" /tmp/a1\n", " /tmp/a2\n");
                 assertThat(ascii(d, ns2)).contains(" /tmp/b1\n");
                 assertThat(Files.readString(d.control.resolve(".imans/health"))).isEqualTo("ok\n");
+                assertThat(Files.readString(d.control.resolve(".imans/metrics")))
+                        .contains("imans_tpm_anchor_records 6\n", "imans_tpm_anchor_pending 0\n",
+                                "imans_tpm_anchor_extend_failures_total 0\n");
+                d.signal("USR1");
+                DaemonProcess reported = d;
+                String device = tpm.device();
+                DaemonProcess.await("the state report", () -> reported.log().contains("tpm anchor: PCR 23 of "
+                        + device + ", banks sha1,sha256,sha384,sha512: 6 records this epoch, 0 not yet extended"));
 
                 // (1) What tpm2-tools reads is the replay of the host's and both namespaces' lists.
                 String read = pcrread(tpm);
@@ -193,6 +201,7 @@ class TpmAnchorTest {
                             + "\ndaemon log:\n" + d.log(), e);
                 }
                 assertThat(Files.readString(d.control.resolve(".imans/health"))).contains("tpm-extend-failed");
+                assertThat(Files.readString(d.control.resolve(".imans/metrics"))).contains("imans_tpm_anchor_pending 1\n");
                 CliRun v = verify(d.state, "--pcr-value", "sha256:" + "00".repeat(32));
                 assertThat(v.exitCode()).isEqualTo(1);
 

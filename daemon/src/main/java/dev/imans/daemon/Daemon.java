@@ -263,6 +263,7 @@ public final class Daemon implements AutoCloseable {
             out.add("marked filesystems: " + marked.size());
             marked.forEach((p, t) -> out.add("  " + p + " (" + t.name().toLowerCase(java.util.Locale.ROOT) + " mark)"));
         }
+        measurements.tpmAnchor().ifPresent(a -> out.add("tpm anchor: " + a.stats().line()));
         out.add("audit: " + audit.written() + " record(s) written, " + audit.dropped() + " dropped");
         return out;
     }

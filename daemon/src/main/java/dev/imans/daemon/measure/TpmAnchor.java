@@ -61,8 +61,13 @@ public final class TpmAnchor implements AutoCloseable {
     /** Records written to the log whose extension failed, or came after one that did; oldest first. */
     private final ArrayDeque<AnchorLog.Record> pending = new ArrayDeque<>();
     private int lastError;
+    /** For metrics and the state report, read without the lock (a slow TPM holds it). */
+    private volatile long recordCount;
+    private volatile int pendingCount;
+    private final java.util.concurrent.atomic.AtomicLong extensions = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
     /** The PCR no longer follows the log: nothing more is extended. */
-    private boolean stopped;
+    private volatile boolean stopped;
 
     private TpmAnchor(TpmClient tpm, int pcr, Path file, Health health, String bootId) {
         this.tpm = tpm;
@@ -96,6 +101,25 @@ public final class TpmAnchor implements AutoCloseable {
 
     public int pcr() {
         return pcr;
+    }
+
+    /**
+     * The anchor now: the records of this epoch's log, those not yet extended, the extensions done and
+     * failed since the daemon started, and whether the PCR still follows the log.
+     */
+    public record Stats(String subject, List<TpmAlg> banks, long records, int pending, long extensions, long failures,
+                        boolean following) {
+        /** One line for the state report. */
+        public String line() {
+            return subject + ", banks " + String.join(",", banks.stream().map(a -> a.hash().kernelName()).toList())
+                    + ": " + records + " records this epoch, " + pending + " not yet extended, " + extensions
+                    + " extensions and " + failures + " failures since start" + (following ? "" : "; NOT FOLLOWING THE LOG");
+        }
+    }
+
+    public Stats stats() {
+        return new Stats(subject, banks == null ? List.of() : banks, recordCount, pendingCount, extensions.get(),
+                failures.get(), !stopped);
     }
 
     public List<TpmAlg> banks() {
@@ -170,6 +194,7 @@ public final class TpmAnchor implements AutoCloseable {
             Log.info("TPM anchor: the epoch of boot " + p.header().bootId() + " goes on (the PCR holds its log)");
         }
         out = new FileOutputStream(file.toFile(), true);
+        recordCount = p.records().size();
         pending.addAll(p.records().subList(matched, p.records().size()));
         drain();
         if (matched < p.records().size()) {
@@ -211,6 +236,7 @@ public final class TpmAnchor implements AutoCloseable {
         records.forEach(r -> image.writeBytes(r.bytes()));
         replace(image.toByteArray());
         out = new FileOutputStream(file.toFile(), true);
+        recordCount = records.size();
         extended = new AnchorLog.Replay(banks);
         pending.addAll(records);
         drain();
@@ -265,6 +291,7 @@ public final class TpmAnchor implements AutoCloseable {
         try {
             // One write(2): a record is whole in the log or cut off (and then dropped at start, never extended).
             out.write(r.bytes());
+            recordCount++;
         } catch (IOException ex) {
             stopped = true;
             health.degrade(Condition.TPM_ANCHOR_MISMATCH, subject, "cannot write " + file + " (" + ex.getMessage()
@@ -273,6 +300,7 @@ public final class TpmAnchor implements AutoCloseable {
         }
         if (!pending.isEmpty()) {
             pending.add(r);
+            pendingCount = pending.size();
             return lastError;
         }
         return extendNow(r);
@@ -283,9 +311,11 @@ public final class TpmAnchor implements AutoCloseable {
         try {
             tpm.extend(pcr, r.bankDigests(banks));
             extended.extend(r);
+            extensions.incrementAndGet();
             return 0;
         } catch (IOException ex) {
             pending.add(r);
+            pendingCount = pending.size();
             failed(r, ex);
             return lastError;
         }
@@ -293,6 +323,7 @@ public final class TpmAnchor implements AutoCloseable {
 
     /** Extends the pending records in order, until one fails. */
     private void drain() {
+        pendingCount = pending.size();
         while (!pending.isEmpty()) {
             AnchorLog.Record r = pending.peekFirst();
             try {
@@ -302,12 +333,15 @@ public final class TpmAnchor implements AutoCloseable {
                 return;
             }
             extended.extend(r);
+            extensions.incrementAndGet();
             pending.removeFirst();
+            pendingCount = pending.size();
         }
     }
 
     private void failed(AnchorLog.Record r, IOException ex) {
         lastError = ex instanceof TpmException t ? t.rc() : EIO;
+        failures.incrementAndGet();
         health.degrade(Condition.TPM_EXTEND_FAILED, subject, "extending " + r + " failed (" + ex.getMessage()
                 + "); it and the entries after it are in the lists and the anchor log, not yet in the PCR"
                 + " (retried)", Optional.of(this::catchUp));
@@ -337,18 +371,28 @@ public final class TpmAnchor implements AutoCloseable {
         }
         if (taken < 0) {
             pending.clear();
+            pendingCount = 0;
             mismatch(-1, now);
             health.recover(Condition.TPM_EXTEND_FAILED, subject);
             return;
         }
         for (int k = 0; k < taken; k++) {
             extended.extend(pending.removeFirst());
+            extensions.incrementAndGet();
         }
+        pendingCount = pending.size();
         while (!pending.isEmpty()) {
             AnchorLog.Record p = pending.peekFirst();
-            tpm.extend(pcr, p.bankDigests(banks));
+            try {
+                tpm.extend(pcr, p.bankDigests(banks));
+            } catch (IOException ex) {
+                failures.incrementAndGet();
+                throw ex;
+            }
             extended.extend(p);
+            extensions.incrementAndGet();
             pending.removeFirst();
+            pendingCount = pending.size();
         }
         Log.info("TPM anchor: the pending records are extended; " + subject + " holds the log's replay again");
     }

@@ -135,8 +135,13 @@ class TpmAnchorTest {
         assertThat(tpm.extends_).isEqualTo(tried);
         assertThat(conditions()).containsExactly(Condition.TPM_EXTEND_FAILED);
         assertThat(log().records()).hasSize(4);
+        assertThat(a.stats().pending()).isEqualTo(2);
+        assertThat(a.stats().records()).isEqualTo(4);
+        assertThat(a.stats().failures()).isPositive();
         tpm.failWith = 0;
         eventually(() -> assertThat(conditions()).isEmpty());
+        assertThat(a.stats().pending()).isZero();
+        assertThat(a.stats().extensions()).isEqualTo(4);
         assertPcrIsTheLogsReplay();
         assertThat(a.extend("4026532208", 3, entry("/c"))).isZero();
         assertPcrIsTheLogsReplay();
