@@ -64,6 +64,16 @@ final class Swtpm implements AutoCloseable {
         }
     }
 
+    /** A port that, with the next one, nothing listens on now. */
+    static int freePort() {
+        while (true) {
+            int candidate = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            if (free(candidate) && free(candidate + 1)) {
+                return candidate;
+            }
+        }
+    }
+
     private static boolean free(int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress("127.0.0.1", port));

@@ -226,6 +226,46 @@ class TpmAnchorTest {
         }
     }
 
+    @Test
+    void aTpmNotThereAtStartIsWaitedForWhileOpensAreJudgedAndThenAnchorsEveryList() throws Exception {
+        Path tpmDir = Path.of("/run/imans-test-tpm-" + UUID.randomUUID());
+        int port = Swtpm.freePort();
+        try (MountNamespace ns = new MountNamespace()) {
+            Swtpm tpm = null;
+            DaemonProcess d = null;
+            try {
+                d = new DaemonProcess("--tpm", "tcp:127.0.0.1:" + port, "--tpm-pcr", "23");
+                assertThat(Files.readString(d.control.resolve(".imans/health"))).contains("tpm-unavailable");
+                register(d, ns);
+                Tools.Result cat = ns.sh("echo early > /tmp/e1; cat /tmp/e1");
+                assertThat(cat.rc()).isZero();
+                assertThat(ascii(d, ns)).contains(" /tmp/e1\n");
+
+                tpm = new Swtpm(tpmDir.resolve("tpm1"), port);
+                DaemonProcess started = d;
+                DaemonProcess.await("the anchor to start", () -> {
+                    try {
+                        return Files.readString(started.control.resolve(".imans/health")).equals("ok\n");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+                assertThat(d.log()).contains("new epoch, 3 entries of 2 list(s) extended");
+                assertThat(Files.readString(d.auditLog)).contains("cause=\"TPM_error(-5)\"");
+                assertThat(ns.sh("echo late > /tmp/e2; cat /tmp/e2").rc()).isZero();
+                assertVerifies(d.state, tpm);
+            } finally {
+                if (d != null) {
+                    d.close();
+                }
+                if (tpm != null) {
+                    tpm.close();
+                }
+                deleteTree(tpmDir);
+            }
+        }
+    }
+
     private static void assertVerifies(Path state, Swtpm tpm) throws IOException, InterruptedException {
         CliRun v = verify(state, "--tpm", tpm.device(), "--tpm-pcr", "23");
         assertThat(v.exitCode()).as(v.out() + v.stderr()).isZero();

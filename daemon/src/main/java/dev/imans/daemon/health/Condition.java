@@ -27,6 +27,12 @@ public enum Condition {
      */
     TPM_ANCHOR_MISMATCH("tpm-anchor-mismatch", false),
     /**
+     * The TPM of the anchor could not be used at start (unreachable, or its PCR or the anchor log not
+     * readable): no list is anchored until it can be (retried), and each measured open is audited as a
+     * failed extension meanwhile.
+     */
+    TPM_UNAVAILABLE("tpm-unavailable", false),
+    /**
      * Extending the TPM anchor PCR failed: the entries since are in the lists and the anchor log but not
      * yet in the PCR (retried, in order, until the TPM takes them).
      */

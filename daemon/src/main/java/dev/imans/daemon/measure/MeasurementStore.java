@@ -152,16 +152,23 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
      * @throws IOException when the TPM cannot be used (unreachable, or the PCR in no bank this daemon hashes)
      */
     public void anchor(dev.imans.tpm.TpmClient tpm, int pcr, String bootId) throws IOException {
+        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, this::anchorLists);
+        host.anchor(a);
+        namespaces.values().forEach(l -> l.anchor(a));
+        anchor = a;
+    }
+
+    /** Every live list's entries, in the order a new anchor epoch extends them: host, then namespaces by inode. */
+    private Map<String, List<MeasurementEntry>> anchorLists() {
         Map<String, List<MeasurementEntry>> lists = new java.util.LinkedHashMap<>();
         lists.put(host.fileName(), host.snapshot().entries());
         for (Long id : new java.util.TreeSet<>(namespaces.keySet())) {
             ScopeList l = namespaces.get(id);
-            lists.put(l.fileName(), l.snapshot().entries());
+            if (l != null) {
+                lists.put(l.fileName(), l.snapshot().entries());
+            }
         }
-        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, lists);
-        host.anchor(a);
-        namespaces.values().forEach(l -> l.anchor(a));
-        anchor = a;
+        return lists;
     }
 
     /** The TPM anchor, when the daemon has one. */

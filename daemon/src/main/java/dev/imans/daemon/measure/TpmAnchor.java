@@ -68,8 +68,25 @@ public final class TpmAnchor implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
     /** The PCR no longer follows the log: nothing more is extended. */
     private volatile boolean stopped;
+    /** The anchor was brought in line with the lists at start (or by the retry of a TPM unavailable then). */
+    private volatile boolean started;
+    /** Where the lists are read from when the anchor is brought in line with them. */
+    private final java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists;
+    /** Per scope, the index of its next entry to record: records follow list order, each entry once. */
+    private final Map<String, Long> next = new java.util.HashMap<>();
 
-    private TpmAnchor(TpmClient tpm, int pcr, Path file, Health health, String bootId) {
+    /** An anchor that cannot work with this TPM whatever is retried (no bank this daemon can hash). */
+    public static final class UnusableException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnusableException(String message) {
+            super(message);
+        }
+    }
+
+    private TpmAnchor(TpmClient tpm, int pcr, Path file, Health health, String bootId,
+                      java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists) {
+        this.lists = lists;
         this.tpm = tpm;
         this.pcr = pcr;
         this.file = file;
@@ -84,19 +101,39 @@ public final class TpmAnchor implements AutoCloseable {
     }
 
     /**
-     * Brings the anchor in line with {@code lists} (each scope's entries, in the order a new epoch extends
-     * them) and returns it ready for {@link #extend}.
+     * Brings the anchor in line with the lists (each scope's entries, in the order a new epoch extends
+     * them, read from {@code lists} under the anchor's lock) and returns it ready for {@link #extend}. A
+     * TPM that cannot be used now is {@link Condition#TPM_UNAVAILABLE}, retried: enforcement does not wait
+     * for it, and the lists are anchored whole once it answers.
      *
-     * @throws IOException when the TPM cannot be reached, or the PCR is allocated in no bank this daemon
-     *     can hash: the operator asked for an anchor, and a daemon without one must not look like it has one
+     * @throws UnusableException when the PCR is allocated in no bank this daemon can hash
      */
     public static TpmAnchor start(Path stateDir, TpmClient tpm, int pcr, String bootId, Health health,
-                                  Map<String, List<MeasurementEntry>> lists) throws IOException {
-        TpmAnchor a = new TpmAnchor(tpm, pcr, logFile(stateDir), health, bootId);
+                                  java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists)
+            throws UnusableException {
+        TpmAnchor a = new TpmAnchor(tpm, pcr, logFile(stateDir), health, bootId, lists);
         synchronized (a) {
-            a.reconcile(lists);
+            try {
+                a.reconcile(lists.get());
+                a.started = true;
+            } catch (UnusableException e) {
+                throw e;
+            } catch (IOException e) {
+                health.degrade(Condition.TPM_UNAVAILABLE, a.subject, "cannot anchor the measurement lists: "
+                        + e.getMessage() + "; measured opens are audited as TPM_error(" + EIO + ") until it can"
+                        + " (retried)", Optional.of(a::retryStart));
+            }
         }
         return a;
+    }
+
+    /** The retry of {@link Condition#TPM_UNAVAILABLE}: the start, with the lists as they are now. */
+    private synchronized void retryStart() throws IOException {
+        if (started || stopped) {
+            return;
+        }
+        reconcile(lists.get());
+        started = true;
     }
 
     public int pcr() {
@@ -134,7 +171,7 @@ public final class TpmAnchor implements AutoCloseable {
             }
         }
         if (allocated.isEmpty()) {
-            throw new IOException(subject + " is allocated in no PCR bank whose hash this daemon computes");
+            throw new UnusableException(subject + " is allocated in no PCR bank whose hash this daemon computes");
         }
         banks = List.copyOf(allocated);
         Optional<AnchorLog.Parsed> log = readLog();
@@ -201,18 +238,15 @@ public final class TpmAnchor implements AutoCloseable {
             Log.warn("TPM anchor: extended " + (p.records().size() - matched) + " record(s) of the log the daemon"
                     + " had written but not extended when it stopped");
         }
-        // Entries written to a list by a daemon stopped before it wrote their records.
-        java.util.Set<String> recorded = new java.util.HashSet<>();
+        // Entries written to a list by a daemon stopped before it wrote their records: the last of their lists.
         for (AnchorLog.Record r : p.records()) {
-            recorded.add(r.scope() + " " + r.index());
+            next.merge(r.scope(), r.index() + 1, Math::max);
         }
         int caught = 0;
         for (Map.Entry<String, List<MeasurementEntry>> l : lists.entrySet()) {
-            for (int i = 0; i < l.getValue().size(); i++) {
-                if (!recorded.contains(l.getKey() + " " + i)) {
-                    record(AnchorLog.Record.of(l.getKey(), i, l.getValue().get(i), banks));
-                    caught++;
-                }
+            for (int i = next.getOrDefault(l.getKey(), 0L).intValue(); i < l.getValue().size(); i++) {
+                record(AnchorLog.Record.of(l.getKey(), i, l.getValue().get(i), banks));
+                caught++;
             }
         }
         if (caught > 0) {
@@ -226,10 +260,12 @@ public final class TpmAnchor implements AutoCloseable {
     /** A reset PCR: a new log of every entry of every list, written whole, then extended. */
     private void newEpoch(Map<String, List<MeasurementEntry>> lists) throws IOException {
         List<AnchorLog.Record> records = new ArrayList<>();
+        next.clear();
         lists.forEach((scope, entries) -> {
             for (int i = 0; i < entries.size(); i++) {
                 records.add(AnchorLog.Record.of(scope, i, entries.get(i), banks));
             }
+            next.put(scope, (long) entries.size());
         });
         java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
         image.writeBytes(new AnchorLog.Header(bootId, pcr, banks).bytes());
@@ -280,14 +316,26 @@ public final class TpmAnchor implements AutoCloseable {
      */
     public int extend(String scope, long index, MeasurementEntry e) {
         // The digests (a template hash per bank) outside the lock every opener's extension waits for.
-        AnchorLog.Record r = AnchorLog.Record.of(scope, index, e, banks);
+        AnchorLog.Record r = started ? AnchorLog.Record.of(scope, index, e, banks) : null;
         synchronized (this) {
-            return stopped ? 0 : record(r);
+            if (stopped) {
+                return 0;
+            }
+            if (!started) {
+                // Listed already: the start that brings the anchor in line reads it from its list.
+                return EIO;
+            }
+            return record(r != null ? r : AnchorLog.Record.of(scope, index, e, banks));
         }
     }
 
     /** Writes {@code r} to the log, then extends the PCR with it (or queues it behind a failed one). */
     private int record(AnchorLog.Record r) {
+        if (r.index() < next.getOrDefault(r.scope(), 0L)) {
+            // Recorded by the start that read it from its list while its appender waited for this lock.
+            return 0;
+        }
+        next.put(r.scope(), r.index() + 1);
         try {
             // One write(2): a record is whole in the log or cut off (and then dropped at start, never extended).
             out.write(r.bytes());

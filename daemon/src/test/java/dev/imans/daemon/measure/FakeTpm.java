@@ -18,6 +18,8 @@ import java.util.Map;
 final class FakeTpm implements TpmTransport {
     private final Map<TpmAlg, PcrBank> banks = new LinkedHashMap<>();
     int failWith;
+    /** Answers nothing, as a TPM not there. */
+    volatile boolean down;
     boolean loseAnswer;
     int extends_;
 
@@ -41,6 +43,9 @@ final class FakeTpm implements TpmTransport {
 
     @Override
     public synchronized byte[] transmit(byte[] command) throws IOException {
+        if (down) {
+            throw new java.net.ConnectException("Connection refused");
+        }
         ByteBuffer b = ByteBuffer.wrap(command);
         b.getShort();
         b.getInt();

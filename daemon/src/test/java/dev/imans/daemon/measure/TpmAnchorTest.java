@@ -63,7 +63,7 @@ class TpmAnchorTest {
     }
 
     private TpmAnchor start(Map<String, List<MeasurementEntry>> lists) throws Exception {
-        TpmAnchor a = TpmAnchor.start(state, new TpmClient(tpm), PCR, "boot-1", health, lists);
+        TpmAnchor a = TpmAnchor.start(state, new TpmClient(tpm), PCR, "boot-1", health, () -> lists);
         opened.add(a);
         return a;
     }
@@ -220,5 +220,30 @@ class TpmAnchorTest {
         } finally {
             store.close();
         }
+    }
+
+    @Test
+    void aTpmUnavailableAtStartAnchorsEveryListOnceItAnswersAndEnforcementNeedNotWait() throws Exception {
+        tpm.down = true;
+        Map<String, List<MeasurementEntry>> lists = new java.util.concurrent.ConcurrentHashMap<>(lists("/a"));
+        TpmAnchor a = TpmAnchor.start(state, new TpmClient(tpm), PCR, "boot-1", health, () -> new LinkedHashMap<>(lists));
+        opened.add(a);
+        assertThat(conditions()).containsExactly(Condition.TPM_UNAVAILABLE);
+        // Listed meanwhile: the open is audited, and the entry is anchored with its list later.
+        List<MeasurementEntry> ns = new ArrayList<>(lists.get("4026532208"));
+        ns.add(entry("/b"));
+        lists.put("4026532208", ns);
+        assertThat(a.extend("4026532208", 2, ns.get(2))).isEqualTo(TpmAnchor.EIO);
+        assertThat(Files.exists(TpmAnchor.logFile(state))).isFalse();
+        tpm.down = false;
+        eventually(() -> assertThat(conditions()).isEmpty());
+        assertThat(log().records()).extracting(Object::toString)
+                .containsExactly("host entry 0", "4026532208 entry 0", "4026532208 entry 1", "4026532208 entry 2");
+        // An appender that waited while the start recorded its entry does not record it twice.
+        assertThat(a.extend("4026532208", 2, ns.get(2))).isZero();
+        assertThat(log().records()).hasSize(4);
+        assertThat(a.extend("4026532208", 3, entry("/c"))).isZero();
+        assertThat(log().records()).hasSize(5);
+        assertPcrIsTheLogsReplay();
     }
 }
