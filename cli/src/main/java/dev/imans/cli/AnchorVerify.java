@@ -170,8 +170,9 @@ final class AnchorVerify {
     }
 
     /**
-     * Reads the live lists, and the newest archived list of each scope the log names that has no live
-     * one; false when one is damaged (said on {@code out}).
+     * Reads the list of every key of {@link AnchorLog#listKeys} (a live list, or the archived one an
+     * {@code end} line names; for a scope whose list is gone without one, the newest archived list of
+     * that scope) and every live list; false when one is damaged (said on {@code out}).
      */
     private static boolean loadLists(Path state, AnchorLog.Parsed log, Map<String, List<MeasurementEntry>> lists,
                                      PrintStream out) throws IOException {
@@ -188,16 +189,25 @@ final class AnchorVerify {
             }
         }
         List<ArchivedList> archived = ArchivedList.in(state);
-        for (AnchorLog.Record r : log.records()) {
-            if (!files.containsKey(r.scope()) && !r.scope().equals("host")) {
-                long id = Long.parseLong(r.scope());
+        for (String key : new java.util.LinkedHashSet<>(AnchorLog.listKeys(log))) {
+            int at = key.indexOf('@');
+            if (at >= 0) {
+                String file = key.substring(at + 1);
+                if (!file.equals(AnchorLog.End.DROPPED)) {
+                    files.put(key, dir.resolve("archive").resolve(file));
+                }
+            } else if (!files.containsKey(key) && !key.equals("host")) {
+                long id = Long.parseLong(key);
                 archived.stream().filter(a -> a.nsid() == id).reduce((a, b) -> b)
-                        .ifPresent(a -> files.put(r.scope(), a.file()));
+                        .ifPresent(a -> files.put(key, a.file()));
             }
         }
         for (Map.Entry<String, Path> f : files.entrySet()) {
             try {
                 lists.put(f.getKey(), MeasurementListCodec.open(Files.readAllBytes(f.getValue())).list().snapshot().entries());
+            } catch (java.nio.file.NoSuchFileException e) {
+                ok = false;
+                out.println(f.getValue() + ": no such list (pruned from the archive?)");
             } catch (ListFormatException e) {
                 ok = false;
                 out.println(f.getValue() + ": damaged list: " + e.getMessage());

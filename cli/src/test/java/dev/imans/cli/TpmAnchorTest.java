@@ -254,6 +254,15 @@ class TpmAnchorTest {
                 assertThat(Files.readString(d.auditLog)).contains("cause=\"TPM_error(-5)\"");
                 assertThat(ns.sh("echo late > /tmp/e2; cat /tmp/e2").rc()).isZero();
                 assertVerifies(d.state, tpm);
+
+                // The namespace ends: its list is archived, the log says where, and it still verifies.
+                ns.close();
+                DaemonProcess ending = d;
+                DaemonProcess.await("the namespace's end", () -> ending.log().contains("unregistered: its measurement"
+                        + " list is archived as"));
+                String log = Files.readString(d.state.resolve("measurements/" + AnchorLog.FILE));
+                assertThat(log).containsPattern("\nend " + ns.nsid + " " + ns.nsid + "-[0-9T.Z]+\\.list\n");
+                assertVerifies(d.state, tpm);
             } finally {
                 if (d != null) {
                     d.close();

@@ -41,26 +41,31 @@ public final class AnchorCheck {
 
     /**
      * @param log   the anchor log
-     * @param lists each scope's list entries: every scope the log names must be here
+     * @param lists the list entries of each key of {@link AnchorLog#listKeys} (a scope's live list under
+     *              the scope, an ended one under {@code scope@file}): every key the log names must be here
      */
     public static Report check(AnchorLog.Parsed log, Map<String, List<MeasurementEntry>> lists) {
         List<TpmAlg> banks = log.header().banks();
         List<String> problems = new ArrayList<>();
         Map<String, BitSet> seen = new HashMap<>();
         AnchorLog.Replay replay = new AnchorLog.Replay(banks);
-        for (AnchorLog.Record r : log.records()) {
+        List<String> keys = AnchorLog.listKeys(log);
+        for (int n = 0; n < log.records().size(); n++) {
+            AnchorLog.Record r = log.records().get(n);
+            String key = keys.get(n);
             replay.extend(r);
-            List<MeasurementEntry> list = lists.get(r.scope());
+            List<MeasurementEntry> list = lists.get(key);
             if (list == null) {
-                problems.add(r + ": the log records it, but there is no list of " + r.scope());
+                problems.add(r + ": the log records it, but there is no list " + key
+                        + (key.endsWith("@" + AnchorLog.End.DROPPED) ? " (the namespace ended and its list was not kept)" : ""));
                 continue;
             }
             if (r.index() >= list.size()) {
-                problems.add(r + ": the log records it, but the list of " + r.scope() + " has only "
+                problems.add(r + ": the log records it, but the list " + key + " has only "
                         + list.size() + " entries");
                 continue;
             }
-            BitSet s = seen.computeIfAbsent(r.scope(), k -> new BitSet());
+            BitSet s = seen.computeIfAbsent(key, k -> new BitSet());
             int i = (int) r.index();
             if (s.get(i)) {
                 problems.add(r + ": recorded more than once");

@@ -27,8 +27,12 @@ import java.util.Optional;
  * 4026532208 0 HEX HEX
  * </pre>
  *
- * A scope is {@code host} or a namespace's mount namespace inode, as the list files are named. A line
- * without its newline is a record whose write was cut off: it was never extended.
+ * A scope is {@code host} or a namespace's mount namespace inode, as the list files are named. When a
+ * namespace ends, {@code end 4026532208 4026532208-20261130T003411.123Z.list} says which archived file
+ * holds the list its records so far belong to ({@code -} when none was kept): the kernel reuses inode
+ * numbers, and a later namespace with the same one starts a new list from entry 0. An {@code end} line
+ * is not extended: it only says where to find a list. A line without its newline is a record whose
+ * write was cut off: it was never extended.
  */
 public final class AnchorLog {
     public static final String FILE = "tpm-anchor.log";
@@ -130,6 +134,48 @@ public final class AnchorLog {
     }
 
     /**
+     * The end of a scope's list: the records of {@code scope} before position {@code before} (in
+     * {@link Parsed#records}) belong to the list archived as {@code archived}, or to none kept ({@code -}).
+     */
+    public record End(String scope, String archived, int before) {
+        public static final String DROPPED = "-";
+
+        public End {
+            Objects.requireNonNull(scope, "scope");
+            Objects.requireNonNull(archived, "archived");
+            if (archived.isEmpty() || archived.chars().anyMatch(c -> c <= ' ' || c > '~') || archived.contains("/")) {
+                throw new IllegalArgumentException("archived list must be a file name: '" + archived + "'");
+            }
+        }
+
+        public static byte[] bytes(String scope, String archived) {
+            return ("end " + scope + " " + archived + "\n").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /**
+     * Which list each record belongs to: its scope alone for the list it still has (live, or archived
+     * after the log was written), {@code scope@file} for one an {@code end} line named.
+     */
+    public static List<String> listKeys(Parsed log) {
+        List<String> keys = new ArrayList<>(log.records().size());
+        // The ends of each scope, in order: a record belongs to the first end after it, if any.
+        Map<String, java.util.ArrayDeque<End>> byScope = new LinkedHashMap<>();
+        for (End end : log.ends()) {
+            byScope.computeIfAbsent(end.scope(), k -> new java.util.ArrayDeque<>()).add(end);
+        }
+        for (int i = 0; i < log.records().size(); i++) {
+            Record r = log.records().get(i);
+            java.util.ArrayDeque<End> q = byScope.get(r.scope());
+            while (q != null && !q.isEmpty() && q.peekFirst().before() <= i) {
+                q.removeFirst();
+            }
+            keys.add(q == null || q.isEmpty() ? r.scope() : r.scope() + "@" + q.peekFirst().archived());
+        }
+        return keys;
+    }
+
+    /**
      * What the kernel extends into a TPM bank for {@code entry} (ima_queue.c): the bank's own template
      * digest (0xff… for a violation), or the SHA-1 one zero-padded where the algorithm cannot be computed here.
      */
@@ -143,10 +189,16 @@ public final class AnchorLog {
      *
      * @param header  its header
      * @param records its whole records
+     * @param ends    its {@code end} lines, each with the number of records before it
      * @param end     the bytes holding the header and whole records: a torn last line starts here
      * @param torn    whether a line without its newline followed (a write cut off: never extended)
      */
-    public record Parsed(Header header, List<Record> records, int end, boolean torn) {}
+    public record Parsed(Header header, List<Record> records, List<End> ends, int end, boolean torn) {
+        public Parsed {
+            records = List.copyOf(records);
+            ends = List.copyOf(ends);
+        }
+    }
 
     /** Thrown for a log that is not one, or damaged before its last line. */
     public static final class FormatException extends Exception {
@@ -186,17 +238,32 @@ public final class AnchorLog {
             throw new FormatException("bad header: " + e.getMessage());
         }
         List<Record> records = new ArrayList<>();
+        List<End> ends = new ArrayList<>();
         int line = 5;
         while (pos < text.length()) {
             int nl = text.indexOf('\n', pos);
             if (nl < 0) {
-                return new Parsed(header, List.copyOf(records), pos, true);
+                return new Parsed(header, records, ends, pos, true);
             }
-            records.add(record(text.substring(pos, nl), header, line));
+            String l = text.substring(pos, nl);
+            if (l.startsWith("end ")) {
+                String[] parts = l.split(" ", -1);
+                try {
+                    if (parts.length != 3) {
+                        throw new IllegalArgumentException("expected end SCOPE FILE");
+                    }
+                    new Record(parts[1], 0, List.of());
+                    ends.add(new End(parts[1], parts[2], records.size()));
+                } catch (IllegalArgumentException e) {
+                    throw new FormatException("line " + line + ": " + e.getMessage());
+                }
+            } else {
+                records.add(record(l, header, line));
+            }
             pos = nl + 1;
             line++;
         }
-        return new Parsed(header, List.copyOf(records), pos, false);
+        return new Parsed(header, records, ends, pos, false);
     }
 
     private static String field(String line, String key) throws FormatException {

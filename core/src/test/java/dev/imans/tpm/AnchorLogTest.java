@@ -120,20 +120,51 @@ class AnchorLogTest {
         // A record left out before others: the entry it hid is found.
         List<AnchorLog.Record> skipping = new ArrayList<>(p.records());
         skipping.removeIf(r -> r.scope().equals("4026532208") && r.index() == 1);
-        assertThat(AnchorCheck.check(new AnchorLog.Parsed(p.header(), skipping, 0, false), lists).problems())
+        assertThat(AnchorCheck.check(new AnchorLog.Parsed(p.header(), skipping, List.of(), 0, false), lists).problems())
                 .anySatisfy(s -> assertThat(s).contains("4026532208 entry 2: recorded out of list order"))
                 .anySatisfy(s -> assertThat(s).contains("1 entry of its list not in the anchor log, before recorded"
                         + " ones (first: entry 1, /a)"));
 
         // A list that is not there.
         assertThat(AnchorCheck.check(p, Map.of("host", lists.get("host"))).problems())
-                .hasSize(3).allSatisfy(s -> assertThat(s).contains("no list of 4026532208"));
+                .hasSize(3).allSatisfy(s -> assertThat(s).contains("there is no list 4026532208"));
 
         // A record twice.
         List<AnchorLog.Record> twice = new ArrayList<>(p.records());
         twice.add(p.records().get(0));
-        assertThat(AnchorCheck.check(new AnchorLog.Parsed(p.header(), twice, 0, false), lists).problems())
+        assertThat(AnchorCheck.check(new AnchorLog.Parsed(p.header(), twice, List.of(), 0, false), lists).problems())
                 .singleElement().asString().contains("host entry 0: recorded more than once");
+    }
+
+    @Test
+    void anEndLineGivesTheRecordsBeforeItToTheArchivedListAndAReusedInodeStartsAgain() throws Exception {
+        List<MeasurementEntry> first = list("/old");
+        List<MeasurementEntry> second = list("/new-1", "/new-2");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new AnchorLog.Header("b00t", 23, BANKS).bytes());
+        for (int i = 0; i < first.size(); i++) {
+            out.writeBytes(AnchorLog.Record.of("4026532208", i, first.get(i), BANKS).bytes());
+        }
+        out.writeBytes(AnchorLog.End.bytes("4026532208", "4026532208-20261130T003411.123Z.list"));
+        for (int i = 0; i < second.size(); i++) {
+            out.writeBytes(AnchorLog.Record.of("4026532208", i, second.get(i), BANKS).bytes());
+        }
+        AnchorLog.Parsed p = AnchorLog.parse(out.toByteArray());
+        assertThat(p.records()).hasSize(5);
+        assertThat(p.ends()).containsExactly(new AnchorLog.End("4026532208", "4026532208-20261130T003411.123Z.list", 2));
+        assertThat(AnchorLog.listKeys(p)).containsExactly("4026532208@4026532208-20261130T003411.123Z.list",
+                "4026532208@4026532208-20261130T003411.123Z.list", "4026532208", "4026532208", "4026532208");
+        Map<String, List<MeasurementEntry>> lists = new LinkedHashMap<>();
+        lists.put("4026532208@4026532208-20261130T003411.123Z.list", first);
+        lists.put("4026532208", second);
+        AnchorCheck.Report r = AnchorCheck.check(p, lists);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.unrecorded()).isEmpty();
+        // The archived list swapped for the live one: each record is checked against its own list.
+        Map<String, List<MeasurementEntry>> swapped = new LinkedHashMap<>();
+        swapped.put("4026532208@4026532208-20261130T003411.123Z.list", second);
+        swapped.put("4026532208", first);
+        assertThat(AnchorCheck.check(p, swapped).problems()).isNotEmpty();
     }
 
     @Test

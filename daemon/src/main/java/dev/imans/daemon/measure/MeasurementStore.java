@@ -48,11 +48,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     private final ArchivePolicy archive;
     private final ScopeList host;
     private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
+    /** The lists archived at open (their namespaces ended while no daemon ran): scope to archived file name. */
+    private final Map<String, String> archivedAtOpen;
     /** Set once, before enforcement starts (so before any append), when the daemon has a TPM anchor. */
     private volatile TpmAnchor anchor;
 
     private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, Health health,
-                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored) {
+                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored,
+                             Map<String, String> archivedAtOpen) {
+        this.archivedAtOpen = Map.copyOf(archivedAtOpen);
         this.archive = archive;
         this.imaHash = imaHash;
         this.defaultTemplate = defaultTemplate;
@@ -78,6 +82,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
                                         ArchivePolicy archive) throws IOException {
         ListFiles files = new ListFiles(stateDir, fsync);
         Map<Long, ScopeList> restored = new ConcurrentHashMap<>();
+        Map<String, String> archivedAtOpen = new java.util.HashMap<>();
         ScopeList host = null;
         try {
             host = restoreOrCreate(files, health, ListFiles.HOST, "host", imaHash, defaultTemplate);
@@ -89,7 +94,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             }
             for (String stale : files.namespaceNames()) {
                 if (!kept.contains(stale)) {
-                    archiveStale(files, stale, archive);
+                    archivedAtOpen.put(stale, archiveStale(files, stale, archive));
                 }
             }
             try {
@@ -104,10 +109,11 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             restored.values().forEach(ScopeList::close);
             throw e;
         }
-        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored);
+        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored, archivedAtOpen);
     }
 
-    private static void archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
+    /** Archives the list of a namespace gone; the archived file's name, or {@code -} when none was kept. */
+    private static String archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
         try {
             Optional<MeasurementList> l = files.load(stale, "namespace " + stale);
             Optional<Path> to = files.archive(stale, Instant.now(), archive);
@@ -116,10 +122,16 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
                         + to.map(p -> "archived as " + p).orElse("dropped (--archive-keep 0)") + " ("
                         + ScopeList.detached("", l.get()).pcrSummary() + ")");
             }
+            return archivedName(to);
         } catch (IOException e) {
             Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
                     + e.getMessage());
+            return dev.imans.tpm.AnchorLog.End.DROPPED;
         }
+    }
+
+    private static String archivedName(Optional<Path> to) {
+        return to.map(p -> p.getFileName().toString()).orElse(dev.imans.tpm.AnchorLog.End.DROPPED);
     }
 
     private static ScopeList restoreOrCreate(ListFiles files, Health health, String name, String label,
@@ -152,7 +164,8 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
      * @throws IOException when the TPM cannot be used (unreachable, or the PCR in no bank this daemon hashes)
      */
     public void anchor(dev.imans.tpm.TpmClient tpm, int pcr, String bootId) throws IOException {
-        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, this::anchorLists);
+        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, this::anchorLists,
+                archivedAtOpen);
         host.anchor(a);
         namespaces.values().forEach(l -> l.anchor(a));
         anchor = a;
@@ -203,13 +216,20 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             ScopeList gone = namespaces.remove(id);
             // Closed first: an append racing with the end goes to memory only, never to the archived file.
             gone.close();
+            String archivedAs = dev.imans.tpm.AnchorLog.End.DROPPED;
             try {
                 Optional<Path> to = files.archive(Long.toString(id), Instant.now(), archive);
+                archivedAs = archivedName(to);
                 Log.info(gone.label() + " unregistered: its measurement list is "
                         + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
             } catch (IOException e) {
                 Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
                         + e.getMessage() + "; it stays in place and is archived at the next start");
+            }
+            TpmAnchor a = anchor;
+            if (a != null) {
+                // The inode may come back as another namespace, whose list starts again at entry 0.
+                a.ended(Long.toString(id), archivedAs);
             }
         }
     }

@@ -52,8 +52,8 @@ final class ScopeList implements AutoCloseable {
     /** Null while the file cannot be written (then {@link Condition#MEASUREMENTS_UNSAVED}) and once closed. */
     private ListJournal journal;
     private boolean closed;
-    /** Set before the list is shared (at start, or at creation): read without a lock after. */
-    private TpmAnchor anchor;
+    /** Set before the list is shared (at start, or at creation), cleared under writeLock at close. */
+    private volatile TpmAnchor anchor;
     /** Entries (from the first) handed to the anchor; under writeLock. */
     private int anchored;
     /** The entries of a batch, for the anchor, in list order; under writeLock. */
@@ -304,6 +304,9 @@ final class ScopeList implements AutoCloseable {
     public void close() {
         synchronized (writeLock) {
             closed = true;
+            // An append racing with the end is kept in memory only: it is not extended either, so the
+            // anchor's records of this list are those of its file.
+            anchor = null;
             if (journal != null) {
                 journal.close();
                 journal = null;

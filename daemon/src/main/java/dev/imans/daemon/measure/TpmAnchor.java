@@ -74,6 +74,8 @@ public final class TpmAnchor implements AutoCloseable {
     private final java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists;
     /** Per scope, the index of its next entry to record: records follow list order, each entry once. */
     private final Map<String, Long> next = new java.util.HashMap<>();
+    /** Lists archived before the anchor started (at this daemon's start, or while the TPM was unavailable). */
+    private final Map<String, String> archivedMeanwhile = new java.util.HashMap<>();
 
     /** An anchor that cannot work with this TPM whatever is retried (no bank this daemon can hash). */
     public static final class UnusableException extends IOException {
@@ -111,8 +113,19 @@ public final class TpmAnchor implements AutoCloseable {
     public static TpmAnchor start(Path stateDir, TpmClient tpm, int pcr, String bootId, Health health,
                                   java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists)
             throws UnusableException {
+        return start(stateDir, tpm, pcr, bootId, health, lists, Map.of());
+    }
+
+    /**
+     * @param archivedBefore the lists archived by this daemon before the anchor starts (namespaces that
+     *                       ended while no daemon ran): scope to archived file name, as for {@link #ended}
+     */
+    public static TpmAnchor start(Path stateDir, TpmClient tpm, int pcr, String bootId, Health health,
+                                  java.util.function.Supplier<Map<String, List<MeasurementEntry>>> lists,
+                                  Map<String, String> archivedBefore) throws UnusableException {
         TpmAnchor a = new TpmAnchor(tpm, pcr, logFile(stateDir), health, bootId, lists);
         synchronized (a) {
+            a.archivedMeanwhile.putAll(archivedBefore);
             try {
                 a.reconcile(lists.get());
                 a.started = true;
@@ -164,6 +177,7 @@ public final class TpmAnchor implements AutoCloseable {
     }
 
     private void reconcile(Map<String, List<MeasurementEntry>> lists) throws IOException {
+        next.clear();
         List<TpmAlg> allocated = new ArrayList<>();
         for (TpmAlg a : tpm.banks(pcr)) {
             if (a.hash().isSupported()) {
@@ -238,10 +252,25 @@ public final class TpmAnchor implements AutoCloseable {
             Log.warn("TPM anchor: extended " + (p.records().size() - matched) + " record(s) of the log the daemon"
                     + " had written but not extended when it stopped");
         }
-        // Entries written to a list by a daemon stopped before it wrote their records: the last of their lists.
-        for (AnchorLog.Record r : p.records()) {
-            next.merge(r.scope(), r.index() + 1, Math::max);
+        // Where each scope's list is in the log: an end line starts it anew.
+        int e = 0;
+        for (int i = 0; i <= p.records().size(); i++) {
+            while (e < p.ends().size() && p.ends().get(e).before() == i) {
+                next.remove(p.ends().get(e).scope());
+                e++;
+            }
+            if (i < p.records().size()) {
+                AnchorLog.Record r = p.records().get(i);
+                next.merge(r.scope(), r.index() + 1, Math::max);
+            }
         }
+        // Lists that ended while the daemon was not recording: archived at this start, or before.
+        for (String scope : List.copyOf(next.keySet())) {
+            if (!lists.containsKey(scope)) {
+                writeEnd(scope, archivedMeanwhile.getOrDefault(scope, AnchorLog.End.DROPPED));
+            }
+        }
+        // Entries written to a list by a daemon stopped before it wrote their records: the last of their lists.
         int caught = 0;
         for (Map.Entry<String, List<MeasurementEntry>> l : lists.entrySet()) {
             for (int i = next.getOrDefault(l.getKey(), 0L).intValue(); i < l.getValue().size(); i++) {
@@ -326,6 +355,35 @@ public final class TpmAnchor implements AutoCloseable {
                 return EIO;
             }
             return record(r != null ? r : AnchorLog.Record.of(scope, index, e, banks));
+        }
+    }
+
+    /**
+     * The list of {@code scope} ended (its namespace is gone) and was archived as {@code archivedFile} (a
+     * file name in the archive, or {@link AnchorLog.End#DROPPED}): its records so far belong to that file,
+     * and a later list of the same scope (a reused inode) is recorded from its entry 0.
+     */
+    public synchronized void ended(String scope, String archivedFile) {
+        if (stopped) {
+            return;
+        }
+        if (!started) {
+            archivedMeanwhile.put(scope, archivedFile);
+            return;
+        }
+        if (next.containsKey(scope)) {
+            writeEnd(scope, archivedFile);
+        }
+    }
+
+    private void writeEnd(String scope, String archivedFile) {
+        try {
+            out.write(AnchorLog.End.bytes(scope, archivedFile));
+            next.remove(scope);
+        } catch (IOException ex) {
+            stopped = true;
+            health.degrade(Condition.TPM_ANCHOR_MISMATCH, subject, "cannot write " + file + " (" + ex.getMessage()
+                    + "): the end of the list of " + scope + " is not recorded, and nothing more is");
         }
     }
 

@@ -246,4 +246,31 @@ class TpmAnchorTest {
         assertThat(log().records()).hasSize(5);
         assertPcrIsTheLogsReplay();
     }
+
+    @Test
+    void anEndedListIsClosedInTheLogAndAReusedInodeIsRecordedFromItsFirstEntry() throws Exception {
+        Map<String, List<MeasurementEntry>> before = lists("/a");
+        TpmAnchor a = start(before);
+        a.ended("4026532208", "4026532208-20261130T003411.123Z.list");
+        List<MeasurementEntry> reused = lists("/other").get("4026532208");
+        for (int i = 0; i < reused.size(); i++) {
+            assertThat(a.extend("4026532208", i, reused.get(i))).isZero();
+        }
+        AnchorLog.Parsed p = log();
+        assertThat(p.records()).hasSize(5);
+        Map<String, List<MeasurementEntry>> lists = new LinkedHashMap<>();
+        lists.put("host", before.get("host"));
+        lists.put("4026532208@4026532208-20261130T003411.123Z.list", before.get("4026532208"));
+        lists.put("4026532208", reused);
+        dev.imans.tpm.AnchorCheck.Report r = dev.imans.tpm.AnchorCheck.check(p, lists);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.unrecorded()).isEmpty();
+        assertPcrIsTheLogsReplay();
+
+        // A restart goes on from there: the ended list is not the live one of that inode.
+        a.close();
+        start(Map.of("host", before.get("host"), "4026532208", reused));
+        assertThat(log().records()).hasSize(5);
+        assertThat(conditions()).isEmpty();
+    }
 }
