@@ -70,6 +70,9 @@ class TpmAnchorTest {
                 DaemonProcess.await("the state report", () -> reported.log().contains("tpm anchor: PCR 23 of "
                         + device + ", banks sha1,sha256,sha384,sha512: 6 records this epoch, 0 not yet extended"));
 
+                assertThat(Files.readAllBytes(d.control.resolve(".imans/tpm-anchor.log")))
+                        .isEqualTo(Files.readAllBytes(state.resolve("measurements/" + AnchorLog.FILE)));
+
                 // (1) What tpm2-tools reads is the replay of the host's and both namespaces' lists.
                 String read = pcrread(tpm);
                 CliRun v = verify(state, "--tpm", tpm.device());
@@ -236,6 +239,7 @@ class TpmAnchorTest {
             try {
                 d = new DaemonProcess("--tpm", "tcp:127.0.0.1:" + port, "--tpm-pcr", "23");
                 assertThat(Files.readString(d.control.resolve(".imans/health"))).contains("tpm-unavailable");
+                assertThat(Files.readAllBytes(d.control.resolve(".imans/tpm-anchor.log"))).isEmpty();
                 register(d, ns);
                 Tools.Result cat = ns.sh("echo early > /tmp/e1; cat /tmp/e1");
                 assertThat(cat.rc()).isZero();

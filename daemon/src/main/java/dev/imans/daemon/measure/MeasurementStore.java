@@ -321,6 +321,19 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         return s == null ? 0 : s.violations();
     }
 
+    @Override
+    public byte[] anchorLog() {
+        if (anchor == null) {
+            return new byte[0];
+        }
+        try {
+            return java.nio.file.Files.readAllBytes(TpmAnchor.logFile(files.dir().getParent()));
+        } catch (IOException e) {
+            // Not written yet (the TPM is unavailable): there is no log to show.
+            return new byte[0];
+        }
+    }
+
     /** The list of {@code target} as it is now: for tests and tools. */
     public Optional<MeasurementList.Snapshot> current(PolicyTarget target) {
         return Optional.ofNullable(snapshot(target));
