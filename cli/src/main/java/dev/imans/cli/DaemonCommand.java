@@ -151,6 +151,18 @@ public final class DaemonCommand implements Callable<Integer> {
                     + " alone listens on 127.0.0.1 (default: off).")
     String metricsListen;
 
+    @Option(names = "--tpm", paramLabel = "DEVICE",
+            description = {"Anchor the measurement lists in a TPM: every entry of every list is extended into the",
+                    "PCR --tpm-pcr names, so one quote of it covers all of them (see imans measurements verify --anchor).",
+                    "DEVICE is /dev/tpmrm0, or tcp:HOST:PORT for swtpm's TCP server (default: none; software PCRs only)."})
+    String tpm;
+
+    @Option(names = "--tpm-pcr", paramLabel = "N",
+            description = {"The PCR (0-23) the lists are extended into; required with --tpm, no default. Pick one",
+                    "nothing else on the machine extends (see the firmware event log; systemd may use 11-15); 16 and",
+                    "23 can be reset by any TPM user at locality 0, a weaker choice."})
+    Integer tpmPcr;
+
     /** Set on the copy that already holds the config file's settings. */
     private boolean configApplied;
 
@@ -210,6 +222,13 @@ public final class DaemonCommand implements Callable<Integer> {
                     .withArchive(new ArchivePolicy(archiveKeep, java.time.Duration.ofDays(archiveDays)));
             if (metricsListen != null) {
                 config = config.withMetricsListen(MetricsServer.parseAddress(metricsListen));
+            }
+            if (tpm != null || tpmPcr != null) {
+                if (tpm == null || tpmPcr == null) {
+                    throw new IllegalArgumentException("--tpm and --tpm-pcr go together: the PCR is the operator's"
+                            + " choice (one nothing else extends), there is no default");
+                }
+                config = config.withTpm(new DaemonConfig.TpmAnchorSetting(tpm, tpmPcr));
             }
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())

@@ -5,6 +5,8 @@ import dev.imans.measure.ListFormatException;
 import dev.imans.measure.ListRecord;
 import dev.imans.measure.ListVerifier;
 import dev.imans.measure.PcrFile;
+import dev.imans.tpm.AnchorLog;
+import dev.imans.daemon.DaemonConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,8 @@ import picocli.CommandLine.Parameters;
         description = {"Verify every template digest of a binary measurement list, print the PCR values it "
                 + "gives per bank ('PCR-10 sha1: hex'), and compare them with expected values. "
                 + "A list with violations fails unless --ignore-violations is given, as with evmctl.",
+                "With --anchor, verify the daemon's TPM anchor instead: every list against the anchor log, and the"
+                        + " log's replay against the anchor PCR (read from --tpm, or a quoted --pcr-value).",
                 "Exit status: 0 valid and matching, 1 invalid list or mismatch, 2 usage or I/O error."})
 public final class MeasurementsVerifyCommand implements Callable<Integer> {
     private static final HexFormat HEX = HexFormat.of();
@@ -50,7 +54,33 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
             description = "Accept violation entries (all-zero digests, extended as 0xff as the kernel does).")
     boolean ignoreViolations;
 
-    @Parameters(paramLabel = "FILE", description = "Binary measurement list.")
+    @Option(names = "--anchor", paramLabel = "STATE",
+            description = {"Verify the daemon's TPM anchor instead of one list: replay STATE/measurements/"
+                    + AnchorLog.FILE + " (the daemon's --state, e.g. /var/lib/imans), check that every entry of every"
+                    + " list (live, or archived for namespaces that ended) is in it once with the same digests, and"
+                    + " compare the replay with the PCR read by --tpm or given by --pcr-value. --tpm or --pcr-value"
+                    + " without a FILE implies --anchor /var/lib/imans."})
+    Path anchor;
+
+    @Option(names = "--tpm", paramLabel = "DEVICE",
+            description = "With --anchor: read the PCR from this TPM (/dev/tpmrm0, or tcp:HOST:PORT for swtpm).")
+    String tpm;
+
+    @Option(names = "--tpm-pcr", paramLabel = "N",
+            description = "With --anchor: the PCR the anchor must be in (the log names it; a different one fails).")
+    Integer tpmPcr;
+
+    @Option(names = "--pcr-value", paramLabel = "ALGO:HEX",
+            description = "With --anchor: a value of the anchor PCR, e.g. from tpm2_quote's output (repeatable).")
+    List<String> pcrValues = new ArrayList<>();
+
+    @Option(names = "--allow-newer",
+            description = "With --anchor: accept records extended after the PCR value (a quote taken earlier) and"
+                    + " list entries after the log's last record (a daemon measuring meanwhile); they are reported as"
+                    + " not attested. Without it every record and entry must be covered.")
+    boolean allowNewer;
+
+    @Parameters(paramLabel = "FILE", arity = "0..1", description = "Binary measurement list (not with --anchor).")
     Path file;
 
     /** One expected value: where it came from, its bank, PCR and bytes. */
@@ -65,6 +95,16 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (anchor == null && file == null && (tpm != null || !pcrValues.isEmpty())) {
+            anchor = DaemonConfig.DEFAULT_STATE;
+        }
+        if (anchor != null || file == null) {
+            return anchored();
+        }
+        if (tpm != null || tpmPcr != null || !pcrValues.isEmpty() || allowNewer) {
+            System.err.println("imans measurements verify: --tpm, --tpm-pcr, --pcr-value and --allow-newer go with --anchor");
+            return MeasurementsCommand.EXIT_USAGE;
+        }
         List<Expectation> expected;
         List<ListRecord> records;
         try {
@@ -120,6 +160,29 @@ public final class MeasurementsVerifyCommand implements Callable<Integer> {
         System.out.println(ok ? "OK" : "FAILED");
         System.out.flush();
         return ok ? MeasurementsCommand.EXIT_OK : MeasurementsCommand.EXIT_FAIL;
+    }
+
+    private int anchored() {
+        if (anchor == null) {
+            System.err.println("imans measurements verify: give a list FILE, or --anchor STATE");
+            return MeasurementsCommand.EXIT_USAGE;
+        }
+        if (file != null || !pcrFiles.isEmpty() || !expectPcrs.isEmpty()) {
+            System.err.println("imans measurements verify: --anchor verifies the daemon's lists: no FILE, --pcrs"
+                    + " or --expect-pcr with it");
+            return MeasurementsCommand.EXIT_USAGE;
+        }
+        List<AnchorVerify.Expected> given = new ArrayList<>();
+        try {
+            for (String v : pcrValues) {
+                given.add(AnchorVerify.pcrValue(v));
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("imans measurements verify: " + e.getMessage());
+            return MeasurementsCommand.EXIT_USAGE;
+        }
+        return AnchorVerify.run(anchor, java.util.Optional.ofNullable(tpm), java.util.Optional.ofNullable(tpmPcr),
+                given, allowNewer, System.out, System.err);
     }
 
     /** A PCR file that lacks a PCR the list extends cannot vouch for it: evmctl fails there too. */

@@ -30,6 +30,27 @@ class MeasurementsCommandTest {
     }
 
     @Test
+    void anchorVerificationNeedsAPcrToCompareWithAndNoListFile() throws IOException {
+        CliRun none = CliRun.of("measurements", "verify", "--anchor", dir.toString());
+        assertThat(none.exitCode()).isEqualTo(2);
+        assertThat(none.stderr()).contains("--anchor needs the PCR to compare with");
+        CliRun both = CliRun.of("measurements", "verify", "--anchor", dir.toString(), "--pcr-value",
+                "sha256:" + "00".repeat(32), kernelList().toString());
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.stderr()).contains("no FILE");
+        CliRun tpmWithFile = CliRun.of("measurements", "verify", "--tpm", "/dev/tpmrm0", kernelList().toString());
+        assertThat(tpmWithFile.exitCode()).isEqualTo(2);
+        assertThat(tpmWithFile.stderr()).contains("go with --anchor");
+        CliRun badValue = CliRun.of("measurements", "verify", "--anchor", dir.toString(), "--pcr-value", "sha256:abcd");
+        assertThat(badValue.exitCode()).isEqualTo(2);
+        assertThat(badValue.stderr()).contains("sha256 values are 32 bytes");
+        CliRun noLog = CliRun.of("measurements", "verify", "--anchor", dir.toString(), "--pcr-value",
+                "sha256:" + "00".repeat(32));
+        assertThat(noLog.exitCode()).isEqualTo(2);
+        assertThat(noLog.stderr()).contains(dir.resolve("measurements/tpm-anchor.log") + ": no such file");
+    }
+
+    @Test
     void printShowsTheKernelsAsciiList() throws IOException {
         CliRun r = CliRun.of("measurements", "print", kernelList().toString());
         assertThat(r.exitCode()).isZero();

@@ -108,6 +108,12 @@ public final class MeasurementList {
         }
     }
 
+    /** Entry {@code index} (0 is the first added). */
+    public MeasurementEntry entry(int index) {
+        java.util.Objects.checkIndex(index, size);
+        return entries[index];
+    }
+
     /** {@code runtime_measurements_count}: entries in the list, violations included. */
     public long runtimeMeasurementsCount() {
         return size;

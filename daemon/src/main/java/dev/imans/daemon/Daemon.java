@@ -110,6 +110,20 @@ public final class Daemon implements AutoCloseable {
             health.close();
             throw new IOException("cannot restore measurement lists: " + e.getMessage(), e);
         }
+        if (config.tpm().isPresent()) {
+            DaemonConfig.TpmAnchorSetting t = config.tpm().get();
+            try {
+                measurements.anchor(new dev.imans.tpm.TpmClient(dev.imans.tpm.TpmTransport.parse(t.device())), t.pcr(),
+                        proc.bootId().orElse("unknown"));
+            } catch (IOException | RuntimeException e) {
+                measurements.close();
+                service.releaseAll();
+                audit.close();
+                health.close();
+                throw new IOException("cannot anchor the measurement lists in PCR " + t.pcr() + " of TPM " + t.device()
+                        + ": " + e.getMessage(), e);
+            }
+        }
         // Before enforcement's listener: a namespace has its list before its first open is judged.
         service.addChangeListener(() -> measurements.sync(service.ids()));
         // Enforcement starts before the control filesystem exists: every registration and policy write
@@ -287,6 +301,7 @@ public final class Daemon implements AutoCloseable {
             out.add("marked filesystems: " + marked.size());
             marked.forEach((p, t) -> out.add("  " + p + " (" + t.name().toLowerCase(java.util.Locale.ROOT) + " mark)"));
         }
+        measurements.tpmAnchor().ifPresent(a -> out.add("tpm anchor: " + a.stats().line()));
         out.add("audit: " + audit.written() + " record(s) written, " + audit.dropped() + " dropped");
         return out;
     }

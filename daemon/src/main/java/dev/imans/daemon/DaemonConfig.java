@@ -30,11 +30,13 @@ import java.util.Optional;
  *     keep their entries through a power failure too (without it they survive the daemon's death only)
  * @param archive how many measurement lists of ended namespaces are kept, and for how long
  * @param metricsListen where to serve {@code /metrics} over HTTP, if anywhere
+ * @param tpm the TPM and PCR every measurement list entry is extended into, if any
  */
 public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                            AppraiseSetting appraise, Optional<EnforcementConfig> enforcement, AuditFormat auditFormat,
                            boolean auditKmsg, boolean auditStderr, Template template,
-                           boolean measurementsFsync, ArchivePolicy archive, Optional<InetSocketAddress> metricsListen) {
+                           boolean measurementsFsync, ArchivePolicy archive, Optional<InetSocketAddress> metricsListen,
+                           Optional<TpmAnchorSetting> tpm) {
     public static final Path DEFAULT_CONTROL = Path.of("/run/imans/ima");
     public static final Path DEFAULT_STATE = Path.of("/var/lib/imans");
     public static final AppraiseSetting DEFAULT_APPRAISE = AppraiseSetting.ENFORCE;
@@ -53,6 +55,7 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
         Objects.requireNonNull(template, "template");
         Objects.requireNonNull(archive, "archive");
         Objects.requireNonNull(metricsListen, "metricsListen");
+        Objects.requireNonNull(tpm, "tpm");
         control = control.toAbsolutePath().normalize();
         state = state.toAbsolutePath().normalize();
         auditLog = auditLog.map(p -> p.toAbsolutePath().normalize());
@@ -65,43 +68,64 @@ public record DaemonConfig(Path control, boolean mountSecurityfs, Path state, Op
     public DaemonConfig(Path control, boolean mountSecurityfs, Path state, Optional<Path> auditLog,
                         AppraiseSetting appraise) {
         this(control, mountSecurityfs, state, auditLog, appraise, Optional.empty(), AuditFormat.SEED, false, false,
-                DEFAULT_TEMPLATE, false, ArchivePolicy.DEFAULT, Optional.empty());
+                DEFAULT_TEMPLATE, false, ArchivePolicy.DEFAULT, Optional.empty(), Optional.empty());
     }
 
     /** The same daemon with fanotify enforcement. */
     public DaemonConfig withEnforcement(EnforcementConfig e) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, Optional.of(e), auditFormat,
-                auditKmsg, auditStderr, template, measurementsFsync, archive, metricsListen);
+                auditKmsg, auditStderr, template, measurementsFsync, archive, metricsListen, tpm);
     }
 
     /** The same daemon with these audit sinks and format. */
     public DaemonConfig withAudit(Optional<Path> file, AuditFormat format, boolean kmsg, boolean stderr) {
         return new DaemonConfig(control, mountSecurityfs, state, file, appraise, enforcement, format, kmsg, stderr,
-                template, measurementsFsync, archive, metricsListen);
+                template, measurementsFsync, archive, metricsListen, tpm);
     }
 
     /** The same daemon with this default measurement template. */
     public DaemonConfig withTemplate(Template t) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, t, measurementsFsync, archive, metricsListen);
+                auditKmsg, auditStderr, t, measurementsFsync, archive, metricsListen, tpm);
     }
 
     /** The same daemon, with or without an fsync after each write of measurement entries. */
     public DaemonConfig withMeasurementsFsync(boolean fsync) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, template, fsync, archive, metricsListen);
+                auditKmsg, auditStderr, template, fsync, archive, metricsListen, tpm);
     }
 
     /** The same daemon with this retention of the lists of ended namespaces. */
     public DaemonConfig withArchive(ArchivePolicy a) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, template, measurementsFsync, a, metricsListen);
+                auditKmsg, auditStderr, template, measurementsFsync, a, metricsListen, tpm);
     }
 
     /** The same daemon serving {@code /metrics} over HTTP at {@code address}. */
     public DaemonConfig withMetricsListen(InetSocketAddress address) {
         return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
-                auditKmsg, auditStderr, template, measurementsFsync, archive, Optional.of(address));
+                auditKmsg, auditStderr, template, measurementsFsync, archive, Optional.of(address), tpm);
+    }
+
+    /** The same daemon anchoring its measurement lists in a TPM PCR. */
+    public DaemonConfig withTpm(TpmAnchorSetting t) {
+        return new DaemonConfig(control, mountSecurityfs, state, auditLog, appraise, enforcement, auditFormat,
+                auditKmsg, auditStderr, template, measurementsFsync, archive, metricsListen, Optional.of(t));
+    }
+
+    /**
+     * A TPM anchor: the TPM ({@code /dev/tpmrm0}, or {@code tcp:HOST:PORT} for swtpm's TCP server) and the
+     * PCR every entry of every measurement list is extended into. The operator picks a PCR nothing else
+     * extends; there is no default.
+     */
+    public record TpmAnchorSetting(String device, int pcr) {
+        public TpmAnchorSetting {
+            Objects.requireNonNull(device, "device");
+            if (pcr < 0 || pcr > 23) {
+                throw new IllegalArgumentException("--tpm-pcr " + pcr + " out of range 0-23");
+            }
+            dev.imans.tpm.TpmTransport.parse(device);
+        }
     }
 
     /** The {@code ima_hash} of the measurement lists: enforcement's hash algorithm, else SHA-256. */

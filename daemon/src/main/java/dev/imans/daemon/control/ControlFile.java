@@ -28,7 +28,9 @@ public enum ControlFile {
     /** imans only: every rule in force that imans cannot enforce here, and why. */
     WARNINGS("warnings", 0440, Scope.IMANS),
     /** imans only: the daemon's counters and states in the Prometheus text exposition format. */
-    METRICS("metrics", 0440, Scope.IMANS);
+    METRICS("metrics", 0440, Scope.IMANS),
+    /** imans only: with a TPM anchor, its log (what was extended into the anchor PCR); empty without. */
+    TPM_ANCHOR_LOG("tpm-anchor.log", 0440, Scope.IMANS);
 
     /** The directory holding imans's own files. */
     public static final String IMANS_DIR = ".imans";

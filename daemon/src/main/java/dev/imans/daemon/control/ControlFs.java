@@ -300,6 +300,7 @@ public final class ControlFs implements FuseOperations {
             case HEALTH -> ascii(service.health().render());
             case WARNINGS -> service.warnings().getBytes(StandardCharsets.UTF_8);
             case METRICS -> metrics.get();
+            case TPM_ANCHOR_LOG -> measurements.anchorLog();
             case NAMESPACES, POLICY, KEYS -> throw new IllegalArgumentException(file + " has no snapshot content");
         };
     }

@@ -20,6 +20,11 @@ public interface MeasurementSource {
     /** The violation counter, for {@code violations}. */
     long violations(PolicyTarget scope);
 
+    /** The TPM anchor log ({@code .imans/tpm-anchor.log}) as it is now; empty without a TPM anchor. */
+    default byte[] anchorLog() {
+        return new byte[0];
+    }
+
     /** No measurement is taken: every list is empty and every counter 0. */
     MeasurementSource NONE = new MeasurementSource() {
         @Override

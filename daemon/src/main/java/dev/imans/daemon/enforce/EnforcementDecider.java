@@ -143,7 +143,7 @@ public final class EnforcementDecider implements Decider {
             }
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
-                measure(event, key, scope, m, name);
+                measure(event, opener, key, scope, m, name);
             }
             if (m.audit()) {
                 auditRule(event, opener, key, scope, m, name);
@@ -191,7 +191,7 @@ public final class EnforcementDecider implements Decider {
      * ({@link EntryFacts}), through the integrity cache so appraisal does not hash again; the entry is
      * written to the list's file before the open is answered.
      */
-    private void measure(PermissionEvent event, FileKey key, Scope scope, MatchResult m, EventName name) {
+    private void measure(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m, EventName name) {
         Measurements lists = ctx.measurements();
         FileStamp stamp = FileStamp.of(event);
         int pcr = m.pcr();
@@ -214,8 +214,23 @@ public final class EnforcementDecider implements Decider {
             return;
         }
         if (lists.claim(scope.namespace(), key, stamp, pcr)) {
-            lists.append(scope.namespace(), pcr, template, ev.get());
+            int tpmResult = lists.append(scope.namespace(), pcr, template, ev.get());
+            if (tpmResult != 0) {
+                // ima_add_template_entry: the entry stays listed, the open goes on, and the failure is audited.
+                ctx.audit().submit(tpmError(AuditFacts.subject(opener), tpmResult, name.untrusted(), opener.mntNs(),
+                        AuditFacts.inode(ctx.filesystems(), event.dev(), event.ino())));
+            }
         }
+    }
+
+    /**
+     * The record of ima_add_template_entry (ima_queue.c) when the TPM refused or could not take the
+     * extension: op {@code add_template_measure}, cause {@code TPM_error(rc)}, result 0 (res=1).
+     */
+    private static PcrRecord tpmError(Subject subject, int rc, UntrustedString name, long mntNs,
+                                      dev.imans.audit.InodeRef inode) {
+        return new PcrRecord(subject, PcrRecord.Op.ADD_TEMPLATE_MEASURE, "TPM_error(" + rc + ")", Optional.of(name),
+                OptionalLong.of(mntNs), Optional.of(inode), true, 0);
     }
 
     /**
@@ -262,10 +277,15 @@ public final class EnforcementDecider implements Decider {
 
     private void violation(int fd, long dev, long ino, int uid, int gid, int mode, Opener opener, Scope scope,
                            UntrustedString name, String cause) {
-        ctx.measurements().appendViolation(scope.namespace(), EntryFacts.violation(fd,
+        int tpmResult = ctx.measurements().appendViolation(scope.namespace(), EntryFacts.violation(fd,
                 ctx.measurements().template(null), name.bytes(), uid, gid, mode));
+        var inode = AuditFacts.inode(ctx.filesystems(), fd, dev, ino);
+        if (tpmResult != 0) {
+            // ima_add_violation stores through ima_add_template_entry, which audits the failed extension first.
+            ctx.audit().submit(tpmError(AuditFacts.subject(opener), tpmResult, name, opener.mntNs(), inode));
+        }
         ctx.audit().submit(PcrRecord.invalidPcr(AuditFacts.subject(opener), cause, name, OptionalLong.of(opener.mntNs()),
-                AuditFacts.inode(ctx.filesystems(), fd, dev, ino)));
+                inode));
     }
 
     /**

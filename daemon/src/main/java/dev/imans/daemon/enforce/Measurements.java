@@ -29,16 +29,22 @@ public interface Measurements {
 
     /**
      * Adds the entry made of {@code event} to {@code scope}'s list and its file (the kernel's
-     * {@code ima_store_measurement}); one {@code write(2)} to a file already open, no logging.
+     * {@code ima_store_measurement}); one {@code write(2)} to a file already open, no logging. With a TPM
+     * anchor, the entry is then extended into the anchor PCR.
+     *
+     * @return 0, or the kernel's {@code tpmresult} when the anchor PCR could not be extended (the TPM's
+     *     response code, or a negative errno): the caller audits {@code TPM_error(rc)}
      */
-    void append(OptionalLong scope, int pcr, Template template, EventData event);
+    int append(OptionalLong scope, int pcr, Template template, EventData event);
 
     /**
      * Adds a violation to {@code scope}'s list as ima_add_violation (ima_api.c) does: the default template
      * (not a rule's), PCR 10 (CONFIG_IMA_MEASURE_PCR_IDX, not a rule's {@code pcr=}), zero digests; counted
      * in {@code violations}.
+     *
+     * @return as {@link #append}: 0, or the TPM's error when the anchor PCR could not be extended
      */
-    void appendViolation(OptionalLong scope, EventData event);
+    int appendViolation(OptionalLong scope, EventData event);
 
     /** Forgets what was measured of the file: it was written (its stamp need not have moved). */
     void forget(FileKey key);
@@ -61,11 +67,13 @@ public interface Measurements {
         }
 
         @Override
-        public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+        public int append(OptionalLong scope, int pcr, Template template, EventData event) {
+            return 0;
         }
 
         @Override
-        public void appendViolation(OptionalLong scope, EventData event) {
+        public int appendViolation(OptionalLong scope, EventData event) {
+            return 0;
         }
 
         @Override

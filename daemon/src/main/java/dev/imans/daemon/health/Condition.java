@@ -21,6 +21,22 @@ public enum Condition {
     MEASUREMENTS_UNSAVED("measurements-unsaved", false),
     /** The audit log could not be reopened (SIGHUP); records still go to the previous file. */
     AUDIT_LOG_NOT_REOPENED("audit-log-not-reopened", false),
+    /**
+     * The TPM anchor PCR holds neither the replay of the anchor log nor its reset value: a quote of it
+     * vouches for nothing this daemon listed, until the TPM is reset (a reboot) and a new epoch begins.
+     */
+    TPM_ANCHOR_MISMATCH("tpm-anchor-mismatch", false),
+    /**
+     * The TPM of the anchor could not be used at start (unreachable, or its PCR or the anchor log not
+     * readable): no list is anchored until it can be (retried), and each measured open is audited as a
+     * failed extension meanwhile.
+     */
+    TPM_UNAVAILABLE("tpm-unavailable", false),
+    /**
+     * Extending the TPM anchor PCR failed: the entries since are in the lists and the anchor log but not
+     * yet in the PCR (retried, in order, until the TPM takes them).
+     */
+    TPM_EXTEND_FAILED("tpm-extend-failed", false),
     /** A policy or registration change was not applied to enforcement. */
     POLICY_NOT_APPLIED("policy-not-applied", true);
 

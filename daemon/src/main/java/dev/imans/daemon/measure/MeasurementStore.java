@@ -48,9 +48,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     private final ArchivePolicy archive;
     private final ScopeList host;
     private final Map<Long, ScopeList> namespaces = new ConcurrentHashMap<>();
+    /** The lists archived at open (their namespaces ended while no daemon ran): scope to archived file name. */
+    private final Map<String, String> archivedAtOpen;
+    /** Set once, before enforcement starts (so before any append), when the daemon has a TPM anchor. */
+    private volatile TpmAnchor anchor;
 
     private MeasurementStore(HashAlgo imaHash, Template defaultTemplate, ListFiles files, Health health,
-                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored) {
+                             ArchivePolicy archive, ScopeList host, Map<Long, ScopeList> restored,
+                             Map<String, String> archivedAtOpen) {
+        this.archivedAtOpen = Map.copyOf(archivedAtOpen);
         this.archive = archive;
         this.imaHash = imaHash;
         this.defaultTemplate = defaultTemplate;
@@ -76,6 +82,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
                                         ArchivePolicy archive) throws IOException {
         ListFiles files = new ListFiles(stateDir, fsync);
         Map<Long, ScopeList> restored = new ConcurrentHashMap<>();
+        Map<String, String> archivedAtOpen = new java.util.HashMap<>();
         ScopeList host = null;
         try {
             host = restoreOrCreate(files, health, ListFiles.HOST, "host", imaHash, defaultTemplate);
@@ -87,7 +94,7 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             }
             for (String stale : files.namespaceNames()) {
                 if (!kept.contains(stale)) {
-                    archiveStale(files, stale, archive);
+                    archivedAtOpen.put(stale, archiveStale(files, stale, archive));
                 }
             }
             try {
@@ -102,10 +109,11 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             restored.values().forEach(ScopeList::close);
             throw e;
         }
-        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored);
+        return new MeasurementStore(imaHash, defaultTemplate, files, health, archive, host, restored, archivedAtOpen);
     }
 
-    private static void archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
+    /** Archives the list of a namespace gone; the archived file's name, or {@code -} when none was kept. */
+    private static String archiveStale(ListFiles files, String stale, ArchivePolicy archive) {
         try {
             Optional<MeasurementList> l = files.load(stale, "namespace " + stale);
             Optional<Path> to = files.archive(stale, Instant.now(), archive);
@@ -114,10 +122,16 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
                         + to.map(p -> "archived as " + p).orElse("dropped (--archive-keep 0)") + " ("
                         + ScopeList.detached("", l.get()).pcrSummary() + ")");
             }
+            return archivedName(to);
         } catch (IOException e) {
             Log.warn("saved measurement list of unregistered namespace " + stale + " left in place: "
                     + e.getMessage());
+            return dev.imans.tpm.AnchorLog.End.DROPPED;
         }
+    }
+
+    private static String archivedName(Optional<Path> to) {
+        return to.map(p -> p.getFileName().toString()).orElse(dev.imans.tpm.AnchorLog.End.DROPPED);
     }
 
     private static ScopeList restoreOrCreate(ListFiles files, Health health, String name, String label,
@@ -143,6 +157,39 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     /**
+     * Anchors every list in PCR {@code pcr} of {@code tpm} ({@link TpmAnchor}): brings the PCR and the
+     * anchor log in line with the lists restored, then extends every entry appended from now on. Call
+     * once, before anything appends.
+     *
+     * @throws IOException when the TPM cannot be used (unreachable, or the PCR in no bank this daemon hashes)
+     */
+    public void anchor(dev.imans.tpm.TpmClient tpm, int pcr, String bootId) throws IOException {
+        TpmAnchor a = TpmAnchor.start(files.dir().getParent(), tpm, pcr, bootId, health, this::anchorLists,
+                archivedAtOpen);
+        host.anchor(a);
+        namespaces.values().forEach(l -> l.anchor(a));
+        anchor = a;
+    }
+
+    /** Every live list's entries, in the order a new anchor epoch extends them: host, then namespaces by inode. */
+    private Map<String, List<MeasurementEntry>> anchorLists() {
+        Map<String, List<MeasurementEntry>> lists = new java.util.LinkedHashMap<>();
+        lists.put(host.fileName(), host.snapshot().entries());
+        for (Long id : new java.util.TreeSet<>(namespaces.keySet())) {
+            ScopeList l = namespaces.get(id);
+            if (l != null) {
+                lists.put(l.fileName(), l.snapshot().entries());
+            }
+        }
+        return lists;
+    }
+
+    /** The TPM anchor, when the daemon has one. */
+    public Optional<TpmAnchor> tpmAnchor() {
+        return Optional.ofNullable(anchor);
+    }
+
+    /**
      * Follows the registry: a list (and its file) for every namespace newly registered, and the list of
      * every namespace gone archived. Runs as a registry change listener, under the registry's
      * lock: a new namespace's file is written before its registration returns, so its first measured
@@ -152,8 +199,15 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         Set<Long> ids = new HashSet<>();
         for (NamespaceId id : registered) {
             ids.add(id.inode());
-            namespaces.computeIfAbsent(id.inode(), k -> fresh(files, health, ListFiles.name(id), "namespace " + id,
-                    imaHash, defaultTemplate));
+            namespaces.computeIfAbsent(id.inode(), k -> {
+                ScopeList l = fresh(files, health, ListFiles.name(id), "namespace " + id, imaHash, defaultTemplate);
+                TpmAnchor a = anchor;
+                if (a != null) {
+                    // Its boot_aggregate, written with the file, is extended before the first open is judged.
+                    l.anchorAll(a);
+                }
+                return l;
+            });
         }
         for (Long id : List.copyOf(namespaces.keySet())) {
             if (ids.contains(id)) {
@@ -162,13 +216,20 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             ScopeList gone = namespaces.remove(id);
             // Closed first: an append racing with the end goes to memory only, never to the archived file.
             gone.close();
+            String archivedAs = dev.imans.tpm.AnchorLog.End.DROPPED;
             try {
                 Optional<Path> to = files.archive(Long.toString(id), Instant.now(), archive);
+                archivedAs = archivedName(to);
                 Log.info(gone.label() + " unregistered: its measurement list is "
                         + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
             } catch (IOException e) {
                 Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
                         + e.getMessage() + "; it stays in place and is archived at the next start");
+            }
+            TpmAnchor a = anchor;
+            if (a != null) {
+                // The inode may come back as another namespace, whose list starts again at entry 0.
+                a.ended(Long.toString(id), archivedAs);
             }
         }
     }
@@ -204,21 +265,21 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     }
 
     @Override
-    public void append(OptionalLong scope, int pcr, Template template, EventData event) {
+    public int append(OptionalLong scope, int pcr, Template template, EventData event) {
         ScopeList l = list(scope);
         if (l == null) {
-            return;
+            return 0;
         }
-        l.append(MeasurementEntry.create(pcr, template, event, imaHash));
+        return l.append(MeasurementEntry.create(pcr, template, event, imaHash));
     }
 
     @Override
-    public void appendViolation(OptionalLong scope, EventData event) {
+    public int appendViolation(OptionalLong scope, EventData event) {
         ScopeList l = list(scope);
         if (l == null) {
-            return;
+            return 0;
         }
-        l.append(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash));
+        return l.append(MeasurementEntry.create(BootAggregate.PCR, defaultTemplate, event, imaHash));
     }
 
     @Override
@@ -260,6 +321,19 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
         return s == null ? 0 : s.violations();
     }
 
+    @Override
+    public byte[] anchorLog() {
+        if (anchor == null) {
+            return new byte[0];
+        }
+        try {
+            return java.nio.file.Files.readAllBytes(TpmAnchor.logFile(files.dir().getParent()));
+        } catch (IOException e) {
+            // Not written yet (the TPM is unavailable): there is no log to show.
+            return new byte[0];
+        }
+    }
+
     /** The list of {@code target} as it is now: for tests and tools. */
     public Optional<MeasurementList.Snapshot> current(PolicyTarget target) {
         return Optional.ofNullable(snapshot(target));
@@ -270,5 +344,9 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
     public void close() {
         host.close();
         namespaces.values().forEach(ScopeList::close);
+        TpmAnchor a = anchor;
+        if (a != null) {
+            a.close();
+        }
     }
 }

@@ -52,6 +52,14 @@ final class ScopeList implements AutoCloseable {
     /** Null while the file cannot be written (then {@link Condition#MEASUREMENTS_UNSAVED}) and once closed. */
     private ListJournal journal;
     private boolean closed;
+    /** Set before the list is shared (at start, or at creation), cleared under writeLock at close. */
+    private volatile TpmAnchor anchor;
+    /** Entries (from the first) handed to the anchor; under writeLock. */
+    private int anchored;
+    /** The entries of a batch, for the anchor, in list order; under writeLock. */
+    private final java.util.ArrayList<MeasurementEntry> toAnchor = new java.util.ArrayList<>();
+    /** The anchor's error for an entry whose extension failed, until its appender takes it. */
+    private final ConcurrentHashMap<Integer, Integer> anchorFailures = new ConcurrentHashMap<>();
 
     private ScopeList(String label, String fileName, ListFiles files, Health health, MeasurementList list) {
         this.label = label;
@@ -85,6 +93,34 @@ final class ScopeList implements AutoCloseable {
             }
         }
         return l;
+    }
+
+    /** From now on, every entry appended is extended into {@code a}'s PCR once it is written. */
+    void anchor(TpmAnchor a) {
+        synchronized (writeLock) {
+            synchronized (this) {
+                anchored = (int) list.runtimeMeasurementsCount();
+            }
+            this.anchor = a;
+        }
+    }
+
+    /** Extends every entry the list holds into {@code a}'s PCR, then anchors the entries to come. */
+    void anchorAll(TpmAnchor a) {
+        synchronized (writeLock) {
+            this.anchor = a;
+            synchronized (this) {
+                collectUnanchored();
+            }
+            extendCollected();
+            // No appender waits for these: a failure is the anchor's health state alone.
+            anchorFailures.clear();
+        }
+    }
+
+    /** The list's name in the anchor log and the state directory: {@code host} or the namespace inode. */
+    String fileName() {
+        return fileName;
     }
 
     /** A list without a file: for logging the summary of a file being dropped. */
@@ -124,8 +160,11 @@ final class ScopeList implements AutoCloseable {
     /**
      * Adds {@code e} to the list (unless it is a duplicate) and writes its record to the file before
      * returning; while the file cannot be written the entry is kept in memory only (see {@link #rewrite}).
+     * With a TPM anchor, the entry is then extended into its PCR.
+     *
+     * @return 0, or the TPM's error when the anchor PCR could not be extended (the kernel's tpmresult)
      */
-    MeasurementList.AddResult append(MeasurementEntry e) {
+    int append(MeasurementEntry e) {
         // Template digests outside the lock: the list needs them for ima_hash, every bank and the record.
         e.digest(list.imaHash());
         for (HashAlgo a : list.bankAlgos()) {
@@ -133,19 +172,29 @@ final class ScopeList implements AutoCloseable {
         }
         e.digest(HashAlgo.SHA1);
         long seq;
+        long index;
         synchronized (this) {
             MeasurementList.AddResult r = list.add(e);
             if (r != MeasurementList.AddResult.ADDED) {
-                return r;
+                return 0;
             }
             MeasurementListCodec.writeRecord(pending, e);
             seq = ++added;
+            index = list.runtimeMeasurementsCount() - 1;
         }
         commit(seq);
-        return MeasurementList.AddResult.ADDED;
+        if (anchor == null || anchorFailures.isEmpty()) {
+            return 0;
+        }
+        Integer rc = anchorFailures.remove((int) index);
+        return rc == null ? 0 : rc;
     }
 
-    /** Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did. */
+    /**
+     * Writes every record added up to {@code seq}, and those added meanwhile, unless a writer already did;
+     * then, with an anchor, extends the PCR with them in list order: a scope's records in the anchor log
+     * follow its list, and an appender whose entry another thread wrote returns after it was extended too.
+     */
     private void commit(long seq) {
         synchronized (writeLock) {
             if (written >= seq) {
@@ -157,6 +206,7 @@ final class ScopeList implements AutoCloseable {
                 pending = writing;
                 writing = batch;
                 written = added;
+                collectUnanchored();
             }
             try {
                 if (journal != null) {
@@ -169,6 +219,36 @@ final class ScopeList implements AutoCloseable {
             } finally {
                 batch.reset();
             }
+            extendCollected();
+        }
+    }
+
+    /** Takes the entries not yet handed to the anchor. Under writeLock and this. */
+    private void collectUnanchored() {
+        if (anchor == null) {
+            return;
+        }
+        int size = (int) list.runtimeMeasurementsCount();
+        for (int i = anchored; i < size; i++) {
+            toAnchor.add(list.entry(i));
+        }
+    }
+
+    /** Extends the anchor PCR with the entries collected, in order, keeping the errors for their appenders. Under writeLock. */
+    private void extendCollected() {
+        if (toAnchor.isEmpty()) {
+            return;
+        }
+        try {
+            for (MeasurementEntry e : toAnchor) {
+                int rc = anchor.extend(fileName, anchored, e);
+                if (rc != 0) {
+                    anchorFailures.put(anchored, rc);
+                }
+                anchored++;
+            }
+        } finally {
+            toAnchor.clear();
         }
     }
 
@@ -198,13 +278,19 @@ final class ScopeList implements AutoCloseable {
                 // Every record pending is in the image: writers waiting for them find them written.
                 pending.reset();
                 written = added;
+                collectUnanchored();
             }
             if (journal != null) {
                 journal.close();
                 journal = null;
             }
-            files.replace(fileName, image);
-            journal = files.append(fileName);
+            try {
+                files.replace(fileName, image);
+                journal = files.append(fileName);
+            } finally {
+                // Written or not, they are listed: the kernel extends whether its list is saved or not.
+                extendCollected();
+            }
         }
         health.recover(Condition.MEASUREMENTS_UNSAVED, label);
     }
@@ -218,6 +304,9 @@ final class ScopeList implements AutoCloseable {
     public void close() {
         synchronized (writeLock) {
             closed = true;
+            // An append racing with the end is kept in memory only: it is not extended either, so the
+            // anchor's records of this list are those of its file.
+            anchor = null;
             if (journal != null) {
                 journal.close();
                 journal = null;

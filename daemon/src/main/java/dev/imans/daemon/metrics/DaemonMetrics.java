@@ -52,6 +52,7 @@ public final class DaemonMetrics {
         enforcement.ifPresent(e -> engine(t, e));
         registry(t);
         health(t);
+        measurementStore().flatMap(dev.imans.daemon.measure.MeasurementStore::tpmAnchor).ifPresent(a -> tpm(t, a.stats()));
         t.single("imans_audit_records_written_total", "counter",
                 "Integrity audit records written to the audit sinks.", audit.written());
         t.single("imans_audit_records_dropped_total", "counter",
@@ -164,6 +165,20 @@ public final class DaemonMetrics {
         for (PolicyTarget s : scopes) {
             t.sample("imans_measurement_violations", measurements.violations(s), "scope", label(s));
         }
+    }
+
+    private Optional<dev.imans.daemon.measure.MeasurementStore> measurementStore() {
+        return measurements instanceof dev.imans.daemon.measure.MeasurementStore m ? Optional.of(m) : Optional.empty();
+    }
+
+    private static void tpm(PrometheusText t, dev.imans.daemon.measure.TpmAnchor.Stats s) {
+        t.single("imans_tpm_anchor_records", "gauge", "Records in this epoch's TPM anchor log.", s.records());
+        t.single("imans_tpm_anchor_pending", "gauge",
+                "Anchor records written but not yet extended into the PCR (the TPM failed).", s.pending());
+        t.single("imans_tpm_anchor_extensions_total", "counter", "TPM2_PCR_Extend commands that succeeded.",
+                s.extensions());
+        t.single("imans_tpm_anchor_extend_failures_total", "counter",
+                "TPM2_PCR_Extend commands that failed (error code or no answer).", s.failures());
     }
 
     private void health(PrometheusText t) {
