@@ -218,7 +218,7 @@ public final class EnforcementDecider implements Decider {
             if (tpmResult != 0) {
                 // ima_add_template_entry: the entry stays listed, the open goes on, and the failure is audited.
                 ctx.audit().submit(tpmError(AuditFacts.subject(opener), tpmResult, name.untrusted(), opener.mntNs(),
-                        AuditFacts.inode(ctx.filesystems(), event.dev(), event.ino())));
+                        AuditFacts.inode(ctx.filesystems(), event.fd(), event.dev(), event.ino())));
             }
         }
     }
