@@ -4,7 +4,8 @@
 # namespace and write the seed's policy through the control filesystem, read the file, tamper with
 # it, be refused, and show the audit record. Everything it starts or mounts is removed at the end.
 # IMANS names the imans command to run (default: this checkout's bin/imans; /usr/bin/imans for the
-# package).
+# package). With IMANS_SERVICE=1 it starts no daemon and uses the one running as a service (control
+# files at /run/imans/ima, audit log /var/log/imans/audit.log, the package's defaults).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 imans=${IMANS:-$root/bin/imans}
@@ -16,6 +17,11 @@ work=$(mktemp -d /run/imans-seed.XXXXXX)
 IMA=$work/ima
 log=$work/audit.log
 daemon_pid=
+service=${IMANS_SERVICE:-}
+if [ -n "$service" ]; then
+  IMA=/run/imans/ima
+  log=/var/log/imans/audit.log
+fi
 cleanup() {
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     kill -TERM "$daemon_pid" 2>/dev/null || true
@@ -29,6 +35,11 @@ trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
+if [ -n "$service" ]; then
+  step "using the imans service (control files at $IMA, audit log $log)"
+  [ -e "$IMA/namespaces" ] || { echo "no imans service serves $IMA" >&2; exit 1; }
+  : > "$work/daemon.log"
+else
 step "building and starting the daemon (control files at $IMA, audit log $log)"
 # Marks only filesystems mounted inside registered namespaces, so this demo never holds up the
 # host's own files; without --namespace-filesystems-only every filesystem is enforced.
@@ -42,6 +53,7 @@ for _ in $(seq 1 600); do
 done
 [ -e "$IMA/namespaces" ] || { echo "daemon did not come up" >&2; cat "$work/daemon.log" >&2; exit 1; }
 echo "daemon pid $daemon_pid is ready"
+fi
 
 step "in a new mount namespace (unshare -m):"
 IMA=$IMA unshare -m --propagation private sh -s <<'SESSION'
@@ -73,6 +85,10 @@ step "the audit record (type 1800) the denial produced:"
 for _ in $(seq 1 50); do grep -q '^type=1800 ' "$log" 2>/dev/null && break; sleep 0.1; done
 grep "^type=1800 " "$log" || { echo "no audit record found; daemon log:" >&2; cat "$work/daemon.log" >&2; exit 1; }
 
+if [ -n "$service" ]; then
+  echo "done (the service keeps running)"
+  exit 0
+fi
 step "the namespace is gone with its last process; stopping the daemon"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null || true
