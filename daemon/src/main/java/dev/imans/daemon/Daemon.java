@@ -143,6 +143,7 @@ public final class Daemon implements AutoCloseable {
                 throw new IOException("cannot start enforcement: " + e.getMessage(), e);
             }
             service.addChangeListener(enforcement::policiesChanged);
+            service.memfdsJudged(enforcement.memfdFilesystem().marked());
         }
         ControlMount control = null;
         SecurityfsOverlay overlay = null;

@@ -357,6 +357,7 @@ public final class NamespaceService {
                     b.append(t).append(": ").append(r.show().strip()).append(": ").append(w.message()).append('\n');
                 }
             }
+            p.flatMap(this::gapSummary).ifPresent(g -> b.append(t).append(": ").append(g).append('\n'));
         }
         return b.toString();
     }
@@ -660,6 +661,42 @@ public final class NamespaceService {
                 Log.warn(target + " rule \"" + r.show().strip() + "\" is not enforced as written: " + w.message());
             }
         }
+        gapSummary(rules).ifPresent(g -> Log.warn(target + " policy misses files imans cannot see: " + g));
+    }
+
+    /** Whether the daemon judges opens of memfds (the kernel accepted a mark on its internal tmpfs). */
+    private volatile boolean memfdsJudged;
+
+    /** Set once enforcement has tried the mark: where it holds, a rule covering memfds misses nothing. */
+    public void memfdsJudged(boolean judged) {
+        memfdsJudged = judged;
+    }
+
+    /**
+     * What the policy's rules cover that the daemon cannot see ({@link Enforceability#gaps}: programs
+     * executed from memfds, unless their filesystem is marked), in one line however many rules share it:
+     * the first such rule and how many there are.
+     */
+    private Optional<String> gapSummary(Policy policy) {
+        if (memfdsJudged) {
+            return Optional.empty();
+        }
+        Rule first = null;
+        String why = null;
+        int count = 0;
+        for (Rule r : policy.rules()) {
+            List<PolicyWarning> g = Enforceability.gaps(r);
+            if (!g.isEmpty()) {
+                if (first == null) {
+                    first = r;
+                    why = g.getFirst().message();
+                }
+                count++;
+            }
+        }
+        return first == null ? Optional.empty()
+                : Optional.of(first.show().strip() + (count > 1 ? " (and " + (count - 1) + " more rule(s))" : "")
+                        + ": " + why);
     }
 
     private Policy parseSaved(String what, List<String> lines) throws IOException {

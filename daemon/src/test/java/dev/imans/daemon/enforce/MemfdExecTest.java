@@ -64,6 +64,14 @@ class MemfdExecTest {
         if (errno != 0) {
             assertThat(status.refusal()).isEqualTo(new Errno(errno).name());
         }
+        String warnings = java.nio.file.Files.readString(daemon.control.resolve(".imans/warnings"));
+        if (status.marked()) {
+            assertThat(warnings).doesNotContain("memfd");
+        } else {
+            // The gap is a visible state of the namespace's policy, not only a line at start.
+            assertThat(warnings).contains("namespace " + ns.nsid + ": appraise fsmagic=0x1021994: programs executed"
+                    + " from a memfd (memfd_create) are not seen");
+        }
         for (String way : WAYS) {
             Run.Result r = ns.sh(java(way));
             if (status.marked()) {
