@@ -201,8 +201,10 @@ public final class StartBenchmark {
             }
             Map<Start, Double> r = containers(config.control(), false);
             EngineMetrics overlays = daemon.enforcement().orElseThrow().overlayEngine().metrics();
-            System.out.printf("         (overlay permission events %d%s; %s)%n", overlays.events(),
-                    warm ? ", warm-up included" : "",
+            EngineMetrics.Histogram h = overlays.latencyHistogram();
+            System.out.printf("         (overlay permission events %d%s, %.0f us from read to answer on average; %s)%n",
+                    overlays.events(), warm ? ", warm-up included" : "",
+                    h.count() == 0 ? 0.0 : h.sum() / h.count() * 1e6,
                     daemon.enforcement().orElseThrow().metrics());
             return r;
         } finally {
