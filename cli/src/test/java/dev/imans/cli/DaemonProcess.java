@@ -143,6 +143,21 @@ final class DaemonProcess implements AutoCloseable {
         return Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + control + " ");
     }
 
+    /** Registers {@code nsid} and writes {@code policy} to its policy file; returns once the policy reads back. */
+    void register(long nsid, String policy) throws IOException, InterruptedException {
+        Files.writeString(control.resolve("namespaces"), nsid + "\n");
+        Path file = control.resolve(nsid + "/policy");
+        Files.writeString(file, policy);
+        String action = policy.strip().split("\\s+")[0];
+        await("the policy in force", () -> {
+            try {
+                return Files.readString(file).contains(action);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {

@@ -159,17 +159,7 @@ class DaemonSignalsTest {
     /** Registers {@code ns}, leaves an unlabelled /tmp/f in it, and writes the policy that refuses it. */
     private static void enforce(DaemonProcess d, MountNamespace ns) throws IOException, InterruptedException {
         assertThat(ns.sh("echo secret > /tmp/f").rc()).isZero();
-        Files.writeString(d.control.resolve("namespaces"), ns.nsid + "\n");
-        Path policy = d.control.resolve(ns.nsid + "/policy");
-        Files.writeString(policy, POLICY);
-        // FUSE sends the release, where a policy write is committed, after close(2) has returned.
-        DaemonProcess.await("the policy in force", () -> {
-            try {
-                return Files.readString(policy).contains("appraise");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        d.register(ns.nsid, POLICY);
     }
 
     private static void deny(MountNamespace ns, int times) throws IOException, InterruptedException {

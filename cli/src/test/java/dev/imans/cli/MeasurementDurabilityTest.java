@@ -145,15 +145,6 @@ class MeasurementDurabilityTest {
     }
 
     private static void register(DaemonProcess d, MountNamespace ns) throws IOException, InterruptedException {
-        Files.writeString(d.control.resolve("namespaces"), ns.nsid + "\n");
-        Path policy = d.control.resolve(ns.nsid + "/policy");
-        Files.writeString(policy, POLICY);
-        DaemonProcess.await("the policy in force", () -> {
-            try {
-                return Files.readString(policy).contains("measure");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        d.register(ns.nsid, POLICY);
     }
 }

@@ -121,18 +121,15 @@ final class AuditFacts {
 
     /**
      * The {@code dev=} and {@code ino=} of a record: the opened inode's {@code i_sb->s_id} and
-     * {@code i_ino}. A regular file of an overlay without xino reports its layer's {@code st_dev}, while
-     * the inode the kernel audits is the overlay's (an anonymous superblock, s_id "overlay"; its
-     * {@code i_ino} is the layer's, ovl_map_ino): the descriptor's statfs tells the overlay apart.
+     * {@code i_ino} (for an overlay's file the layer's {@code i_ino}, ovl_map_ino), named through the
+     * descriptor's statfs ({@link FilesystemTable#of}).
      */
     static InodeRef inode(FilesystemTable table, int fd, long dev, long ino) {
         try {
-            if (Stat.fstatfs(fd).isOverlay()) {
-                return InodeRef.of("overlay", ino);
-            }
+            return InodeRef.of(table.of(dev, Stat.fstatfs(fd)).sId(), ino);
         } catch (LinuxException e) {
             // The descriptor cannot be asked: the device's filesystem names it.
+            return InodeRef.of(table.lookup(dev).sId(), ino);
         }
-        return InodeRef.of(table.lookup(dev).sId(), ino);
     }
 }

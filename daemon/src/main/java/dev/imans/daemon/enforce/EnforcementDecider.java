@@ -569,9 +569,7 @@ public final class EnforcementDecider implements Decider {
     private FileFacts fileFacts(PermissionEvent event) throws LinuxException {
         Stat.FsStat fs = Stat.fstatfs(event.fd());
         FilesystemTable table = ctx.filesystems();
-        // An overlay's file reports its layer's st_dev where overlayfs has no xino; the kernel's fsname is
-        // the overlay superblock's type, which statfs names.
-        String fsName = fs.isOverlay() ? "overlay" : table.lookup(event.dev()).fsName();
+        String fsName = table.of(event.dev(), fs).fsName();
         return new FileFacts(fs.type(), fsName, table.fsUuid(event.dev(), fs, event.fd()),
                 Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()),
                 SelinuxLabels.wanted(ctx.policies()) ? SelinuxLabels.file(event.fd()) : null);

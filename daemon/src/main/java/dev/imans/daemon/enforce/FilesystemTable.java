@@ -80,6 +80,19 @@ public final class FilesystemTable {
         return byDev.getOrDefault(dev, UNKNOWN);
     }
 
+    /** An overlay's superblock: anonymous, so its {@code s_id} is its type's name (sget_fc). */
+    private static final Names OVERLAY = new Names("overlay", "overlay");
+
+    /**
+     * The names of the filesystem that the file on {@code dev} whose statfs is {@code fs} is opened on.
+     * A regular file of an overlay whose layers are on two filesystems reports a pseudo device of its
+     * layer (ovl_map_dev_ino), which no mount table shows, while the opened inode, which the kernel's
+     * rules and records name, is the overlay's: statfs tells it apart.
+     */
+    public Names of(long dev, Stat.FsStat fs) {
+        return fs.isOverlay() ? OVERLAY : lookup(dev);
+    }
+
     /**
      * The UUID of the superblock on {@code dev} that {@code fd} (an open file of it, with {@code fs} its
      * statfs) is on: read once per superblock. Null when it cannot be read (then {@code fsuuid=}
