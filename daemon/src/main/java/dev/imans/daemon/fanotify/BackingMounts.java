@@ -2,6 +2,7 @@ package dev.imans.daemon.fanotify;
 
 import dev.imans.linux.Errno;
 import dev.imans.linux.Fanotify;
+import dev.imans.linux.Fd;
 import dev.imans.linux.FileStat;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Proc;
@@ -9,6 +10,7 @@ import dev.imans.linux.FanotifyGroup;
 import dev.imans.linux.MountInfo;
 import dev.imans.linux.Mounts;
 import dev.imans.linux.Native;
+import dev.imans.linux.Poll;
 import dev.imans.linux.Stat;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -42,9 +44,12 @@ import java.util.function.Supplier;
  *
  * <p>Must not: mark a mount of the daemon's namespace (the mount table is read again before any mark),
  * or be used on an overlays group (its own opens there are of overlay files, which are never clones).
+ * Nor may it take a clone for one of the daemon's mounts: mount ids are reused lowest first, so a clone
+ * made after one of the daemon's mounts went away often gets that mount's id. The known ids are trusted
+ * only while {@code /proc/self/mountinfo} reports no change to the daemon's mount table (POLLPRI).
  * It reads {@code /proc/self/mountinfo} on the reader thread: procfs raises no permission events.
  */
-final class BackingMounts {
+final class BackingMounts implements AutoCloseable {
     private static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
     /** Newest first: FAN_MARK_IGNORE (6.0) needs SURV_MODIFY on a mount mark; the old ignored mask before it. */
     private static final int[] FLAGS = {
@@ -59,12 +64,26 @@ final class BackingMounts {
     private final MemorySegment errno = Native.errnoSegment(Arena.ofAuto());
     /** The daemon's own mount ids at the last read of its mount table, sorted (reader thread only). */
     private int[] own = new int[0];
+    /** Open on the daemon's mount table: polls POLLPRI once the table changes after the last poll. */
+    private final Fd table;
+    private final Poll tableChanged = new Poll(1);
     private int flavour;
 
     /** Reads the mount table once now: the reader may not load a class from a marked filesystem later. */
     BackingMounts(FanotifyGroup group, EngineMetrics metrics) {
         this.group = group;
         this.metrics = metrics;
+        Fd opened;
+        try {
+            opened = Fd.open(Path.of("/proc/self/mountinfo"), Fd.O_RDONLY | Fd.O_CLOEXEC);
+        } catch (LinuxException e) {
+            // Without it every known id counts as stale: the table is read at each of the daemon's opens.
+            opened = null;
+        }
+        this.table = opened;
+        if (table != null) {
+            tableChanged.set(0, table.value(), Poll.POLLPRI);
+        }
         try {
             this.own = ownMounts();
         } catch (IOException e) {
@@ -88,7 +107,7 @@ final class BackingMounts {
         }
         // Allocation-free until a mount is new to the daemon (the reader allocates nothing per event).
         int mount = (int) st.mountId();
-        if (mount == 0 || Arrays.binarySearch(own, mount) >= 0) {
+        if (mount == 0 || (Arrays.binarySearch(own, mount) >= 0 && !tableChanged())) {
             return;
         }
         try {
@@ -111,6 +130,15 @@ final class BackingMounts {
             (rc == 0 ? metrics.backingMountsIgnored : metrics.backingMarkErrors).increment();
             return;
         }
+    }
+
+    /** Whether the daemon's mount table may have changed since the last poll (the poll takes the change). */
+    private boolean tableChanged() {
+        if (table == null) {
+            return true;
+        }
+        int n = tableChanged.await(0);
+        return n != 0 && (n < 0 || (tableChanged.revents(0) & (Poll.POLLPRI | Poll.POLLERR)) != 0);
     }
 
     /** Sets where the layer directories of the marked overlays are found. */
@@ -144,6 +172,15 @@ final class BackingMounts {
             return st.dev() == dev && st.ino() == ino;
         } catch (LinuxException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /** After the reader has stopped. */
+    @Override
+    public void close() {
+        tableChanged.close();
+        if (table != null) {
+            table.close();
         }
     }
 

@@ -344,6 +344,9 @@ public final class FanotifyEngine implements AutoCloseable {
             permissions.close();
             readerWake.close();
             devNull.close();
+            if (reader.backing() != null) {
+                reader.backing().close();
+            }
         } else {
             LOG.log(Level.WARNING, "a decider did not return within " + config.shutdownTimeout()
                     + "; its thread is left behind and its answer will be discarded");

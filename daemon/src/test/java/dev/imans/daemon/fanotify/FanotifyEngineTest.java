@@ -314,6 +314,42 @@ class FanotifyEngineTest {
     }
 
     @Test
+    void aBackingCloneThatReusesTheIdOfAMountTheDaemonHadIsStillSilenced() throws Exception {
+        Path lower = Files.createDirectories(dir.resolve("lower"));
+        Path upper = Files.createDirectories(dir.resolve("upper"));
+        Files.createDirectories(dir.resolve("work"));
+        Path merged = Files.createDirectories(tmp.resolve("merged"));
+        Files.writeString(upper.resolve("plain"), "y\n");
+        // Mount ids are handed out lowest first: the daemon learns this mount's id at its start, the mount
+        // goes, and the overlay's first private clone, of its upper layer, takes the freed id.
+        Path scratch = Files.createDirectories(tmp.resolve("scratch"));
+        Sh.ok("mount", "-t", "tmpfs", "scratch", scratch.toString());
+        FanotifyEngine overlays = null;
+        try {
+            engine = FanotifyEngine.start(decider, EngineConfig.defaults(), ModificationListener.NONE);
+            overlays = FanotifyEngine.start(new NameDecider(), EngineConfig.defaults(), ModificationListener.NONE,
+                    new dev.imans.daemon.health.Health(), FanotifyEngine.Role.OVERLAYS);
+            engine.markFilesystem(dir);
+            engine.overlayLayers(() -> List.of(lower, dir.resolve("upper")));
+            Sh.ok("umount", scratch.toString());
+            Sh.ok("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + dir.resolve("upper")
+                    + ",workdir=" + dir.resolve("work"), merged.toString());
+            overlays.markFilesystem(merged);
+            assertThat(Sh.run("cat", merged.resolve("plain").toString())).isEqualTo(new Sh.Result(0, "y\n"));
+            // (mount(8) itself made overlayfs open a probe O_TMPFILE in the work directory.)
+            assertThat(decider.asked).as("backing opens judged on the layer").doesNotContain("plain");
+            assertThat(engine.metrics().backingMountsIgnored()).isEqualTo(1);
+        } finally {
+            if (overlays != null) {
+                overlays.close();
+            }
+            engine.close();
+            Sh.run("umount", "-l", merged.toString());
+            Sh.run("umount", "-l", scratch.toString());
+        }
+    }
+
+    @Test
     void anOverlayAndItsLayersAreServedByTwoEnginesAndEachOpenIsDecidedOnce() throws Exception {
         Path lower = Files.createDirectories(dir.resolve("lower"));
         Files.createDirectories(dir.resolve("upper"));
