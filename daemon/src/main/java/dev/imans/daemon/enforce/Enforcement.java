@@ -377,10 +377,23 @@ public final class Enforcement implements AutoCloseable {
         public void ignore(PermissionEvent event, Policies judgedUnder) {
             FanotifyEngine e = own.get();
             if (e == overlays) {
+                if (tracker != null && tracker.overlayLayersUnwatched()) {
+                    return;
+                }
                 overlayMarked.add(event.ino() & XINO_LOW);
             }
             if (e.ignoreUntilModified(event) == 0) {
                 metrics.ignoreMarks.increment();
+            }
+            // The tracker records an overlay with unwatched layers, then drops the overlays' marks: a mark
+            // added after that drop is seen here.
+            if (e == overlays && tracker != null && tracker.overlayLayersUnwatched()) {
+                try {
+                    flushOverlayMarks();
+                } catch (LinuxException ex) {
+                    health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + ex.getMessage(),
+                            Optional.of(Enforcement.this::flushNow));
+                }
             }
             // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
             // for a verdict of the old snapshot would keep the file unchecked under the new policy.

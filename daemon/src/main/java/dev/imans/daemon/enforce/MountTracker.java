@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -70,6 +71,13 @@ final class MountTracker implements AutoCloseable {
     /** The layer directories of marked overlays, as the daemon reaches them (read by the filesystems reader). */
     private final Set<Path> layerPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Set<Path> seenLayerPaths = new HashSet<>();
+    /**
+     * Marked overlays (by device) with a layer whose writes are not watched: while there is one, no
+     * overlay file is ignore-marked (read by the overlays reader).
+     */
+    private final Set<Long> unwatchedOverlays = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Those the current scan has found so. */
+    private final Set<Long> seenUnwatched = new HashSet<>();
     /** Layer filesystems whose writes could not be watched (reported as unmarked until they can). */
     private final Set<Long> watchFailed = new HashSet<>();
     private final Set<Long> failed = new HashSet<>();
@@ -119,6 +127,7 @@ final class MountTracker implements AutoCloseable {
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
         layersTried.clear();
+        seenUnwatched.clear();
         seenLayers.clear();
         seenLayerPaths.clear();
         Set<Long> seen = new HashSet<>();
@@ -174,6 +183,12 @@ final class MountTracker implements AutoCloseable {
         }
         lineage.mountsSeen(privateDevs, members);
         unreachableLayers.retainAll(layersTried);
+        for (Long dev : List.copyOf(unwatchedOverlays)) {
+            if (!seenUnwatched.contains(dev)) {
+                unwatchedOverlays.remove(dev);
+                health.recover(Condition.OVERLAY_LAYERS_UNWATCHED, subject(dev));
+            }
+        }
         marked.retainAll(seen);
         layerDevs.retainAll(seenLayers);
         watchFailed.retainAll(seenLayers);
@@ -303,13 +318,16 @@ final class MountTracker implements AutoCloseable {
      * as any write, and {@link #isOverlayLayer} tells enforcement which devices they are.
      */
     private void watchLayers(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
+        List<String> unwatched = new ArrayList<>();
         for (String layer : layers(m.superOptions())) {
             Path path = Path.of(root + layer);
             long dev;
             try {
                 dev = reach(path).dev();
             } catch (LinuxException e) {
-                // Unreachable from here (named in another root's terms): said once by reach().
+                // Unreachable from here (named in another root's terms, or its filesystem moved since
+                // the overlay was mounted): said once by reach().
+                unwatched.add(layer);
                 continue;
             }
             layerPaths.add(path);
@@ -328,8 +346,38 @@ final class MountTracker implements AutoCloseable {
                 seen.add(dev);
                 watchFailed.add(dev);
                 markFailed(dev, "writes to the overlay layers' filesystem at " + path, e, newFailures);
+                unwatched.add(layer);
             }
         }
+        if (!unwatched.isEmpty()) {
+            overlayLayersUnwatched(m, unwatched);
+        }
+    }
+
+    /**
+     * A marked overlay some of whose layers' writes are not seen. Added to the set before the marks are
+     * dropped: a reader that adds a mark after the drop sees the set when it looks again after its mark.
+     */
+    private void overlayLayersUnwatched(MountInfo m, List<String> layers) {
+        seenUnwatched.add(m.dev());
+        if (!unwatchedOverlays.add(m.dev())) {
+            return;
+        }
+        health.degrade(Condition.OVERLAY_LAYERS_UNWATCHED, subject(m.dev()), "writes to the layers "
+                + String.join(", ", layers) + " of overlay " + m.mountPoint() + " cannot be watched (not reachable"
+                + " from the daemon as its mount options name them): no overlay file is ignore-marked, each open"
+                + " of one is judged");
+        try {
+            overlays.flushIgnoreMarks();
+        } catch (LinuxException e) {
+            health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush the overlays' ignore marks: " + e.getMessage(),
+                    Optional.of(overlays::flushIgnoreMarks));
+        }
+    }
+
+    /** Whether some marked overlay has a layer whose writes are not watched (no overlay ignore marks then). */
+    boolean overlayLayersUnwatched() {
+        return !unwatchedOverlays.isEmpty();
     }
 
     /** The layer directories of the overlays marked now, as the daemon reaches them. */

@@ -10,6 +10,13 @@ public enum Condition {
     IGNORE_MARKS_STALE("ignore-marks-stale", true),
     /** The thread that drops ignore marks when files are written is not running. */
     MODIFICATION_WATCHER_DOWN("modification-watcher-down", true),
+    /**
+     * A marked overlay has a layer whose writes the daemon cannot watch (its path, as the mount options
+     * name it, leads nowhere from the daemon, or the watch was refused): a write beside the overlay
+     * would leave the overlay's ignore marks standing on changed content, so no overlay file gets one
+     * while it lasts (each open of one is judged). Marks of other filesystems are not affected.
+     */
+    OVERLAY_LAYERS_UNWATCHED("overlay-layers-unwatched", false),
     /** A filesystem that should be enforced on has no fanotify mark: its opens are not seen at all. */
     FILESYSTEM_UNMARKED("filesystem-unmarked", false),
     /** The registrations and policies in force are not saved: a restart would lose them. */

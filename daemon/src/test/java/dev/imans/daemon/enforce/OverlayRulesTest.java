@@ -231,4 +231,33 @@ class OverlayRulesTest {
         eventually(() -> assertDenied(ns.sh("cat /tmp/merged/f")));
         assertThat(causes()).contains("invalid-hash");
     }
+
+    /**
+     * The layers' filesystem moved after the overlay was mounted (as a runtime that mounts a root and
+     * then pivots into it leaves it): the mount options name a path that leads nowhere, so writes to the
+     * layers cannot be watched. No overlay file may then keep an ignore mark, or a write beside the
+     * overlay would be served unjudged; the state is shown, and ends with the overlay.
+     */
+    @Test
+    void anOverlayWhoseLayersCannotBeReachedIsJudgedAtEveryOpenAndSaysSo() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        ns.shOk("mkdir -p /tmp/a /tmp/b /tmp/merged && mount -t tmpfs layers /tmp/a"
+                + " && mkdir /tmp/a/lower /tmp/a/upper /tmp/a/work && " + labelled("/tmp/a/lower/f")
+                + " && mount -t overlay overlay -o lowerdir=/tmp/a/lower,upperdir=/tmp/a/upper,workdir=/tmp/a/work /tmp/merged"
+                + " && mount --move /tmp/a /tmp/b");
+        daemon.policy(ns, "appraise fsmagic=" + OVERLAY + "\n");
+        java.nio.file.Path health = daemon.control.resolve(".imans/health");
+        assertThat(Files.readString(health)).startsWith("overlay-layers-unwatched dev ")
+                .contains("/tmp/a/lower, /tmp/a/upper");
+        assertThat(ns.shOk("cat /tmp/merged/f").out()).isEqualTo("hello\n");
+        assertThat(ns.shOk("cat /tmp/merged/f").out()).isEqualTo("hello\n");
+        assertThat(overlays().ignoreMarksAdded()).isZero();
+        ns.shOk("echo more >> /tmp/b/lower/f");
+        assertDenied(ns.sh("cat /tmp/merged/f"));
+        assertThat(causes()).containsExactly("invalid-hash");
+        ns.shOk("umount /tmp/merged");
+        daemon.enforcement().rescanMounts();
+        eventually(() -> assertThat(Files.readString(health)).isEqualTo("ok\n"));
+    }
 }
