@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * tmpfs as its root (files under {@code /files}, the opener at {@code /bin/openloop}) and an ext4 image
  * on a loop device at {@code /ext4} (files under {@code /ext4/files}). The host's filesystems are gone
  * from it (pivot_root, then the old root detached), so a policy for the namespace that appraises every
- * ext4 file covers the benchmark's ext4 only, not the host's root filesystem as well.
+ * ext4 file covers the benchmark's ext4 only, not the host's root filesystem as well. An overlay at
+ * {@code /overlay}, as a container's root would be, has its one layer on the root tmpfs (files under
+ * {@code /overlay/files}, written to the layer at {@code /layer/lower/files} before any is opened).
  */
 final class BenchNamespace implements AutoCloseable {
     private static final String SETUP = """
@@ -27,15 +29,20 @@ final class BenchNamespace implements AutoCloseable {
             mkfs.ext4 -q -F "$mp/ext4.img"
             mount -o loop "$mp/ext4.img" "$mp/ext4"
             mkdir "$mp/ext4/files"
+            mkdir -p "$mp/layer/lower/files" "$mp/layer/upper" "$mp/layer/work" "$mp/overlay"
             cd "$mp"
             pivot_root . old
-            exec /bin/busybox sh -c '/bin/busybox umount -l /old && /bin/busybox rmdir /old && echo ready && exec /bin/busybox sleep 86400'
+            exec /bin/busybox sh -c '/bin/busybox umount -l /old && /bin/busybox rmdir /old &&
+                /bin/busybox mount -t overlay -o lowerdir=/layer/lower,upperdir=/layer/upper,workdir=/layer/work \
+                    imans-bench-overlay /overlay && echo ready && exec /bin/busybox sleep 86400'
             """;
 
     /** The benchmark's filesystems, as the namespace names them. */
     enum Fs {
         TMPFS("tmpfs", "/files"),
         EXT4("ext4 (loop)", "/ext4/files"),
+        /** An overlay whose one layer is a tmpfs: each open is an event on the overlay and its answer. */
+        OVERLAY("overlay on tmpfs", "/overlay/files"),
         /**
          * A tmpfs of the host's, opened by a host process while the namespace has the configuration's
          * policy: what imans costs where no policy can reach.
@@ -89,6 +96,11 @@ final class BenchNamespace implements AutoCloseable {
     /** Where the host reaches the files of {@code fs}. */
     Path hostPath(Fs fs) {
         return fs.onHost() ? Path.of(fs.dir) : hostPath(fs.dir);
+    }
+
+    /** Where the host writes the files of {@code fs}: for the overlay, its layer. */
+    Path hostLayerPath(Fs fs) {
+        return fs == Fs.OVERLAY ? hostPath("/layer/lower/files") : hostPath(fs);
     }
 
     @Override

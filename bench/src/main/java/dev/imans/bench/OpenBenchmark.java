@@ -43,23 +43,26 @@ import java.util.function.LongSupplier;
  * 4096, 3. The opener ({@code bench/native/openloop.c}) times itself inside its loop.
  */
 public final class OpenBenchmark {
-    private static final String POLICY = "appraise fsmagic=0x01021994\nappraise fsmagic=0xEF53\n";
-    private static final String MEASURE_POLICY = "measure fsmagic=0x01021994\nmeasure fsmagic=0xEF53\n";
+    private static final String POLICY = "appraise fsmagic=0x01021994\nappraise fsmagic=0xEF53\nappraise fsmagic=0x794C7630\n";
+    private static final String MEASURE_POLICY = "measure fsmagic=0x01021994\nmeasure fsmagic=0xEF53\nmeasure fsmagic=0x794C7630\n";
 
     private final int files;
     private final int size;
     private final int rounds;
+    /** Files opened, untimed, before each measurement: the listener's code paths are compiled by then. */
+    private final int prime;
     private final Set<Fs> filesystems;
     private final Set<Config> configs;
 
     OpenBenchmark(int files, int size, int rounds) {
-        this(files, size, rounds, EnumSet.allOf(Fs.class), EnumSet.allOf(Config.class));
+        this(files, size, rounds, 0, EnumSet.allOf(Fs.class), EnumSet.allOf(Config.class));
     }
 
-    OpenBenchmark(int files, int size, int rounds, Set<Fs> filesystems, Set<Config> configs) {
+    OpenBenchmark(int files, int size, int rounds, int prime, Set<Fs> filesystems, Set<Config> configs) {
         this.files = files;
         this.size = size;
         this.rounds = rounds;
+        this.prime = prime;
         this.filesystems = EnumSet.copyOf(filesystems);
         this.configs = EnumSet.copyOf(configs);
         this.configs.add(Config.NO_LISTENER);
@@ -73,6 +76,7 @@ public final class OpenBenchmark {
         int files = 20_000;
         int size = 4096;
         int rounds = 3;
+        int prime = 20_000;
         Set<Fs> filesystems = EnumSet.allOf(Fs.class);
         Set<Config> configs = EnumSet.allOf(Config.class);
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -80,12 +84,13 @@ public final class OpenBenchmark {
                 case "--files" -> files = Integer.parseInt(args[i + 1]);
                 case "--size" -> size = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--prime" -> prime = Integer.parseInt(args[i + 1]);
                 case "--fs" -> filesystems = names(Fs.class, args[i + 1]);
                 case "--configs" -> configs = names(Config.class, args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new OpenBenchmark(files, size, rounds, filesystems, configs).run();
+        new OpenBenchmark(files, size, rounds, prime, filesystems, configs).run();
     }
 
     /** A comma-separated list of constant names, in any case ({@code tmpfs}, {@code c_watch,appraise}). */
@@ -142,14 +147,20 @@ public final class OpenBenchmark {
                 if (fs.onHost()) {
                     mountHostTmpfs();
                 }
-                Path dir = ns.hostPath(fs);
+                Path dir = ns.hostLayerPath(fs);
                 for (int i = 0; i < files; i++) {
                     random.nextBytes(content);
                     label(ns, Files.write(dir.resolve(fileName(i)), content), content);
                 }
+                Path primeDir = Files.createDirectories(dir.resolve(PRIME_DIR));
+                for (int i = 0; i < prime; i++) {
+                    random.nextBytes(content);
+                    label(ns, Files.write(primeDir.resolve(fileName(i)), content), content);
+                }
             }
-            System.out.printf("%d files of %d bytes on a tmpfs and on an ext4 on a loop device, mount namespace %d;"
-                    + " %d rounds%n", files, size, ns.nsid, rounds);
+            System.out.printf("%d files of %d bytes on each of %s, mount namespace %d; %d rounds; each listener first"
+                    + " opens %d other files, untimed%n", files, size, filesystems.stream().map(f -> f.text).toList(),
+                    ns.nsid, rounds, prime);
             Map<Fs, Map<Config, List<double[]>>> results = new EnumMap<>(Fs.class);
             for (Fs fs : filesystems) {
                 Map<Config, List<double[]>> byConfig = new EnumMap<>(Config.class);
@@ -227,12 +238,19 @@ public final class OpenBenchmark {
                 Files.writeString(config.control().resolve(ns.nsid + "/policy"), c.policy());
             }
             EngineMetrics engine = daemon.enforcement().orElseThrow().engine().metrics();
-            long before = engine.events();
             double[] r = openLoop(fs, ns, engine::events);
             EnforcementMetrics m = daemon.enforcement().orElseThrow().metrics();
             // Pass 2 should raise none: every file was ignore-marked in pass 1.
             System.out.printf("         (permission events: pass 1 %d, pass 2 %d; modifications %d; %s)%n",
-                    eventsAtPass1 - before, engine.events() - eventsAtPass1, engine.modifications(), m);
+                    eventsAtPass1 - eventsBeforePass1, engine.events() - eventsAtPass1, engine.modifications(), m);
+            EngineMetrics.Histogram h = engine.latencyHistogram();
+            System.out.printf("         (read to answer: mean %.1f us over %d answers)%n", h.sum() / Math.max(1, h.count()) * 1e6, h.count());
+            if (fs == Fs.OVERLAY) {
+                EngineMetrics.Histogram ho = daemon.enforcement().orElseThrow().overlayEngine().metrics().latencyHistogram();
+                System.out.printf("         (overlays read to answer: mean %.1f us over %d answers)%n", ho.sum() / Math.max(1, ho.count()) * 1e6, ho.count());
+                System.out.printf("         (filesystems engine %s; overlays engine %s)%n", engine.snapshot(),
+                        daemon.enforcement().orElseThrow().overlayEngine().metrics().snapshot());
+            }
             return r;
         } finally {
             daemon.close();
@@ -257,17 +275,47 @@ public final class OpenBenchmark {
         }
     }
 
+    /** Beside each filesystem's files: those opened before the timed passes. */
+    private static final String PRIME_DIR = "prime";
+
     /** The C opener, run directly for {@link Fs#HOST}. */
     private Path openLoopBinary;
+
+    /** The events count of the daemon when the timed passes start. */
+    private long eventsBeforePass1;
 
     /** Set when the opener reports pass 1: the events count of the daemon then. */
     private long eventsAtPass1;
 
+    /**
+     * Opens the priming files once, untimed: a listener's first thousands of events would otherwise
+     * measure its start (a fresh JVM compiling its code on one of the two cores) rather than its cost
+     * per cold file, which is what a daemon that has served a while pays.
+     */
+    private void primeOnce(Fs fs, BenchNamespace ns) throws Exception {
+        if (prime == 0) {
+            return;
+        }
+        Process p = new ProcessBuilder(opener(fs, ns, fs.dir + "/" + PRIME_DIR, prime, 1)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("priming opener failed");
+        }
+        // The compiler threads finish what the priming queued before the timed passes start.
+        Thread.sleep(2000);
+    }
+
+    private List<String> opener(Fs fs, BenchNamespace ns, String dir, int count, int passes) {
+        return fs.onHost()
+                ? List.of(openLoopBinary.toString(), dir, Integer.toString(count), Integer.toString(passes))
+                : List.of("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", dir,
+                        Integer.toString(count), Integer.toString(passes));
+    }
+
     private double[] openLoop(Fs fs, BenchNamespace ns, LongSupplier events) throws Exception {
-        List<String> opener = fs.onHost()
-                ? List.of(openLoopBinary.toString(), fs.dir, Integer.toString(files), "2")
-                : List.of("nsenter", "-t", Long.toString(ns.pid()), "-m", "/bin/openloop", fs.dir,
-                        Integer.toString(files), "2");
+        primeOnce(fs, ns);
+        eventsBeforePass1 = events.getAsLong();
+        List<String> opener = opener(fs, ns, fs.dir, files, 2);
         Process p = new ProcessBuilder(opener)
                 .redirectErrorStream(true).start();
         double[] r = new double[4];

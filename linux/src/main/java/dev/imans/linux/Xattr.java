@@ -60,8 +60,40 @@ public final class Xattr {
         }
     }
 
+    /**
+     * The first read's buffer: every IMA and EVM label fits (an RSA-4096 signature takes 520 bytes). The
+     * kernel allocates and zeroes a buffer of the size asked for at each call (vfs_getxattr), which cost
+     * more than the read itself at {@link #SIZE_MAX}; a larger value is read again at that size.
+     */
+    private static final int FIRST_TRY = 1024;
+
+    /** Per thread, what a read by descriptor needs: nothing is allocated for a value that fits. */
+    private static final class Scratch {
+        final Arena arena = Arena.ofAuto();
+        final MemorySegment err = Native.errnoSegment(arena);
+        final MemorySegment buf = arena.allocate(FIRST_TRY);
+        final MemorySegment ima = arena.allocateFrom(SECURITY_IMA);
+        final MemorySegment evm = arena.allocateFrom(SECURITY_EVM);
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     /** The value of {@code name} on the open file {@code fd}, if present. */
     public static Optional<byte[]> get(int fd, String name) throws LinuxException {
+        Scratch s = SCRATCH.get();
+        MemorySegment cname = name.equals(SECURITY_IMA) ? s.ima : name.equals(SECURITY_EVM) ? s.evm : null;
+        if (cname != null) {
+            long n;
+            try {
+                n = (long) FGETXATTR.invokeExact(s.err, fd, cname, s.buf, (long) FIRST_TRY);
+            } catch (Throwable t) {
+                throw Native.linkageBug(t);
+            }
+            int errno = n < 0 ? Native.errno(s.err) : 0;
+            if (n >= 0 || errno != Errno.ERANGE) {
+                return result(n, errno, s.buf, "fgetxattr", "fd " + fd + ", " + name);
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Native.errnoSegment(arena);
             MemorySegment buf = arena.allocate(SIZE_MAX);

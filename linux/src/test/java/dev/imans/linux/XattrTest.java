@@ -32,6 +32,28 @@ class XattrTest {
         assertThat(Xattr.remove(f, "user.x")).isFalse();
     }
 
+    /** Labels of any size are read whole by descriptor, around the first read's buffer (root: security.*). */
+    @Test
+    void aLabelOfAnySizeIsReadWholeByDescriptor() throws Exception {
+        Path f = Files.writeString(dir.resolve("labelled"), "hello\n");
+        try (Fd file = Fd.open(f, Fd.O_RDONLY)) {
+            assertThat(Xattr.get(file.value(), Xattr.SECURITY_IMA)).isEmpty();
+            for (int size : new int[] {1, 1023, 1024, 1025, 3000}) {
+                byte[] value = new byte[size];
+                for (int i = 0; i < size; i++) {
+                    value[i] = (byte) (i * 7 + size);
+                }
+                // One at a time: ext4 keeps a file's attributes in one 4 KiB block.
+                for (String name : new String[] {Xattr.SECURITY_IMA, Xattr.SECURITY_EVM}) {
+                    Xattr.set(f, name, value);
+                    assertThat(Xattr.get(file.value(), name)).as("%s of %d bytes", name, size)
+                            .hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+                    assertThat(Xattr.remove(f, name)).isTrue();
+                }
+            }
+        }
+    }
+
     @Test
     void listGivesEveryNameOnce() throws Exception {
         Path f = Files.writeString(dir.resolve("l"), "x");
