@@ -313,6 +313,8 @@ public final class Enforcement implements AutoCloseable {
     /** What one engine's decider shares with the other's; marks go to the engine that delivered the event. */
     private final class Shared implements EnforcementDecider.Context {
         private final java.util.function.Supplier<FanotifyEngine> own;
+        /** One per deciding thread (readers, workers), kept: a buffer made per event is an allocation per event. */
+        private final ThreadLocal<Stat.Buffer> stamps = ThreadLocal.withInitial(Stat.Buffer::new);
 
         Shared(java.util.function.Supplier<FanotifyEngine> own) {
             this.own = own;
@@ -408,11 +410,10 @@ public final class Enforcement implements AutoCloseable {
             // A write that landed between the appraisal and the mark would leave a stale pass: the
             // watcher may have dropped the (not yet existing) mark already. Compare the file again and
             // drop every mark if it moved.
-            try (Stat.Buffer st = new Stat.Buffer()) {
-                if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
-                    cache.forget(new FileKey(event.dev(), event.ino()));
-                    flush();
-                }
+            Stat.Buffer st = stamps.get();
+            if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
+                cache.forget(new FileKey(event.dev(), event.ino()));
+                flush();
             }
         }
     }

@@ -122,11 +122,19 @@ public final class EnforcementDecider implements Decider {
             // A measuring policy needs the open's mode to tell readers from writers (violations).
             mask |= s.testsMask() || s.rehashOnClose() || s.measures();
         }
-        Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         FileKey key = new FileKey(event.dev(), event.ino());
         if (file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
             shareOverlay(event, key);
         }
+        // A file that satisfies every rule that may cover it, for every opener, where nothing needs the
+        // open's mode, is allowed whoever opens it: the opener is not looked up (its /proc reads are a
+        // good part of a cold open), and the verdict is the one the ignore mark then keeps.
+        if (!mask && mayIgnore(event, p, file, key, OptionalInt.empty())) {
+            ctx.metrics().openerSkipped.increment();
+            ctx.ignoreChecked(event, p);
+            return Verdict.ALLOW;
+        }
+        Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
         AccessFacts facts = accessFacts(func, opener, file);
 

@@ -13,6 +13,8 @@ public final class EnforcementMetrics {
     public final LongAdder cacheHits = new LongAdder();
     /** Files opened through an overlay that started from what another overlay of the same layer knew. */
     public final LongAdder sharedLayerFiles = new LongAdder();
+    /** Opens allowed without looking up the opener: the file satisfied every rule that may cover it. */
+    public final LongAdder openerSkipped = new LongAdder();
     /** Ignore marks requested. */
     public final LongAdder ignoreMarks = new LongAdder();
     /** Times all ignore marks were flushed (policy, registration change, or a file changed while marked). */

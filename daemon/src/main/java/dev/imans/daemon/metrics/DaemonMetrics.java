@@ -138,6 +138,8 @@ public final class DaemonMetrics {
         t.single("imans_shared_layer_files_total", "counter", "Files opened through an overlay whose digests and"
                 + " verdicts came from another overlay of the same layer (another container of the image).",
                 d.sharedLayerFiles.sum());
+        t.single("imans_allowed_for_every_opener_total", "counter", "Opens allowed without looking up the opener:"
+                + " the file satisfies every rule that may cover it, whoever opens it.", d.openerSkipped.sum());
         t.single("imans_measurement_failures_total", "counter",
                 "Measurements and audit-rule records not taken because the file could not be read.",
                 d.measureFailures.sum());

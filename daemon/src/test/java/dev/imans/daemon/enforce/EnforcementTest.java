@@ -66,6 +66,7 @@ class EnforcementTest {
         labelled(ns, "/tmp/m");
         assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
         eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        assertThat(daemon.enforcement().metrics().openerSkipped.sum()).as("allowed whoever opens it").isEqualTo(1);
         long events = engine().events();
         assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
         assertThat(engine().events()).as("the ignore mark answers in the kernel").isEqualTo(events);
@@ -180,6 +181,8 @@ class EnforcementTest {
         assertDenied(ns.sh("cat /tmp/short"));
         assertDenied(ns.sh("cat /tmp/odd"));
         assertThat(ns.sh("cat /tmp/good").out()).isEqualTo("hello\n");
+        // Only the passing file was let through without looking up its opener.
+        assertThat(daemon.enforcement().metrics().openerSkipped.sum()).isEqualTo(1);
         assertThat(daemon.appraisalRecords()).extracting(r -> r.value("name").orElseThrow() + " "
                 + r.value("cause").orElseThrow())
                 .containsExactly("/tmp/none missing-hash", "/tmp/short invalid-hash", "/tmp/odd unknown-ima-data");
