@@ -8,7 +8,7 @@ import java.time.Duration;
  *
  * @param workers decision worker threads for deferred (cold) events
  * @param queueCapacity deferred events that may wait for a worker; beyond that {@code onOverload} answers
- * @param bufferBytes size of the reader's batch buffer (32 bytes per event with pidfds)
+ * @param bufferBytes size of the reader's batch buffer (24 bytes per event, 32 with pidfds)
  * @param reportPidfd ask for FAN_REPORT_PIDFD (5.15+; silently without it on older kernels)
  * @param onDecisionError answer when the decider throws or returns nothing usable
  * @param onOverload answer when the worker queue is full
@@ -31,11 +31,16 @@ public record EngineConfig(int workers, int queueCapacity, int bufferBytes, bool
     }
 
     /**
-     * Two workers, 1024 queued deferrals, 64 KiB batches, pidfds, deny on errors and overload, and
+     * Two workers, 1024 queued deferrals, 64 KiB batches, no pidfds, deny on errors and overload, and
      * FAN_CLOSE_WRITE|FAN_MODIFY watching.
+     *
+     * <p>No pidfds: the opener's {@code /proc/PID} names it while it waits for the answer, and its pid can
+     * name another process only after it was killed meanwhile and reaped, and the pids wrapped around;
+     * the answer then goes to a cancelled open, and an ignore mark never depends on the opener. A pidfd
+     * the kernel makes and the daemon closes for every event is a cost on every cold open for that.
      */
     public static EngineConfig defaults() {
-        return new EngineConfig(2, 1024, 64 * 1024, true, FailurePolicy.DENY, FailurePolicy.DENY,
+        return new EngineConfig(2, 1024, 64 * 1024, false, FailurePolicy.DENY, FailurePolicy.DENY,
                 Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY, Duration.ofSeconds(2));
     }
 
