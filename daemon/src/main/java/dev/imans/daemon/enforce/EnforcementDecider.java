@@ -71,7 +71,7 @@ public final class EnforcementDecider implements Decider {
     public Verdict decide(PermissionEvent event) {
         Policies p = ctx.policies();
         if (!p.judgesAnything()) {
-            ctx.ignore(event, p);
+            event.afterAnswer(new Ignore(p, false));
             return Verdict.ALLOW;
         }
         FileFacts file;
@@ -81,7 +81,7 @@ public final class EnforcementDecider implements Decider {
             return Verdict.DEFER;
         }
         if (!Coverage.anyMayCover(p, file)) {
-            ctx.ignore(event, p);
+            event.afterAnswer(new Ignore(p, false));
             return Verdict.ALLOW;
         }
         // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
@@ -94,6 +94,24 @@ public final class EnforcementDecider implements Decider {
         } catch (LinuxException e) {
             event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
+        }
+    }
+
+    /**
+     * An ignore mark for the event's file, placed once the opener has its answer: the verdict it keeps
+     * holds for every opener and was reached under {@code judgedUnder}; {@code checked} compares the
+     * file's stamp again after the mark (a write between the appraisal and the mark drops it).
+     */
+    private record Ignore(Policies judgedUnder, boolean checked) {}
+
+    @Override
+    public void answered(PermissionEvent event) {
+        if (event.afterAnswerWork() instanceof Ignore i) {
+            if (i.checked()) {
+                ctx.ignoreChecked(event, i.judgedUnder());
+            } else {
+                ctx.ignore(event, i.judgedUnder());
+            }
         }
     }
 
@@ -131,7 +149,7 @@ public final class EnforcementDecider implements Decider {
         // good part of a cold open), and the verdict is the one the ignore mark then keeps.
         if (!mask && mayIgnore(event, p, file, key, OptionalInt.empty())) {
             ctx.metrics().openerSkipped.increment();
-            ctx.ignoreChecked(event, p);
+            event.afterAnswer(new Ignore(p, true));
             return Verdict.ALLOW;
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
@@ -184,7 +202,7 @@ public final class EnforcementDecider implements Decider {
             audit(event, opener, failures);
         }
         if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask())) {
-            ctx.ignoreChecked(event, p);
+            event.afterAnswer(new Ignore(p, true));
         }
         if (denial != null) {
             denial.count(ctx.metrics());

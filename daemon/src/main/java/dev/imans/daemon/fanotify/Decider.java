@@ -22,4 +22,11 @@ public interface Decider {
     default Verdict decideDeferred(PermissionEvent event) throws Exception {
         throw new IllegalStateException(getClass().getName() + " deferred an event but has no cold path");
     }
+
+    /**
+     * After the answer to {@code event} is written, before its descriptors are closed, on the thread that
+     * decided it: what {@link PermissionEvent#afterAnswer} left to do. The opener runs meanwhile, so
+     * nothing here may change its verdict. Must not throw (the engine logs and goes on if it does).
+     */
+    default void answered(PermissionEvent event) {}
 }

@@ -115,7 +115,11 @@ final class DecisionWorkers {
                 return;
             }
             pending.remove(this);
-            reply.send(responders.get(), event.fd(), event.pidfd(), usable ? v : onError.verdict(), event.readNanos());
+            reply.answer(responders.get(), event.fd(), usable ? v : onError.verdict(), event.readNanos());
+            if (usable) {
+                PermissionReader.answered(decider, event);
+            }
+            reply.close(responders.get(), event.fd(), event.pidfd());
             if (!usable) {
                 metrics.decisionErrors.increment();
                 errors.log(Level.WARNING, event + " -> " + (failure == null ? String.valueOf(v) : failure.toString()),

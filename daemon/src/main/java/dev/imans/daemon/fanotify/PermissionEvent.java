@@ -27,6 +27,7 @@ public final class PermissionEvent {
     private long ctimeSec;
     private int ctimeNsec;
     private Object note;
+    private Object afterAnswer;
     /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
     private long readNanos;
 
@@ -48,6 +49,7 @@ public final class PermissionEvent {
         this.ctimeSec = st.ctimeSec();
         this.ctimeNsec = st.ctimeNsec();
         this.note = null;
+        this.afterAnswer = null;
     }
 
     void readAt(long nanos) {
@@ -76,6 +78,7 @@ public final class PermissionEvent {
         c.ctimeSec = ctimeSec;
         c.ctimeNsec = ctimeNsec;
         c.note = note;
+        c.afterAnswer = afterAnswer;
         c.readNanos = readNanos;
         return c;
     }
@@ -87,6 +90,20 @@ public final class PermissionEvent {
      */
     public void attach(Object note) {
         this.note = note;
+    }
+
+    /**
+     * Work the decider leaves for {@link Decider#answered}, which the engine calls once the answer is
+     * written and before the descriptors are closed: what need not hold the opener (an ignore mark).
+     * Cleared for every new event.
+     */
+    public void afterAnswer(Object work) {
+        this.afterAnswer = work;
+    }
+
+    /** What {@link #afterAnswer} left; null if nothing. */
+    public Object afterAnswerWork() {
+        return afterAnswer;
     }
 
     /** What the decider {@linkplain #attach attached} to this event; null if nothing. */

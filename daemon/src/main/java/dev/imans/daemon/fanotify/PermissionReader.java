@@ -109,6 +109,18 @@ final class PermissionReader implements Runnable {
         }
     }
 
+    /** {@link Decider#answered}, for an event answered with the decider's verdict; never throws. */
+    static void answered(Decider decider, PermissionEvent event) {
+        if (event.afterAnswerWork() == null) {
+            return;
+        }
+        try {
+            decider.answered(event);
+        } catch (Throwable t) {
+            QuietLog.logger().log(Level.ERROR, "after an answer", t);
+        }
+    }
+
     /** Why the reader stopped on its own, or null. */
     Throwable failure() {
         return failure;
@@ -162,7 +174,9 @@ final class PermissionReader implements Runnable {
             thrown = t;
         }
         if (v == Verdict.ALLOW || v == Verdict.DENY) {
-            reply.send(responder, fd, pidfd, v, readAt);
+            reply.answer(responder, fd, v, readAt);
+            answered(decider, event);
+            reply.close(responder, fd, pidfd);
         } else if (v == Verdict.DEFER) {
             if (workers.submit(event.copy())) {
                 metrics.deferred.increment();
