@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks (as root): builds what they need, then runs
-#   bench/run.sh [--files N] [--size BYTES] [--rounds R] [--fs tmpfs,ext4] [--configs no_policy,appraise,...]
-#                                                           dev.imans.bench.OpenBenchmark (open() cost)
+#   bench/run.sh [--files N] [--size BYTES] [--rounds R] [--prime N] [--fs tmpfs,ext4,overlay,host]
+#                [--configs no_policy,appraise,...]          dev.imans.bench.OpenBenchmark (open() cost)
 #   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
 #                                                           a new mount in a namespace goes unchecked)
 #   bench/run.sh start [--rounds R]                         dev.imans.bench.StartBenchmark (python3 importing

@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The end-to-end open() benchmark: a C opener in a registered mount namespace opens, reads and closes
- * small labelled files, on a tmpfs and on a loop-mounted ext4, under each configuration: no listener,
+ * small labelled files, on a tmpfs, a loop-mounted ext4 and an overlay (a container root's kind of
+ * filesystem, its layer on the tmpfs), under each configuration: no listener,
  * four native C listeners (the anchors: what the least a fanotify permission listener can do costs;
  * the last one with the open watch imans keeps on ignore-marked files, bench/native/listener.c),
  * a daemon that has no policy for the namespace, a daemon appraising every file, and a daemon measuring
@@ -39,8 +40,13 @@ import java.util.function.LongSupplier;
  * answer where a listener set them). Configurations and filesystems are interleaved round by round; the
  * medians are printed as opens per second and as ratios to the no-listener baseline of the same run.
  *
- * <p>Usage (as root): {@code OpenBenchmark [--files N] [--size BYTES] [--rounds R]}; defaults 20000,
- * 4096, 3. The opener ({@code bench/native/openloop.c}) times itself inside its loop.
+ * <p>Before each measurement the listener gets {@code --prime} other files, untimed: "cold" is a file the
+ * listener has not seen, not a listener that has not run (a fresh JVM compiles its decision path during
+ * its first thousands of events, which the start benchmark measures).
+ *
+ * <p>Usage (as root): {@code OpenBenchmark [--files N] [--size BYTES] [--rounds R] [--prime N] [--fs ...]
+ * [--configs ...]}; defaults 20000, 4096, 3, 20000, every filesystem and configuration. The opener
+ * ({@code bench/native/openloop.c}) times itself inside its loop.
  */
 public final class OpenBenchmark {
     private static final String POLICY = "appraise fsmagic=0x01021994\nappraise fsmagic=0xEF53\nappraise fsmagic=0x794C7630\n";
