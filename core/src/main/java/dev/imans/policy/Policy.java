@@ -15,6 +15,52 @@ public final class Policy {
     private String shown;
     /** What matching needs of the rules before it reads any, made at the first match. */
     private volatile RuleIndex index;
+    /** What the rules test and do, made at the first question: asked for every permission event. */
+    private volatile Traits traits;
+
+    private record Traits(boolean ids, boolean mask, boolean measure, boolean audit, boolean appraise) {
+        static Traits of(List<Rule> rules) {
+            boolean ids = false, mask = false, measure = false, audit = false, appraise = false;
+            for (Rule r : rules) {
+                ids |= r.uid() != null || r.gid() != null;
+                mask |= r.mask() != null;
+                measure |= r.action() == Action.MEASURE;
+                audit |= r.action() == Action.AUDIT;
+                appraise |= r.action() == Action.APPRAISE;
+            }
+            return new Traits(ids, mask, measure, audit, appraise);
+        }
+    }
+
+    private Traits traits() {
+        Traits t = traits;
+        if (t == null) {
+            t = Traits.of(rules);
+            traits = t;
+        }
+        return t;
+    }
+
+    /** Whether a rule tests the opener's ids ({@code uid= euid= gid= egid=}...). */
+    public boolean testsIds() {
+        return traits().ids();
+    }
+
+    /** Whether a rule tests the open mask ({@code mask=}). */
+    public boolean testsMask() {
+        return traits().mask();
+    }
+
+    /** Whether a rule has the action {@code measure}, {@code audit} or {@code appraise} ({@code action}). */
+    public boolean has(Action action) {
+        Traits t = traits();
+        return switch (action) {
+            case MEASURE -> t.measure();
+            case AUDIT -> t.audit();
+            case APPRAISE -> t.appraise();
+            default -> rules.stream().anyMatch(r -> r.action() == action);
+        };
+    }
 
     private Policy(List<Rule> rules) {
         this.rules = List.copyOf(rules);

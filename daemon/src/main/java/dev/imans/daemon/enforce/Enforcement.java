@@ -141,11 +141,17 @@ public final class Enforcement implements AutoCloseable {
             // Unregistrations arrive while the daemon stops; the group is gone (its fd may be reused).
             return;
         }
+        Policies before = policies;
         policies = source.current();
         lineage.registrationsChanged(policies.namespaces().keySet());
         audited.retainNamespaces(policies.namespaces().keySet());
         List<String> problems = new ArrayList<>();
-        if (!flush()) {
+        // A namespace that ended, or one registered before its policy, leaves every mark right: flushing
+        // then would make every container's files cold again at every other container's start and end.
+        // Not while marks are suspended (stale marks may stand): the flush is then tried, and told.
+        if (before != null && policies.addsNothingTo(before) && !health.ignoreMarksSuspended()) {
+            metrics.flushesSkipped.increment();
+        } else if (!flush()) {
             problems.add("ignore marks of the previous policy could not be dropped");
         }
         if (tracker != null) {
@@ -399,7 +405,8 @@ public final class Enforcement implements AutoCloseable {
             }
             // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
             // for a verdict of the old snapshot would keep the file unchecked under the new policy.
-            if (policies != judgedUnder) {
+            Policies now = policies;
+            if (now != judgedUnder && !now.addsNothingTo(judgedUnder)) {
                 flush();
             }
         }

@@ -19,6 +19,8 @@ public final class EnforcementMetrics {
     public final LongAdder ignoreMarks = new LongAdder();
     /** Times all ignore marks were flushed (policy, registration change, or a file changed while marked). */
     public final LongAdder flushes = new LongAdder();
+    /** Policy and registration changes that left the ignore marks in place: they made nothing stricter. */
+    public final LongAdder flushesSkipped = new LongAdder();
     /** Measurements not taken because the file could not be read or hashed. */
     public final LongAdder measureFailures = new LongAdder();
     /** Filesystems marked. */

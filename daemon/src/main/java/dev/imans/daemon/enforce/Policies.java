@@ -1,6 +1,7 @@
 package dev.imans.daemon.enforce;
 
 import dev.imans.policy.Action;
+import dev.imans.policy.Policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +9,7 @@ import java.util.Map;
 /**
  * An immutable snapshot of every policy in force: the host's and each registered namespace's. The
  * decider reads one snapshot per event; a policy or registration change installs a new one (and
- * flushes the ignore marks).
+ * flushes the ignore marks unless the new one {@linkplain #addsNothingTo adds nothing}).
  */
 public record Policies(Scope host, Map<Long, Scope> namespaces) {
     public Policies {
@@ -63,13 +64,39 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
      * once). A scope with appraisal off still measures and audits.
      */
     public boolean judgesAnything() {
-        for (Scope s : all()) {
-            boolean appraises = s.mode() != dev.imans.appraise.AppraiseMode.OFF;
-            if (s.policy().rules().stream().anyMatch(r -> r.action() == Action.MEASURE || r.action() == Action.AUDIT
-                    || appraises && r.action() == Action.APPRAISE)) {
+        if (judges(host)) {
+            return true;
+        }
+        for (Scope s : namespaces.values()) {
+            if (judges(s)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean judges(Scope s) {
+        Policy p = s.policy();
+        return p.has(Action.MEASURE) || p.has(Action.AUDIT)
+                || s.mode() != dev.imans.appraise.AppraiseMode.OFF && p.has(Action.APPRAISE);
+    }
+
+    /**
+     * Whether every ignore mark placed under {@code before} still holds under these policies: each scope
+     * here was in force then, unchanged (same rules, mode, keys), or has no rules. A mark is placed only
+     * when its file satisfies every scope in force whatever the opener, so dropping a scope (a namespace
+     * that ended) or adding an empty one (a registration before its policy) leaves it right.
+     */
+    public boolean addsNothingTo(Policies before) {
+        if (!host.policy().isEmpty() && !host.equals(before.host)) {
+            return false;
+        }
+        for (Map.Entry<Long, Scope> e : namespaces.entrySet()) {
+            Scope s = e.getValue();
+            if (!s.policy().isEmpty() && !s.equals(before.namespaces.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 }

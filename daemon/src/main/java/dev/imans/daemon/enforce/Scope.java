@@ -23,17 +23,17 @@ public record Scope(OptionalLong namespace, Policy policy, AppraiseMode mode, bo
 
     /** Whether a rule of this policy tests the opener's ids ({@code uid= euid= gid= egid=}). */
     public boolean testsIds() {
-        return policy.rules().stream().anyMatch(r -> r.uid() != null || r.gid() != null);
+        return policy.testsIds();
     }
 
     /** Whether a rule of this policy tests the open mask ({@code mask=}). */
     public boolean testsMask() {
-        return policy.rules().stream().anyMatch(r -> r.mask() != null);
+        return policy.testsMask();
     }
 
     /** Whether the policy has a {@code measure} rule (the kernel's {@code ima_policy_flag & IMA_MEASURE}). */
     public boolean measures() {
-        return policy.rules().stream().anyMatch(r -> r.action() == dev.imans.policy.Action.MEASURE);
+        return policy.has(dev.imans.policy.Action.MEASURE);
     }
 
     /** {@code host} or the namespace id, for logs. */

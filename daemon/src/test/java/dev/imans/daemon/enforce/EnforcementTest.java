@@ -80,6 +80,34 @@ class EnforcementTest {
         assertThat(causes()).containsExactly("invalid-hash");
     }
 
+    /**
+     * A container that starts (registered, before its policy) or ends leaves the other containers'
+     * ignore marks standing: nothing became stricter. A policy written for it drops them.
+     */
+    @Test
+    void anotherNamespaceComingAndGoingKeepsTheMarksAndItsPolicyDropsThem() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        labelled(ns, "/tmp/m");
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        long events = engine().events();
+        long flushes = daemon.enforcement().metrics().flushes.sum();
+
+        Namespace other = daemon.registered();
+        other.close();
+        eventually(() -> assertThat(daemon.enforcement().policies().namespaces()).doesNotContainKey(other.nsid));
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        assertThat(engine().events()).as("the ignore mark still answers").isEqualTo(events);
+        assertThat(daemon.enforcement().metrics().flushes.sum()).isEqualTo(flushes);
+        assertThat(daemon.enforcement().metrics().flushesSkipped.sum()).isGreaterThanOrEqualTo(2);
+
+        Namespace third = daemon.registered();
+        daemon.policy(third, "measure fsmagic=0x01021994\n");
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        assertThat(engine().events()).as("judged again under the new policy").isGreaterThan(events);
+    }
+
     @Test
     void largeFilesAreJudgedOnTheWorkersByTheFactsTheReaderRead() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
