@@ -85,7 +85,21 @@ public final class EnforcementDecider implements Decider {
             return Verdict.ALLOW;
         }
         // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
-        if (event.size() > INLINE_MAX_BYTES || ctx.rehash().isPending(new FileKey(event.dev(), event.ino()))) {
+        FileKey key = new FileKey(event.dev(), event.ino());
+        if (ctx.rehash().isPending(key)) {
+            event.attach(new ReaderFacts(p, file));
+            return Verdict.DEFER;
+        }
+        if (event.size() > INLINE_MAX_BYTES) {
+            // Handed to a worker unless what the verdict needs is known already (a file seen before its
+            // ignore mark was dropped, or through another container's overlay of the same layer).
+            try {
+                if (allowedForEveryOpener(event, p, file, key, true)) {
+                    return Verdict.ALLOW;
+                }
+            } catch (LinuxException e) {
+                // Decided on the worker, from the start.
+            }
             event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
         }
@@ -95,6 +109,34 @@ public final class EnforcementDecider implements Decider {
             event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
         }
+    }
+
+    /**
+     * Whether the file satisfies every rule that may cover it whoever opens it, where nothing needs the
+     * open's mode: then it is allowed without looking the opener up (its /proc reads are a good part of a
+     * cold open), and the verdict is the one the ignore mark placed after the answer keeps. With
+     * {@code knownOnly}, only from what the cache knows (nothing is hashed).
+     */
+    private boolean allowedForEveryOpener(PermissionEvent event, Policies p, FileFacts file, FileKey key,
+            boolean knownOnly) throws LinuxException {
+        if (event.size() == 0) {
+            return false;
+        }
+        for (Scope s : p.all()) {
+            // A measuring policy needs the open's mode to tell readers from writers (violations).
+            if (s.testsMask() || s.rehashOnClose() || s.measures()) {
+                return false;
+            }
+        }
+        if (file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
+            shareOverlay(event, key);
+        }
+        if (!mayIgnore(event, p, file, key, OptionalInt.empty(), knownOnly)) {
+            return false;
+        }
+        ctx.metrics().openerSkipped.increment();
+        event.afterAnswer(new Ignore(p, true));
+        return true;
     }
 
     /**
@@ -141,16 +183,11 @@ public final class EnforcementDecider implements Decider {
             mask |= s.testsMask() || s.rehashOnClose() || s.measures();
         }
         FileKey key = new FileKey(event.dev(), event.ino());
-        if (file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
-            shareOverlay(event, key);
-        }
-        // A file that satisfies every rule that may cover it, for every opener, where nothing needs the
-        // open's mode, is allowed whoever opens it: the opener is not looked up (its /proc reads are a
-        // good part of a cold open), and the verdict is the one the ignore mark then keeps.
-        if (!mask && mayIgnore(event, p, file, key, OptionalInt.empty())) {
-            ctx.metrics().openerSkipped.increment();
-            event.afterAnswer(new Ignore(p, true));
+        if (!mask && allowedForEveryOpener(event, p, file, key, false)) {
             return Verdict.ALLOW;
+        }
+        if (mask && file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
+            shareOverlay(event, key);
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
@@ -549,13 +586,29 @@ public final class EnforcementDecider implements Decider {
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask)
             throws LinuxException {
+        return mayIgnore(event, p, file, key, mask, false);
+    }
+
+    /** As {@link #mayIgnore(PermissionEvent, Policies, FileFacts, FileKey, OptionalInt)}; with {@code knownOnly} false for what the cache does not know. */
+    private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask,
+            boolean knownOnly) throws LinuxException {
         if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)
                 || Coverage.rehashMayCover(p, file)) {
             return false;
         }
         FileStamp stamp = FileStamp.of(event);
         for (AppraisalKey req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
-            AppraisalResult r = appraised(event, key, stamp, req);
+            AppraisalResult r;
+            if (knownOnly) {
+                Optional<AppraisalResult> known = ctx.cache().get(key, stamp, req);
+                if (known.isEmpty()) {
+                    return false;
+                }
+                ctx.metrics().cacheHits.increment();
+                r = known.get();
+            } else {
+                r = appraised(event, key, stamp, req);
+            }
             // An enforcing scope refuses writers of a signed file: each open must be seen to tell.
             if (!r.passed() || r.signed() && Coverage.enforceMayCover(p, file)) {
                 return false;

@@ -125,6 +125,14 @@ class EnforcementTest {
         assertThat(ns.sh("cat /tmp/other | wc -c").out().trim()).isEqualTo("1048576");
         assertThat(engine().deferred() - deferred).isEqualTo(2);
         assertThat(causes()).containsExactly("invalid-hash");
+
+        // Its mark dropped by a policy written elsewhere, the large file's verdict is known: the reader
+        // answers it without a worker. The failing one still goes to a worker, and is still refused.
+        daemon.policy(daemon.registered(), "dont_appraise fsmagic=0x9fa0\n");
+        assertThat(ns.sh("cat /tmp/good | wc -c").out().trim()).isEqualTo("1048576");
+        assertThat(engine().deferred() - deferred).as("known: answered by the reader").isEqualTo(2);
+        assertDenied(ns.sh("cat /tmp/bad"));
+        assertThat(engine().deferred() - deferred).isEqualTo(3);
     }
 
     @Test
