@@ -589,7 +589,10 @@ public final class EnforcementDecider implements Decider {
         return mayIgnore(event, p, file, key, mask, false);
     }
 
-    /** As {@link #mayIgnore(PermissionEvent, Policies, FileFacts, FileKey, OptionalInt)}; with {@code knownOnly} false for what the cache does not know. */
+    /**
+     * As {@link #mayIgnore(PermissionEvent, Policies, FileFacts, FileKey, OptionalInt)}; with
+     * {@code knownOnly}, false where the cache does not hold a verdict (nothing is hashed).
+     */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask,
             boolean knownOnly) throws LinuxException {
         if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)
