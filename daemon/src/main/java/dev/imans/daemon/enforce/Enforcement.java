@@ -118,7 +118,7 @@ public final class Enforcement implements AutoCloseable {
             e.engine.close();
             throw ex;
         }
-        e.warmup = Warmup.start(config.hashAlgo());
+        e.warmup = Warmup.start(config.hashAlgo(), () -> e.closed);
         return e;
     }
 
@@ -280,6 +280,14 @@ public final class Enforcement implements AutoCloseable {
         }
         rehash.close();
         lineage.close();
+        // Ends at its next round: nothing of a stopped daemon runs on.
+        try {
+            if (warmup != null) {
+                warmup.join(java.time.Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
         Log.info("enforcement stopped: " + metrics);
     }
 

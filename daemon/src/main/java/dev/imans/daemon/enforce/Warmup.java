@@ -39,13 +39,17 @@ final class Warmup {
 
     private Warmup() {}
 
-    /** Starts the warm-up; the thread ends by itself (a second or so of one core). */
-    static Thread start(HashAlgo algo) {
+    /**
+     * Starts the warm-up; the thread ends by itself (a second or so of one core), or at the next round
+     * once {@code stopped} says so (a daemon that stops meanwhile).
+     */
+    static Thread start(HashAlgo algo, java.util.function.BooleanSupplier stopped) {
         return Thread.ofPlatform().name("imans-warmup").daemon(true).start(() -> {
             long t0 = System.nanoTime();
             try {
-                run(algo, ROUNDS);
-                Log.info("warm-up done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                if (run(algo, ROUNDS, stopped)) {
+                    Log.info("warm-up done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                }
             } catch (IOException | PolicyException | RuntimeException e) {
                 // Nothing depends on it: the first opens are then judged by slower code, as before.
                 Log.warn("warm-up stopped: " + e);
@@ -54,6 +58,12 @@ final class Warmup {
     }
 
     static void run(HashAlgo algo, int rounds) throws IOException, PolicyException {
+        run(algo, rounds, () -> false);
+    }
+
+    /** Whether every round ran ({@code stopped} ends it early). */
+    private static boolean run(HashAlgo algo, int rounds, java.util.function.BooleanSupplier stopped)
+            throws IOException, PolicyException {
         Policy policy = dev.imans.policy.PolicyParser.parse("dont_appraise fsmagic=0x9fa0\n"
                 + "appraise fsmagic=0x01021994 func=FILE_CHECK\nmeasure func=BPRM_CHECK\n");
         Requirements req = Requirements.hashOrSignature(algo);
@@ -64,6 +74,9 @@ final class Warmup {
             int f = fd.value();
             Path self = Path.of("/proc/self/fd/" + f);
             for (int i = 0; i < rounds; i++) {
+                if (stopped.getAsBoolean()) {
+                    return false;
+                }
                 // Mostly small files, as a program's libraries and modules are; now and then a larger one.
                 byte[] content = new byte[i % 50 == 0 ? 256 * 1024 : 4096];
                 random.nextBytes(content);
@@ -96,5 +109,6 @@ final class Warmup {
                 }
             }
         }
+        return true;
     }
 }
