@@ -57,15 +57,19 @@ class EnforcementTest {
         return daemon.enforcement().engine().metrics();
     }
 
-
-
-    @Test
-    void aPassingFileIsIgnoreMarkedAndAppraisedAgainAfterASharedMmapWrite() throws Exception {
+    /** A namespace appraising its tmpfs, whose labelled /tmp/m was read once and is ignore-marked now. */
+    private Namespace withMarkedFile() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         labelled(ns, "/tmp/m");
         assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
         eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        return ns;
+    }
+
+    @Test
+    void aPassingFileIsIgnoreMarkedAndAppraisedAgainAfterASharedMmapWrite() throws Exception {
+        Namespace ns = withMarkedFile();
         assertThat(daemon.enforcement().metrics().openerSkipped.sum()).as("allowed whoever opens it").isEqualTo(1);
         long events = engine().events();
         assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
@@ -86,11 +90,7 @@ class EnforcementTest {
      */
     @Test
     void anotherNamespaceComingAndGoingKeepsTheMarksAndItsPolicyDropsThem() throws Exception {
-        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
-        Namespace ns = namespace(TMPFS_POLICY);
-        labelled(ns, "/tmp/m");
-        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
-        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        Namespace ns = withMarkedFile();
         long events = engine().events();
         long flushes = daemon.enforcement().metrics().flushes.sum();
 
