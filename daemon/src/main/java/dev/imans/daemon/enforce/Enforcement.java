@@ -149,9 +149,11 @@ public final class Enforcement implements AutoCloseable {
         // A namespace that ended, or one registered before its policy, leaves every mark right: flushing
         // then would make every container's files cold again at every other container's start and end.
         // Not while marks are suspended (stale marks may stand): the flush is then tried, and told.
-        if (before != null && policies.addsNothingTo(before) && !health.ignoreMarksSuspended()) {
+        Policies.Reach reach = before == null || health.ignoreMarksSuspended() ? Policies.Reach.ALL
+                : policies.stricterOn(before);
+        if (reach.equals(Policies.Reach.NONE)) {
             metrics.flushesSkipped.increment();
-        } else if (!flush()) {
+        } else if (!flush(reach)) {
             problems.add("ignore marks of the previous policy could not be dropped");
         }
         if (tracker != null) {
@@ -212,11 +214,16 @@ public final class Enforcement implements AutoCloseable {
      * succeeds: the marks left may hide files the policy in force now would refuse.
      */
     private boolean flush() {
+        return flush(Policies.Reach.ALL);
+    }
+
+    /** As {@link #flush()}, for the marks of one engine's files or both's. */
+    private boolean flush(Policies.Reach reach) {
         if (closed) {
             return true;
         }
         try {
-            flushNow();
+            flushNow(reach);
             health.recover(Condition.IGNORE_MARKS_STALE, "");
             return true;
         } catch (LinuxException ex) {
@@ -227,12 +234,20 @@ public final class Enforcement implements AutoCloseable {
     }
 
     private void flushNow() throws LinuxException {
+        flushNow(Policies.Reach.ALL);
+    }
+
+    private void flushNow(Policies.Reach reach) throws LinuxException {
         if (closed) {
             return;
         }
         flushFault.check();
-        engine.flushIgnoreMarks();
-        flushOverlayMarks();
+        if (reach.filesystems()) {
+            engine.flushIgnoreMarks();
+        }
+        if (reach.overlays()) {
+            flushOverlayMarks();
+        }
         metrics.flushes.increment();
     }
 
@@ -414,8 +429,11 @@ public final class Enforcement implements AutoCloseable {
             // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
             // for a verdict of the old snapshot would keep the file unchecked under the new policy.
             Policies now = policies;
-            if (now != judgedUnder && !now.addsNothingTo(judgedUnder)) {
-                flush();
+            if (now != judgedUnder) {
+                Policies.Reach reach = now.stricterOn(judgedUnder);
+                if (!reach.equals(Policies.Reach.NONE)) {
+                    flush(reach);
+                }
             }
         }
 

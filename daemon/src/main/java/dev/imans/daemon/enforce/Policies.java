@@ -88,15 +88,56 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
      * that ended) or adding an empty one (a registration before its policy) leaves it right.
      */
     public boolean addsNothingTo(Policies before) {
-        if (!host.policy().isEmpty() && !host.equals(before.host)) {
-            return false;
-        }
+        return stricterOn(before).equals(Reach.NONE);
+    }
+
+    /** Which files a change of policies may have made stricter: overlays' files, the others', or both. */
+    public record Reach(boolean filesystems, boolean overlays) {
+        public static final Reach NONE = new Reach(false, false);
+        public static final Reach ALL = new Reach(true, true);
+    }
+
+    /**
+     * Which ignore marks placed under {@code before} may not hold under these policies: those of files a
+     * positive rule ({@code appraise}, {@code measure}, {@code audit}) of a new or changed scope may cover.
+     * A container's policy of overlay rules ({@code fsmagic=0x794c7630}) reaches only overlays' files, so
+     * the marks of the host's own filesystems stand.
+     */
+    public Reach stricterOn(Policies before) {
+        Reach r = reach(host, before.host);
         for (Map.Entry<Long, Scope> e : namespaces.entrySet()) {
-            Scope s = e.getValue();
-            if (!s.policy().isEmpty() && !s.equals(before.namespaces.get(e.getKey()))) {
-                return false;
+            if (r.equals(Reach.ALL)) {
+                break;
+            }
+            Reach more = reach(e.getValue(), before.namespaces.get(e.getKey()));
+            r = new Reach(r.filesystems() || more.filesystems(), r.overlays() || more.overlays());
+        }
+        return r;
+    }
+
+    private static Reach reach(Scope now, Scope before) {
+        if (now.policy().isEmpty() || now.equals(before)) {
+            return Reach.NONE;
+        }
+        boolean filesystems = false;
+        boolean overlays = false;
+        for (dev.imans.policy.Rule r : now.policy().rules()) {
+            if (r.action() != Action.APPRAISE && r.action() != Action.MEASURE && r.action() != Action.AUDIT) {
+                continue;
+            }
+            boolean overlayOnly = r.fsMagic() != null && r.fsMagic() == OVERLAY_MAGIC
+                    || r.fsName() != null && r.fsName().equals("overlay");
+            boolean notOverlay = r.fsMagic() != null && r.fsMagic() != OVERLAY_MAGIC
+                    || r.fsName() != null && !r.fsName().equals("overlay");
+            filesystems |= !overlayOnly;
+            overlays |= !notOverlay;
+            if (filesystems && overlays) {
+                break;
             }
         }
-        return true;
+        return new Reach(filesystems, overlays);
     }
+
+    /** OVERLAYFS_SUPER_MAGIC, include/uapi/linux/magic.h. */
+    private static final long OVERLAY_MAGIC = 0x794c7630L;
 }

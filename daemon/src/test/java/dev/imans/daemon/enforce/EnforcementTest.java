@@ -108,6 +108,25 @@ class EnforcementTest {
         assertThat(engine().events()).as("judged again under the new policy").isGreaterThan(events);
     }
 
+    /**
+     * A container's policy of overlay rules can refuse no file but an overlay's: the marks of other
+     * filesystems' files stand. A rule that may cover them drops those too.
+     */
+    @Test
+    void aPolicyThatReachesOnlyOverlaysKeepsTheMarksOfOtherFilesystems() throws Exception {
+        Namespace ns = withMarkedFile();
+        long events = engine().events();
+        long flushes = daemon.enforcement().metrics().flushes.sum();
+        daemon.policy(daemon.registered(), "appraise fsmagic=0x794c7630\nmeasure fsname=overlay\n");
+        assertThat(daemon.enforcement().metrics().flushes.sum()).as("the overlays' marks only").isEqualTo(flushes + 1);
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        assertThat(engine().events()).as("the tmpfs file's mark stands").isEqualTo(events);
+
+        daemon.policy(daemon.registered(), "appraise fowner=0\n");
+        assertThat(ns.sh("cat /tmp/m").out()).isEqualTo("hello\n");
+        assertThat(engine().events()).as("judged again: the rule may cover it").isGreaterThan(events);
+    }
+
     @Test
     void largeFilesAreJudgedOnTheWorkersByTheFactsTheReaderRead() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
