@@ -309,24 +309,38 @@ class OciHookCommandTest {
         return new String(p.getInputStream().readAllBytes()).strip();
     }
 
+    /** The hook for a container whose policy annotation is {@code policy}, with the daemon's control and {@code options}. */
+    private Run hookWithPolicy(long pid, String policy, String... options) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("--control", daemon.control.toString()));
+        args.addAll(List.of(options));
+        return hook(state("creating", pid, "\"dev.imans.policy\":\"" + policy + "\""), args.toArray(String[]::new));
+    }
+
+    private static String hostMemfdNoexec() throws Exception {
+        return Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+    }
+
+    /** {@code vm.memfd_noexec} as the pid namespace of {@code pid} has it. */
+    private static String memfdNoexecOf(long pid) throws Exception {
+        return sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec");
+    }
+
     @Test
     void memfdNoexecIsSetInTheContainersOwnPidNamespaceOnly() throws Exception {
         daemon = new TestDaemon(false);
         long pid = startContainerInItsOwnPidNamespace();
-        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
-        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
-                "--control", daemon.control.toString(), "--memfd-noexec");
+        String host = hostMemfdNoexec();
+        Run r = hookWithPolicy(pid, "appraise fsmagic=0x01021994", "--memfd-noexec");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo("2");
-        assertThat(Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip()).isEqualTo(host);
+        assertThat(memfdNoexecOf(pid)).isEqualTo("2");
+        assertThat(hostMemfdNoexec()).isEqualTo(host);
     }
 
     @Test
     void memfdNoexecIsRefusedForAContainerInTheHooksPidNamespace() throws Exception {
         daemon = new TestDaemon(false);
         startContainerProcess();
-        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise func=BPRM_CHECK\""),
-                "--control", daemon.control.toString(), "--memfd-noexec");
+        Run r = hookWithPolicy(container.pid(), "appraise func=BPRM_CHECK", "--memfd-noexec");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("shares the hook's pid namespace");
     }
@@ -335,8 +349,7 @@ class OciHookCommandTest {
     void memfdNoexecIsLeftAloneForAPolicyThatCannotCoverMemfds() throws Exception {
         daemon = new TestDaemon(false);
         startContainerProcess();
-        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fsmagic=0xef53\""),
-                "--control", daemon.control.toString(), "--memfd-noexec");
+        Run r = hookWithPolicy(container.pid(), "appraise fsmagic=0xef53", "--memfd-noexec");
         assertThat(r.exit()).as(r.err()).isZero();
     }
 
@@ -347,13 +360,12 @@ class OciHookCommandTest {
     void byDefaultMemfdExecsFailInAContainerWhosePolicyMayAppraiseThem() throws Exception {
         daemon = new TestDaemon(false);
         long pid = startContainerInItsOwnPidNamespace();
-        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
-        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
-                "--control", daemon.control.toString());
+        String host = hostMemfdNoexec();
+        Run r = hookWithPolicy(pid, "appraise fsmagic=0x01021994");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo("2");
+        assertThat(memfdNoexecOf(pid)).isEqualTo("2");
         assertThat(sh("nsenter -t " + pid + " -p -- " + MEMFD_EXEC)).contains("Permission denied");
-        assertThat(Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip()).isEqualTo(host);
+        assertThat(hostMemfdNoexec()).isEqualTo(host);
         if (host.equals("0")) {
             assertThat(sh(MEMFD_EXEC)).as("the host's own memfd execs").isEqualTo("ran");
         }
@@ -362,15 +374,14 @@ class OciHookCommandTest {
     @Test
     void byDefaultMemfdExecsAreLeftAloneWhereTheKernelWouldNotAppraiseThem() throws Exception {
         daemon = new TestDaemon(false);
-        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
+        String host = hostMemfdNoexec();
         // tmpfs excluded first, as in the kernel's own tcb policies; and a measure-only policy.
         for (String policy : List.of("dont_appraise fsmagic=0x01021994;appraise func=BPRM_CHECK",
                 "measure func=BPRM_CHECK")) {
             long pid = startContainerInItsOwnPidNamespace();
-            Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"" + policy + "\""),
-                    "--control", daemon.control.toString());
+            Run r = hookWithPolicy(pid, policy);
             assertThat(r.exit()).as(r.err()).isZero();
-            assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).as(policy).isEqualTo(host);
+            assertThat(memfdNoexecOf(pid)).as(policy).isEqualTo(host);
             container.destroyForcibly();
             container.waitFor(5, TimeUnit.SECONDS);
         }
@@ -380,8 +391,7 @@ class OciHookCommandTest {
     void byDefaultAContainerInTheHooksPidNamespaceStartsWithANote() throws Exception {
         daemon = new TestDaemon(false);
         startContainerProcess();
-        Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise func=BPRM_CHECK\""),
-                "--control", daemon.control.toString());
+        Run r = hookWithPolicy(container.pid(), "appraise func=BPRM_CHECK");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err()).contains("note: the container shares the hook's pid namespace")
                 .contains("programs executed from a memfd run unjudged in this container");
@@ -391,10 +401,9 @@ class OciHookCommandTest {
     void memfdNoexecOffLeavesItAlone() throws Exception {
         daemon = new TestDaemon(false);
         long pid = startContainerInItsOwnPidNamespace();
-        String host = Files.readString(Path.of("/proc/sys/vm/memfd_noexec")).strip();
-        Run r = hook(state("creating", pid, "\"dev.imans.policy\":\"appraise fsmagic=0x01021994\""),
-                "--control", daemon.control.toString(), "--memfd-noexec=off");
+        String host = hostMemfdNoexec();
+        Run r = hookWithPolicy(pid, "appraise fsmagic=0x01021994", "--memfd-noexec=off");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(sh("nsenter -t " + pid + " -p -- cat /proc/sys/vm/memfd_noexec")).isEqualTo(host);
+        assertThat(memfdNoexecOf(pid)).isEqualTo(host);
     }
 }

@@ -109,7 +109,7 @@ public final class Enforcement implements AutoCloseable {
         }
         try {
             e.tracker = new MountTracker(e.engine, e.overlays, e.filesystems, directory, config, e.metrics, health, lineage,
-                    () -> e.policies);
+                    () -> e.policies, () -> e.flush(Policies.Reach.OVERLAYS));
             e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
@@ -217,14 +217,19 @@ public final class Enforcement implements AutoCloseable {
         return flush(Policies.Reach.ALL);
     }
 
-    /** As {@link #flush()}, for the marks of one engine's files or both's. */
+    /**
+     * As {@link #flush()}, for the marks of one engine's files or both's. Only a flush of both ends an
+     * {@code ignore-marks-stale} state: the other engine's stale marks would still stand.
+     */
     private boolean flush(Policies.Reach reach) {
         if (closed) {
             return true;
         }
         try {
             flushNow(reach);
-            health.recover(Condition.IGNORE_MARKS_STALE, "");
+            if (reach.equals(Policies.Reach.ALL)) {
+                health.recover(Condition.IGNORE_MARKS_STALE, "");
+            }
             return true;
         } catch (LinuxException ex) {
             health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + ex.getMessage(),
@@ -261,12 +266,7 @@ public final class Enforcement implements AutoCloseable {
         if (tracker != null && tracker.isOverlayLayer(dev) && overlayMarked.contains(ino & XINO_LOW)) {
             // Written beneath an overlay file that may be ignore-marked: the overlay's inode saw no write.
             // Its cached verdict needs nothing (the overlay's stat shows the backing file's new ctime).
-            try {
-                flushOverlayMarks();
-            } catch (LinuxException e) {
-                health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
-                        Optional.of(this::flushNow));
-            }
+            flush(Policies.Reach.OVERLAYS);
         }
         FileKey key = new FileKey(dev, ino);
         cache.forget(key);
@@ -419,12 +419,7 @@ public final class Enforcement implements AutoCloseable {
             // The tracker records an overlay with unwatched layers, then drops the overlays' marks: a mark
             // added after that drop is seen here.
             if (e == overlays && tracker != null && tracker.overlayLayersUnwatched()) {
-                try {
-                    flushOverlayMarks();
-                } catch (LinuxException ex) {
-                    health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + ex.getMessage(),
-                            Optional.of(Enforcement.this::flushNow));
-                }
+                flush(Policies.Reach.OVERLAYS);
             }
             // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
             // for a verdict of the old snapshot would keep the file unchecked under the new policy.

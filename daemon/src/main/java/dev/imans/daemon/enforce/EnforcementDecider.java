@@ -94,8 +94,11 @@ public final class EnforcementDecider implements Decider {
             // Handed to a worker unless what the verdict needs is known already (a file seen before its
             // ignore mark was dropped, or through another container's overlay of the same layer).
             try {
-                if (allowedForEveryOpener(event, p, file, key, true)) {
-                    return Verdict.ALLOW;
+                if (!needsOpenMode(p)) {
+                    shareIfOverlay(event, file, key);
+                    if (allowedForEveryOpener(event, p, file, key, true)) {
+                        return Verdict.ALLOW;
+                    }
                 }
             } catch (LinuxException e) {
                 // Decided on the worker, from the start.
@@ -112,26 +115,29 @@ public final class EnforcementDecider implements Decider {
     }
 
     /**
+     * Whether some policy in force needs the open's mode ({@code MAY_READ}, {@code MAY_WRITE}...): a
+     * {@code mask=} rule, a re-hash on close, and a measuring policy (readers and writers make different
+     * violations).
+     */
+    private static boolean needsOpenMode(Policies p) {
+        for (Scope s : p.all()) {
+            if (s.testsMask() || s.rehashOnClose() || s.measures()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Whether the file satisfies every rule that may cover it whoever opens it, where nothing needs the
-     * open's mode: then it is allowed without looking the opener up (its /proc reads are a good part of a
-     * cold open), and the verdict is the one the ignore mark placed after the answer keeps. With
-     * {@code knownOnly}, only from what the cache knows (nothing is hashed).
+     * open's mode (the caller has asked {@link #needsOpenMode}): then it is allowed without looking the
+     * opener up (its /proc reads are a good part of a cold open), and the verdict is the one the ignore
+     * mark placed after the answer keeps. With {@code knownOnly}, only from what the cache knows
+     * (nothing is hashed).
      */
     private boolean allowedForEveryOpener(PermissionEvent event, Policies p, FileFacts file, FileKey key,
             boolean knownOnly) throws LinuxException {
-        if (event.size() == 0) {
-            return false;
-        }
-        for (Scope s : p.all()) {
-            // A measuring policy needs the open's mode to tell readers from writers (violations).
-            if (s.testsMask() || s.rehashOnClose() || s.measures()) {
-                return false;
-            }
-        }
-        if (file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
-            shareOverlay(event, key);
-        }
-        if (!mayIgnore(event, p, file, key, OptionalInt.empty(), knownOnly)) {
+        if (event.size() == 0 || !mayIgnore(event, p, file, key, OptionalInt.empty(), knownOnly)) {
             return false;
         }
         ctx.metrics().openerSkipped.increment();
@@ -174,20 +180,16 @@ public final class EnforcementDecider implements Decider {
     /** The full decision under {@code p}, with {@code file} the facts of the event's file, read once per event. */
     private Verdict decide(PermissionEvent event, Policies p, FileFacts file) throws LinuxException {
         // The opener's /proc files are read only as far as some policy in force can use them; the mask
-        // is also wanted for a file that may be new (empty) and where writers earn a re-hash.
+        // is also wanted for a file that may be new (empty).
         boolean ids = false;
-        boolean mask = event.size() == 0;
         for (Scope s : p.all()) {
             ids |= s.testsIds();
-            // A measuring policy needs the open's mode to tell readers from writers (violations).
-            mask |= s.testsMask() || s.rehashOnClose() || s.measures();
         }
+        boolean mask = event.size() == 0 || needsOpenMode(p);
         FileKey key = new FileKey(event.dev(), event.ino());
+        shareIfOverlay(event, file, key);
         if (!mask && allowedForEveryOpener(event, p, file, key, false)) {
             return Verdict.ALLOW;
-        }
-        if (mask && file.fsMagic() == Stat.OVERLAYFS_SUPER_MAGIC) {
-            shareOverlay(event, key);
         }
         Opener opener = OpenerProbe.probe(event, ids || mask, mask);
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
@@ -433,7 +435,10 @@ public final class EnforcementDecider implements Decider {
      * A layer's file met first through this overlay may be known through another container's overlay of
      * the same layer: one {@code name_to_handle_at} per file this cache does not know yet.
      */
-    private void shareOverlay(PermissionEvent event, FileKey key) {
+    private void shareIfOverlay(PermissionEvent event, FileFacts file, FileKey key) {
+        if (file.fsMagic() != Stat.OVERLAYFS_SUPER_MAGIC) {
+            return;
+        }
         FileStamp stamp = FileStamp.of(event);
         if (!ctx.cache().knows(key, stamp)) {
             var origin = dev.imans.linux.FileHandles.fid(event.fd());

@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -91,9 +90,13 @@ final class MountTracker implements AutoCloseable {
     private Set<Long> lastHostDevs = Set.of();
     private final Thread thread;
     private volatile boolean stopping;
+    /** Drops the overlays' ignore marks (enforcement's flush: a failure is its degraded state). */
+    private final Runnable dropOverlayMarks;
 
     MountTracker(FanotifyEngine engine, FanotifyEngine overlays, FilesystemTable table, NamespaceDirectory directory, EnforcementConfig config,
-            EnforcementMetrics metrics, Health health, NamespaceLineage lineage, Supplier<Policies> policies) {
+            EnforcementMetrics metrics, Health health, NamespaceLineage lineage, Supplier<Policies> policies,
+            Runnable dropOverlayMarks) {
+        this.dropOverlayMarks = dropOverlayMarks;
         this.health = health;
         this.lineage = lineage;
         this.engine = engine;
@@ -367,12 +370,7 @@ final class MountTracker implements AutoCloseable {
                 + String.join(", ", layers) + " of overlay " + m.mountPoint() + " cannot be watched (not reachable"
                 + " from the daemon as its mount options name them): no overlay file is ignore-marked, each open"
                 + " of one is judged");
-        try {
-            overlays.flushIgnoreMarks();
-        } catch (LinuxException e) {
-            health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush the overlays' ignore marks: " + e.getMessage(),
-                    Optional.of(overlays::flushIgnoreMarks));
-        }
+        dropOverlayMarks.run();
     }
 
     /** Whether some marked overlay has a layer whose writes are not watched (no overlay ignore marks then). */

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * An immutable snapshot of every policy in force: the host's and each registered namespace's. The
  * decider reads one snapshot per event; a policy or registration change installs a new one (and
- * flushes the ignore marks unless the new one {@linkplain #addsNothingTo adds nothing}).
+ * flushes the ignore marks that {@linkplain #stricterOn may no longer hold}).
  */
 public record Policies(Scope host, Map<Long, Scope> namespaces) {
     public Policies {
@@ -81,27 +81,21 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
                 || s.mode() != dev.imans.appraise.AppraiseMode.OFF && p.has(Action.APPRAISE);
     }
 
-    /**
-     * Whether every ignore mark placed under {@code before} still holds under these policies: each scope
-     * here was in force then, unchanged (same rules, mode, keys), or has no rules. A mark is placed only
-     * when its file satisfies every scope in force whatever the opener, so dropping a scope (a namespace
-     * that ended) or adding an empty one (a registration before its policy) leaves it right.
-     */
-    public boolean addsNothingTo(Policies before) {
-        return stricterOn(before).equals(Reach.NONE);
-    }
-
     /** Which files a change of policies may have made stricter: overlays' files, the others', or both. */
     public record Reach(boolean filesystems, boolean overlays) {
         public static final Reach NONE = new Reach(false, false);
+        public static final Reach OVERLAYS = new Reach(false, true);
         public static final Reach ALL = new Reach(true, true);
     }
 
     /**
      * Which ignore marks placed under {@code before} may not hold under these policies: those of files a
      * positive rule ({@code appraise}, {@code measure}, {@code audit}) of a new or changed scope may cover.
-     * A container's policy of overlay rules ({@code fsmagic=0x794c7630}) reaches only overlays' files, so
-     * the marks of the host's own filesystems stand.
+     * A mark is placed only when its file satisfies every scope in force whatever the opener, so a scope
+     * unchanged (same rules, mode, keys), dropped (a namespace that ended) or without rules (a
+     * registration before its policy) leaves it right: {@link Reach#NONE}. A container's policy of overlay
+     * rules ({@code fsmagic=0x794c7630}) reaches only overlays' files, so the marks of the host's own
+     * filesystems stand.
      */
     public Reach stricterOn(Policies before) {
         Reach r = reach(host, before.host);

@@ -96,12 +96,17 @@ class IntegrityCacheTest {
         assertThat(cache.shareOverlay(new FileKey(59, 8), STAMP, overlayHandle(0x11, 8))).isFalse();
     }
 
+    /** A cache that has judged overlay file {@code first}, known by {@code handle}: passed. */
+    private static IntegrityCache knowing(FileKey first, dev.imans.linux.FileHandles.Handle handle) {
+        IntegrityCache cache = new IntegrityCache();
+        cache.shareOverlay(first, STAMP, handle);
+        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        return cache;
+    }
+
     @Test
     void overlayHandlesOfALayerWithoutUuidAreNotShared() {
-        IntegrityCache cache = new IntegrityCache();
-        FileKey first = new FileKey(45, 7);
-        cache.shareOverlay(first, STAMP, overlayHandle(0, 7));
-        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        IntegrityCache cache = knowing(new FileKey(45, 7), overlayHandle(0, 7));
         // Two filesystems without a UUID may both have an inode 7 of generation 0: nothing tells them apart.
         assertThat(cache.shareOverlay(new FileKey(51, 7), STAMP, overlayHandle(0, 7))).isFalse();
         assertThat(cache.get(new FileKey(51, 7), STAMP, REQ)).isEmpty();
@@ -109,10 +114,8 @@ class IntegrityCacheTest {
 
     @Test
     void aForgottenOverlayFileIsNotShared() {
-        IntegrityCache cache = new IntegrityCache();
         FileKey first = new FileKey(45, 7);
-        cache.shareOverlay(first, STAMP, overlayHandle(0x11, 7));
-        cache.put(first, STAMP, REQ, PASS, cache.token(first));
+        IntegrityCache cache = knowing(first, overlayHandle(0x11, 7));
         cache.forget(first);
         assertThat(cache.shareOverlay(new FileKey(51, 7), STAMP, overlayHandle(0x11, 7))).isFalse();
     }

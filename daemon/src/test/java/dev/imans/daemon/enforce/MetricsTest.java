@@ -53,6 +53,7 @@ class MetricsTest {
         assertThat(before.type("imans_decision_latency_seconds")).isEqualTo("histogram");
         assertThat(before.type("imans_namespaces_registered")).isEqualTo("gauge");
         assertThat(before.help("imans_permission_denials_total")).contains("audit cause");
+        assertThat(before.help("imans_allowed_for_every_opener_total")).contains("without looking up the opener");
         assertThat(before.count("imans_enforcement_enabled")).isEqualTo(1);
         assertThat(before.count("imans_namespaces_registered")).isZero();
         assertThat(before.count("imans_policy_rules{scope=\"host\"}")).isZero();

@@ -42,9 +42,14 @@ class OverlayRulesTest {
     private Namespace withOverlay(String policy, String setup) throws Exception {
         Namespace ns = daemon.registered();
         ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged && " + setup
-                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
+                + " && " + overlay("/tmp/lower", "/tmp/upper", "/tmp/work", "/tmp/merged"));
         daemon.policy(ns, policy);
         return ns;
+    }
+
+    /** The shell command that mounts an overlay of {@code lower} (its upper and work directories given) on {@code merged}. */
+    private static String overlay(String lower, String upper, String work, String merged) {
+        return "mount -t overlay overlay -o lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + " " + merged;
     }
 
     private static String labelled(String path) {
@@ -93,7 +98,7 @@ class OverlayRulesTest {
         // (ovl_map_dev_ino), not the overlay's, while the kernel audits the overlay inode (dev="overlay").
         ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged && mount -t tmpfs lowerfs /tmp/lower"
                 + " && echo plain > /tmp/lower/f"
-                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
+                + " && " + overlay("/tmp/lower", "/tmp/upper", "/tmp/work", "/tmp/merged"));
         assertThat(ns.shOk("stat -c %d /tmp/merged/f").out()).isNotEqualTo(ns.shOk("stat -c %d /tmp/merged").out());
         daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
         assertDenied(ns.sh("cat /tmp/merged/f"));
@@ -107,8 +112,8 @@ class OverlayRulesTest {
         Namespace ns = daemon.registered();
         // Two containers of one image: two overlays of the same lower layer, each with its upper layer.
         ns.shOk("mkdir -p /tmp/lower /tmp/u1 /tmp/w1 /tmp/m1 /tmp/u2 /tmp/w2 /tmp/m2 && " + labelled("/tmp/lower/g")
-                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/u1,workdir=/tmp/w1 /tmp/m1"
-                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/u2,workdir=/tmp/w2 /tmp/m2");
+                + " && " + overlay("/tmp/lower", "/tmp/u1", "/tmp/w1", "/tmp/m1")
+                + " && " + overlay("/tmp/lower", "/tmp/u2", "/tmp/w2", "/tmp/m2"));
         assertThat(ns.shOk("stat -c %d /tmp/m1/g").out()).isNotEqualTo(ns.shOk("stat -c %d /tmp/m2/g").out());
         daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
         var metrics = daemon.enforcement().metrics();
@@ -133,8 +138,8 @@ class OverlayRulesTest {
         ns.shOk("mkdir -p /tmp/l1 /tmp/l2 /tmp/u1 /tmp/w1 /tmp/m1 /tmp/u2 /tmp/w2 /tmp/m2"
                 + " && mount -t tmpfs l1 /tmp/l1 && mount -t tmpfs l2 /tmp/l2"
                 + " && " + labelled("/tmp/l1/g") + " && echo plain > /tmp/l2/g"
-                + " && mount -t overlay overlay -o lowerdir=/tmp/l1,upperdir=/tmp/u1,workdir=/tmp/w1 /tmp/m1"
-                + " && mount -t overlay overlay -o lowerdir=/tmp/l2,upperdir=/tmp/u2,workdir=/tmp/w2 /tmp/m2");
+                + " && " + overlay("/tmp/l1", "/tmp/u1", "/tmp/w1", "/tmp/m1")
+                + " && " + overlay("/tmp/l2", "/tmp/u2", "/tmp/w2", "/tmp/m2"));
         assertThat(ns.shOk("stat -c %i /tmp/l1/g").out()).isEqualTo(ns.shOk("stat -c %i /tmp/l2/g").out());
         daemon.policy(ns, "appraise fsmagic=" + OVERLAY + " func=FILE_CHECK\n");
         assertThat(ns.shOk("cat /tmp/m1/g").out()).isEqualTo("hello\n");
@@ -244,7 +249,7 @@ class OverlayRulesTest {
         Namespace ns = daemon.registered();
         ns.shOk("mkdir -p /tmp/a /tmp/b /tmp/merged && mount -t tmpfs layers /tmp/a"
                 + " && mkdir /tmp/a/lower /tmp/a/upper /tmp/a/work && " + labelled("/tmp/a/lower/f")
-                + " && mount -t overlay overlay -o lowerdir=/tmp/a/lower,upperdir=/tmp/a/upper,workdir=/tmp/a/work /tmp/merged"
+                + " && " + overlay("/tmp/a/lower", "/tmp/a/upper", "/tmp/a/work", "/tmp/merged")
                 + " && mount --move /tmp/a /tmp/b");
         daemon.policy(ns, "appraise fsmagic=" + OVERLAY + "\n");
         java.nio.file.Path health = daemon.control.resolve(".imans/health");
