@@ -108,12 +108,18 @@ class OciHookCommandTest {
         assertThat(daemon.policy(nsid)).isEqualTo("appraise fsmagic=0x1021994 \nmeasure func=BPRM_CHECK \n");
     }
 
+    /** A policy directory holding one policy, {@code strict}, of {@code text}. */
+    private Path policyDirectory(String text) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("policies"));
+        Files.writeString(dir.resolve("strict"), text);
+        return dir;
+    }
+
     @Test
     void aPolicyFileFromThePolicyDirectory() throws Exception {
         daemon = new TestDaemon(false);
         String nsid = startContainerProcess();
-        Path dir = Files.createDirectories(tmp.resolve("policies"));
-        Files.writeString(dir.resolve("strict"), "# strict\nappraise func=FILE_CHECK fowner=0\n");
+        Path dir = policyDirectory("# strict\nappraise func=FILE_CHECK fowner=0\n");
         Run r = hook(state("creating", container.pid(), "\"dev.imans.policy-file\":\"strict\""),
                 "--control", daemon.control.toString(), "--policy-dir", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
@@ -172,8 +178,7 @@ class OciHookCommandTest {
     void optionsNotOnTheCommandLineComeFromTheConfigFileAndTheDaemonsControl() throws Exception {
         daemon = new TestDaemon(false);
         String nsid = startContainerProcess();
-        Path dir = Files.createDirectories(tmp.resolve("policies"));
-        Files.writeString(dir.resolve("strict"), "appraise func=FILE_CHECK fowner=0\n");
+        Path dir = policyDirectory("appraise func=FILE_CHECK fowner=0\n");
         // The daemon's own control setting is where the hook finds it; the section holds the hook's options.
         Path conf = Files.writeString(tmp.resolve("imans.conf"), "control = " + daemon.control
                 + "\nwatch-fs = tmpfs\n\n[oci-hook]\n# the hook's settings\npolicy-dir = " + dir
