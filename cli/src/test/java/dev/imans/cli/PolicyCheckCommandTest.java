@@ -56,9 +56,10 @@ class PolicyCheckCommandTest {
         assertThat(r.out()).isEqualTo("appraise fsmagic=0x1021994 fowner=71452 \nappraise func=MODULE_CHECK \n");
         assertThat(r.err()).isEqualTo(seed + ":2:10: warning: func=MODULE_CHECK is not enforceable from userspace:"
                 + " the kernel reads module files itself (kernel_read_file), with no permission event for userspace\n"
-                + seed + ":1:1: note: programs executed from a memfd (memfd_create) are not seen: they live on the"
-                + " kernel's internal tmpfs, which fanotify cannot mark; sysctl vm.memfd_noexec=2 (per pid"
-                + " namespace) makes the kernel refuse such execs\n");
+                + seed + ":1:1: note: programs executed from a memfd (memfd_create) are not seen by fanotify: they"
+                + " live on the kernel's internal tmpfs, which it cannot mark; the daemon judges their execs with its"
+                + " exec guard (a BPF program) where the kernel takes it, else sysctl vm.memfd_noexec=2 (per pid"
+                + " namespace) makes the kernel refuse them\n");
     }
 
     /** The repository's examples/seed.policy, found from the module directory the tests run in. */

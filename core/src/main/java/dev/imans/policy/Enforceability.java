@@ -66,7 +66,23 @@ public final class Enforceability {
      * memfd.
      */
     public static List<PolicyWarning> gaps(Rule rule) {
-        if (rule.action() != Action.APPRAISE && rule.action() != Action.MEASURE) {
+        return gaps(rule, MemfdExecs.UNKNOWN);
+    }
+
+    /** How the daemon judges programs executed from memfds, which fanotify cannot see. */
+    public enum MemfdExecs {
+        /** Not known here (a policy checked without a daemon). */
+        UNKNOWN,
+        /** Not at all: the daemon's exec guard could not be attached. */
+        UNJUDGED,
+        /** By the daemon's exec guard: refused or audited as appraisal would, but not measured. */
+        GUARDED
+    }
+
+    /** As {@link #gaps(Rule)} where the daemon judges execs of memfds as {@code execs} says. */
+    public static List<PolicyWarning> gaps(Rule rule, MemfdExecs execs) {
+        if (rule.action() != Action.APPRAISE && rule.action() != Action.MEASURE
+                || execs == MemfdExecs.GUARDED && rule.action() == Action.APPRAISE) {
             return List.of();
         }
         // Exec is BPRM_CHECK with MAY_EXEC: only rules that may match it miss these programs.
@@ -81,9 +97,22 @@ public final class Enforceability {
             return List.of();
         }
         Origin o = rule.origin();
-        return List.of(new PolicyWarning(o.line(), o.column(Origin.ACTION), "programs executed from a memfd"
-                + " (memfd_create) are not seen: they live on the kernel's internal tmpfs, which fanotify cannot"
-                + " mark; sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel refuse such execs"));
+        String what = "programs executed from a memfd (memfd_create) ";
+        String why = switch (execs) {
+            case GUARDED -> "are not measured: the daemon's exec guard sees them but they are gone before they"
+                    + " could be hashed";
+            case UNJUDGED -> "are not seen: they live on the kernel's internal tmpfs, which fanotify cannot mark,"
+                    + " and the daemon's exec guard is not attached (see its log); sysctl vm.memfd_noexec=2 (per"
+                    + " pid namespace) makes the kernel refuse such execs";
+            case UNKNOWN -> rule.action() == Action.MEASURE
+                    ? "are not measured: they live on the kernel's internal tmpfs, which fanotify cannot mark (the"
+                            + " daemon's exec guard, a BPF program, judges them for appraisal only)"
+                    : "are not seen by fanotify: they live on the kernel's internal tmpfs, which it cannot mark; the"
+                            + " daemon judges their execs with its exec guard (a BPF program) where the kernel"
+                            + " takes it, else sysctl vm.memfd_noexec=2 (per pid namespace) makes the kernel"
+                            + " refuse them";
+        };
+        return List.of(new PolicyWarning(o.line(), o.column(Origin.ACTION), what + why));
     }
 
     /**
@@ -97,6 +126,14 @@ public final class Enforceability {
      * kernel's appraisal rather than going beyond it.
      */
     public static boolean mayAppraiseMemfdExec(Policy policy) {
+        return mayAppraiseInternalExec(policy, TMPFS_MAGIC, "tmpfs");
+    }
+
+    /**
+     * As {@link #mayAppraiseMemfdExec}, for an exec of a file on the kernel-internal filesystem of magic
+     * {@code fsMagic} and name {@code fsName} (tmpfs for memfds, hugetlbfs for {@code MFD_HUGETLB} ones).
+     */
+    public static boolean mayAppraiseInternalExec(Policy policy, long fsMagic, String fsName) {
         for (Rule r : policy.rules()) {
             if (r.action() != Action.APPRAISE && r.action() != Action.DONT_APPRAISE) {
                 continue;
@@ -105,15 +142,16 @@ public final class Enforceability {
                     || r.mask() != null && !r.mask().matches(Mask.MAY_EXEC.bit())) {
                 continue;
             }
-            boolean tmpfs = (r.fsMagic() == null || r.fsMagic() == TMPFS_MAGIC)
-                    && (r.fsName() == null || r.fsName().equals("tmpfs"));
-            if (!tmpfs) {
+            // No rule can name the internal mount's UUID (it has none a user could read), so fsuuid= misses it.
+            boolean fs = (r.fsMagic() == null || r.fsMagic() == fsMagic)
+                    && (r.fsName() == null || r.fsName().equals(fsName)) && r.fsUuid() == null;
+            if (!fs) {
                 continue;
             }
             if (r.action() == Action.APPRAISE) {
                 return true;
             }
-            boolean everyExec = r.fsUuid() == null && r.uid() == null && r.gid() == null && r.fowner() == null
+            boolean everyExec = r.uid() == null && r.gid() == null && r.fowner() == null
                     && r.fgroup() == null && r.lsm().isEmpty();
             if (everyExec) {
                 return false;

@@ -96,12 +96,29 @@ class EnforceabilityTest {
             assertThat(Enforceability.gaps(r)).singleElement().satisfies(w -> {
                 assertThat(w.line()).isEqualTo(1);
                 assertThat(w.column()).isEqualTo(1);
-                assertThat(w.message()).contains("memfd").contains("vm.memfd_noexec=2");
+                assertThat(w.message()).contains("memfd").contains("exec guard");
             });
+            // Where the daemon's exec guard judges them, only a measure rule still misses them.
+            assertThat(Enforceability.gaps(r, Enforceability.MemfdExecs.GUARDED)).hasSize(
+                    r.action() == Action.MEASURE ? 1 : 0);
+            assertThat(Enforceability.gaps(r, Enforceability.MemfdExecs.UNJUDGED)).singleElement()
+                    .satisfies(w -> assertThat(w.message()).contains("not seen").contains("vm.memfd_noexec=2"));
         } else {
             assertThat(Enforceability.gaps(r)).isEmpty();
+            assertThat(Enforceability.gaps(r, Enforceability.MemfdExecs.UNJUDGED)).isEmpty();
         }
         assertThat(r.enforceabilityWarnings()).as("a gap is not a refusal").allMatch(w -> !w.message().contains("memfd"));
+    }
+
+    @Test
+    void hugetlbMemfdsAreJudgedByTheirOwnFilesystemsMagicAndName() throws PolicyException {
+        long hugetlbfs = 0x958458f6L;
+        assertThat(Enforceability.mayAppraiseInternalExec(PolicyParser.parse("appraise fsmagic=0x01021994\n"),
+                hugetlbfs, "hugetlbfs")).isFalse();
+        assertThat(Enforceability.mayAppraiseInternalExec(PolicyParser.parse("appraise fsname=hugetlbfs\n"),
+                hugetlbfs, "hugetlbfs")).isTrue();
+        assertThat(Enforceability.mayAppraiseInternalExec(PolicyParser.parse("appraise func=BPRM_CHECK\n"),
+                hugetlbfs, "hugetlbfs")).isTrue();
     }
 
     @Test
@@ -128,6 +145,9 @@ class EnforceabilityTest {
         "dont_appraise fsmagic=0x01021994 uid=0;appraise|true",
         "dont_appraise fsmagic=0xef53;appraise|true",
         "appraise func=BPRM_CHECK;dont_appraise fsmagic=0x01021994|true",
+        // No rule can name the internal mount's UUID.
+        "appraise fsuuid=a4f1a3b6-8d2e-4c3a-9a55-1f0e5e2c7d10|false",
+        "appraise fsuuid=a4f1a3b6-8d2e-4c3a-9a55-1f0e5e2c7d10;appraise fsname=tmpfs|true",
     })
     void memfdExecsAreAppraisedWhereTheFirstRuleThatMayMatchThemAppraises(String rules, boolean appraised)
             throws PolicyException {

@@ -143,7 +143,8 @@ public final class Daemon implements AutoCloseable {
                 throw new IOException("cannot start enforcement: " + e.getMessage(), e);
             }
             service.addChangeListener(enforcement::policiesChanged);
-            service.memfdsJudged(enforcement.memfdFilesystem().marked());
+            service.memfdsJudged(enforcement.memfdFilesystem().marked(),
+                    enforcement.memfdFilesystem().execsGuarded());
         }
         ControlMount control = null;
         SecurityfsOverlay overlay = null;

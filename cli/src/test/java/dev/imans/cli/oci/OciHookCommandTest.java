@@ -257,9 +257,10 @@ class OciHookCommandTest {
         Run r = hook(state("creating", container.pid(), "\"dev.imans.policy\":\"appraise fowner=0\""),
                 "--control", none.toString());
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).endsWith("note: programs executed from a memfd (memfd_create) are not seen: they live on"
-                + " the kernel's internal tmpfs, which fanotify cannot mark; sysctl vm.memfd_noexec=2 (per pid"
-                + " namespace) makes the kernel refuse such execs\n"
+        assertThat(r.err()).endsWith("note: programs executed from a memfd (memfd_create) are not seen by fanotify:"
+                + " they live on the kernel's internal tmpfs, which it cannot mark; the daemon judges their execs with"
+                + " its exec guard (a BPF program) where the kernel takes it, else sysctl vm.memfd_noexec=2 (per pid"
+                + " namespace) makes the kernel refuse them\n"
                 + "imans oci-hook: container c1: no imans daemon serves " + none + " ("
                 + none.resolve("namespaces") + " does not exist); start one with 'imans daemon --control " + none
                 + "'\n");

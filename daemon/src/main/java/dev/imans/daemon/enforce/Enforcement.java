@@ -34,6 +34,8 @@ public final class Enforcement implements AutoCloseable {
     private final EnforcementMetrics metrics = new EnforcementMetrics();
     private final RehashTracker rehash;
     private final Health health;
+    /** Run before each update of the exec guard's map: tests make it throw to simulate a failed update. */
+    volatile FlushFault guardFault = () -> { };
     /** Run before each flush of the ignore marks: tests make it throw to simulate a failed flush. */
     volatile FlushFault flushFault = () -> { };
     private final NamespaceLineage lineage;
@@ -43,6 +45,8 @@ public final class Enforcement implements AutoCloseable {
     private FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
+    /** Judges execs of memfds where the filesystem mark was refused; null where it is not attached. */
+    private MemfdExecGuard guard;
     private volatile boolean closed;
     /**
      * The inode numbers (without overlayfs's xino high bits) of files the overlays engine has ignore-marked
@@ -113,6 +117,9 @@ public final class Enforcement implements AutoCloseable {
             e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
+            if (!e.memfd.marked() && e.memfd != MemfdFilesystem.Status.NOT_WANTED) {
+                e.startGuard();
+            }
         } catch (RuntimeException ex) {
             e.overlays.close();
             e.engine.close();
@@ -123,6 +130,51 @@ public final class Enforcement implements AutoCloseable {
     }
 
     private Thread warmup;
+
+    private void startGuard() {
+        try {
+            long host = dev.imans.linux.Namespaces.ownMountNamespaceInode();
+            guard = MemfdExecGuard.start(host, policies, audit);
+            guard.sync(policies, lineage.knownRoots());
+            lineage.onChange(this::syncGuard);
+            memfd = memfd.guarded(true, "");
+            Log.info("judging execs of memfds with the exec guard (BPF, sched_process_exec)");
+        } catch (java.io.IOException | RuntimeException ex) {
+            if (guard != null) {
+                guard.close();
+                guard = null;
+            }
+            String why = ex instanceof LinuxException le ? le.errno().name() + " (" + ex.getMessage()
+                    + ")" : ex.getMessage();
+            memfd = memfd.guarded(false, why);
+            Log.warn("cannot attach the exec guard: " + why + ": execs of memfds are NOT judged; vm.memfd_noexec=2"
+                    + " makes the kernel refuse them (docs/policy.md)");
+        }
+    }
+
+    /**
+     * Brings the exec guard's map to the policies and lineage now; a failure is a degraded state, retried,
+     * and the cause of the failing write where there is one.
+     */
+    private boolean syncGuard() {
+        MemfdExecGuard g = guard;
+        if (g == null || closed) {
+            return true;
+        }
+        try {
+            guardFault.check();
+            g.sync(policies, lineage.knownRoots());
+            health.recover(Condition.MEMFD_GUARD_STALE, "");
+            return true;
+        } catch (LinuxException ex) {
+            health.degrade(Condition.MEMFD_GUARD_STALE, "", ex.getMessage(), Optional.of(() -> {
+                if (!syncGuard()) {
+                    throw new java.io.IOException("exec guard still not updated");
+                }
+            }));
+            return false;
+        }
+    }
 
     /** Waits for the start's warm-up ({@link Warmup}) to end: for benchmarks that time a fresh daemon. */
     public void awaitWarmup() throws InterruptedException {
@@ -151,6 +203,9 @@ public final class Enforcement implements AutoCloseable {
         // Not while marks are suspended (stale marks may stand): the flush is then tried, and told.
         Policies.Reach reach = before == null || health.ignoreMarksSuspended() ? Policies.Reach.ALL
                 : policies.stricterOn(before);
+        if (!syncGuard()) {
+            problems.add("the exec guard's map (memfd execs) could not be updated");
+        }
         if (reach.equals(Policies.Reach.NONE)) {
             metrics.flushesSkipped.increment();
         } else if (!flush(reach)) {
@@ -181,6 +236,18 @@ public final class Enforcement implements AutoCloseable {
     /** Whether execs and re-opens of memfds are judged (the kernel's internal tmpfs is marked), and if not why. */
     public MemfdFilesystem.Status memfdFilesystem() {
         return memfd;
+    }
+
+    /** Execs of memfds the exec guard refused (killed), 0 without the guard. */
+    public long memfdExecsRefused() {
+        MemfdExecGuard g = guard;
+        return g == null ? 0 : g.refused.sum();
+    }
+
+    /** Execs of memfds the exec guard reported (refused, or audited in log mode), 0 without the guard. */
+    public long memfdExecsReported() {
+        MemfdExecGuard g = guard;
+        return g == null ? 0 : g.reported.sum();
     }
 
     public Policies policies() {
@@ -294,6 +361,9 @@ public final class Enforcement implements AutoCloseable {
             engine.close();
         }
         rehash.close();
+        if (guard != null) {
+            guard.close();
+        }
         lineage.close();
         // Ends at its next round: nothing of a stopped daemon runs on.
         try {

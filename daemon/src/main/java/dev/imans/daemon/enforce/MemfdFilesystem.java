@@ -16,13 +16,32 @@ import java.util.Set;
  *
  * <p>Linux refuses filesystem and mount marks on it (fanotify_events_supported: EINVAL for
  * {@code SB_NOUSER} superblocks, which shmem_fill_super makes every kernel-internal tmpfs; checked on
- * 6.18): execs and re-opens of memfds are then not judged, which is logged and reported by
- * {@link Enforcement#memfdFilesystem()}. A kernel that accepts the mark gets it.
+ * 6.18). Execs of memfds are then judged by {@link MemfdExecGuard} where the kernel takes its BPF
+ * program; re-opens of memfds are not judged, and neither are execs where the guard could not be
+ * attached, which is logged and reported by {@link Enforcement#memfdFilesystem()}. A kernel that
+ * accepts the mark gets it.
  */
 public final class MemfdFilesystem {
-    /** Whether memfd opens are judged; when not, the errno the kernel refused the mark with. */
-    public record Status(boolean marked, String refusal) {
-        static final Status NOT_WANTED = new Status(false, "not marked: --watch-fs excludes tmpfs");
+    /**
+     * Whether memfd opens are judged (the filesystem mark held; else the errno the kernel refused it
+     * with), and whether their execs are judged by the exec guard (else why it could not be attached).
+     */
+    public record Status(boolean marked, String refusal, boolean execsGuarded, String guardRefusal) {
+        static final Status NOT_WANTED = new Status(false, "not marked: --watch-fs excludes tmpfs", false,
+                "not attached: --watch-fs excludes tmpfs");
+
+        Status(boolean marked, String refusal) {
+            this(marked, refusal, false, marked ? "not needed: the filesystem is marked" : "not tried");
+        }
+
+        /** Whether execs of memfds are judged, one way or the other. */
+        public boolean execsJudged() {
+            return marked || execsGuarded;
+        }
+
+        Status guarded(boolean attached, String why) {
+            return new Status(marked, refusal, attached, why);
+        }
     }
 
     private MemfdFilesystem() {}
@@ -40,8 +59,8 @@ public final class MemfdFilesystem {
             return new Status(true, "");
         } catch (LinuxException e) {
             String why = e.errno().name();
-            Log.warn("fanotify refused a mark on the kernel's internal tmpfs (" + why + "): execs of memfds are NOT"
-                    + " judged; vm.memfd_noexec=2 makes the kernel refuse them (docs/policy.md)");
+            Log.info("fanotify refused a mark on the kernel's internal tmpfs (" + why + "): memfds are judged at"
+                    + " exec by the exec guard where it attaches, never at open");
             return new Status(false, why);
         } catch (RuntimeException e) {
             Log.warn("cannot mark the kernel's internal tmpfs: " + e);

@@ -161,6 +161,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
             pendingLog.add((registered.contains(nsInode) ? "registered namespace " : "namespace ") + nsInode
                     + " descends from registered namespace(s) " + roots + " (by " + how + ", pid " + pid
                     + "): their policies judge it");
+            onChange.run();
         }
         return r;
     }
@@ -385,6 +386,23 @@ public final class NamespaceLineage implements DerivedNamespaces {
         }
     }
 
+    /**
+     * Every namespace whose answer is held, with the registered namespaces it descends from (none for a
+     * registered namespace made outside every other one).
+     */
+    public Map<Long, long[]> knownRoots() {
+        Map<Long, long[]> out = new java.util.HashMap<>();
+        known.forEach((ns, e) -> out.put(ns, e.roots));
+        return out;
+    }
+
+    /** Told after a descendant is learned or forgotten (the answers {@link #knownRoots} gives changed). */
+    private volatile Runnable onChange = () -> {};
+
+    public void onChange(Runnable listener) {
+        onChange = listener;
+    }
+
     /** The known descendants of registered namespaces, each with the pid it was learned through. */
     public Map<Long, Integer> descendants() {
         Map<Long, Integer> out = new java.util.HashMap<>();
@@ -406,6 +424,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                                    Set<NamespaceId> registered) {
         Set<Long> reg = new HashSet<>();
         registered.forEach(id -> reg.add(id.inode()));
+        boolean forgot = false;
         synchronized (this) {
             for (var it = preexisting.entrySet().iterator(); it.hasNext(); ) {
                 var en = it.next();
@@ -427,6 +446,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
                     en.getValue().pin.release();
                     if (en.getValue().roots.length > 0) {
                         pendingLog.add("namespace " + en.getKey() + " (a descendant) has no process any more: forgotten");
+                        forgot = true;
                     }
                 }
             }
@@ -438,6 +458,9 @@ public final class NamespaceLineage implements DerivedNamespaces {
                     learn(ns, m.getValue().intValue(), reg);
                 }
             }
+        }
+        if (forgot) {
+            onChange.run();
         }
         for (String line; (line = pendingLog.poll()) != null; ) {
             Log.info(line);

@@ -44,6 +44,11 @@ public enum Condition {
      * yet in the PCR (retried, in order, until the TPM takes them).
      */
     TPM_EXTEND_FAILED("tpm-extend-failed", false),
+    /**
+     * The exec guard's map could not be brought to the policies in force: execs of memfds are judged by
+     * the previous policies until a retry succeeds.
+     */
+    MEMFD_GUARD_STALE("memfd-guard-stale", false),
     /** A policy or registration change was not applied to enforcement. */
     POLICY_NOT_APPLIED("policy-not-applied", true);
 

@@ -145,6 +145,13 @@ public final class DaemonMetrics {
                 d.measureFailures.sum());
         t.single("imans_filesystems_marked", "gauge", "Filesystems with a fanotify permission mark now.",
                 engine.marked().size());
+        t.single("imans_memfd_execs_judged", "gauge", "1 when execs of memfds are judged (their filesystem"
+                + " marked, or the exec guard attached), else 0.", e.memfdFilesystem().execsJudged() ? 1 : 0);
+        t.single("imans_memfd_execs_refused_total", "counter",
+                "Execs of memfds the exec guard refused (the process killed before the program ran).",
+                e.memfdExecsRefused());
+        t.single("imans_memfd_execs_reported_total", "counter",
+                "Execs of memfds the exec guard audited (refused, or allowed in log mode).", e.memfdExecsReported());
     }
 
     private void registry(PrometheusText t) {

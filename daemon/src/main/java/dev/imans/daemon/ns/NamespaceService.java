@@ -666,10 +666,16 @@ public final class NamespaceService {
 
     /** Whether the daemon judges opens of memfds (the kernel accepted a mark on its internal tmpfs). */
     private volatile boolean memfdsJudged;
+    /** Whether the exec guard judges execs of memfds (appraisal only: it cannot measure them). */
+    private volatile boolean memfdExecsGuarded;
 
-    /** Set once enforcement has tried the mark: where it holds, a rule covering memfds misses nothing. */
-    public void memfdsJudged(boolean judged) {
+    /**
+     * Set once enforcement has tried the mark and the exec guard: where the mark holds, a rule covering
+     * memfds misses nothing; where the guard holds, only {@code measure} rules miss them.
+     */
+    public void memfdsJudged(boolean judged, boolean execsGuarded) {
         memfdsJudged = judged;
+        memfdExecsGuarded = execsGuarded;
     }
 
     /**
@@ -685,7 +691,8 @@ public final class NamespaceService {
         String why = null;
         int count = 0;
         for (Rule r : policy.rules()) {
-            List<PolicyWarning> g = Enforceability.gaps(r);
+            List<PolicyWarning> g = Enforceability.gaps(r, memfdExecsGuarded ? Enforceability.MemfdExecs.GUARDED
+                    : Enforceability.MemfdExecs.UNJUDGED);
             if (!g.isEmpty()) {
                 if (first == null) {
                     first = r;

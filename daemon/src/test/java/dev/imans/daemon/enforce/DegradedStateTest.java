@@ -108,6 +108,28 @@ class DegradedStateTest {
     }
 
     @Test
+    void aFailedUpdateOfTheExecGuardFailsTheWriteIsShownAndIsRetried() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        org.junit.jupiter.api.Assumptions.assumeTrue(daemon.enforcement().memfdFilesystem().execsGuarded());
+        Namespace ns = daemon.namespace("measure func=BPRM_CHECK\n");
+        daemon.enforcement().guardFault = () -> {
+            throw new LinuxException("bpf(BPF_MAP_UPDATE_ELEM)", Errno.ENOMEM, "injected");
+        };
+        assertThatThrownBy(() -> daemon.policy(ns, "appraise func=BPRM_CHECK\n"))
+                .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+        assertThat(Files.readString(daemon.control.resolve(".imans/last_error")))
+                .contains("the exec guard's map (memfd execs) could not be updated");
+        eventually(() -> assertThat(health()).startsWith("memfd-guard-stale since ").contains("injected"));
+
+        daemon.enforcement().guardFault = () -> { };
+        eventually(() -> assertThat(health()).isEqualTo("ok\n"));
+        // The retry put the new policy in force for memfd execs: refused now.
+        Run.Result r = ns.sh("python3 -c \"import os; fd=os.memfd_create('m'); os.write(fd, open('/bin/echo','rb')"
+                + ".read()); os.execve(fd, ['echo','ran'], {})\"");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(128 + 9);
+    }
+
+    @Test
     void aFilesystemThatCannotBeMarkedIsShownAndMarkedAtALaterScan() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         daemon.enforcement().injectMarkFault(p -> p.toString().endsWith("/root/tmp"));

@@ -1,0 +1,173 @@
+package dev.imans.daemon.enforce;
+
+import dev.imans.appraise.AppraiseMode;
+import dev.imans.audit.InodeRef;
+import dev.imans.audit.IntegrityRecord;
+import dev.imans.audit.Subject;
+import dev.imans.audit.UntrustedString;
+import dev.imans.daemon.Log;
+import dev.imans.daemon.audit.AuditWriter;
+import dev.imans.linux.InternalExecGuard;
+import dev.imans.linux.LinuxException;
+import dev.imans.linux.Proc;
+import dev.imans.policy.Enforceability;
+import dev.imans.xattr.AuditCause;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Judges programs executed from memfds where fanotify cannot ({@link MemfdFilesystem}), through
+ * {@link InternalExecGuard}: for each namespace the daemon knows (the host's, the registered ones and
+ * their known descendants) the guard's map says whether its policies refuse such an exec, only audit it,
+ * or neither, as the kernel's appraisal would under the scopes that judge the namespace
+ * ({@link Policies#judging}). A refused exec is killed before the program runs and audited as the kernel
+ * audits an unlabelled file ({@code appraise_data}, {@code missing-hash}).
+ *
+ * <p>The label of a memfd ({@code security.ima} set with {@code fsetxattr}) is not read: in an enforcing
+ * namespace every exec of a memfd is refused, which is stricter than the kernel only for a memfd that
+ * carries a valid label. {@code measure} rules are not served: the program is gone before it could be
+ * hashed (a gap reported as such).
+ */
+public final class MemfdExecGuard implements AutoCloseable {
+    private final InternalExecGuard guard;
+    private final long host;
+    private final AuditWriter audit;
+    /** What the map holds, by nsfs inode: the daemon's copy, so a sync writes only the changes. */
+    private final Map<Long, Integer> installed = new HashMap<>();
+    private final Thread reader;
+    /** Execs refused (killed) and reported (refused or audited only), for metrics and tests. */
+    final LongAdder refused = new LongAdder();
+    final LongAdder reported = new LongAdder();
+    private volatile boolean closed;
+
+    private MemfdExecGuard(InternalExecGuard guard, long host, AuditWriter audit, int hostFlags) {
+        this.guard = guard;
+        this.host = host;
+        this.audit = audit;
+        installed.put(host, hostFlags);
+        this.reader = Thread.ofPlatform().daemon().name("imans-memfd-guard").unstarted(this::readEvents);
+    }
+
+    /** Attaches the guard for {@code policies}; throws if the kernel does not take the program. */
+    static MemfdExecGuard start(long host, Policies policies, AuditWriter audit) throws IOException {
+        int hostFlags = flags(List.of(policies.host()));
+        MemfdExecGuard g = new MemfdExecGuard(InternalExecGuard.attach(host, hostFlags), host, audit, hostFlags);
+        g.reader.start();
+        return g;
+    }
+
+    /**
+     * What the guard's map should say for a namespace judged by {@code scopes}: refuse where a scope
+     * enforces and may appraise such an exec, audit where one logs. {@code fix} mode allows and the
+     * kernel audits nothing (it writes the hash), nor does {@code off}.
+     */
+    static int flags(List<Scope> scopes) {
+        int f = 0;
+        for (Scope s : scopes) {
+            if (s.mode() == AppraiseMode.ENFORCE || s.mode() == AppraiseMode.LOG) {
+                boolean enforce = s.mode() == AppraiseMode.ENFORCE;
+                if (Enforceability.mayAppraiseInternalExec(s.policy(), InternalExecGuard.TMPFS_MAGIC, "tmpfs")) {
+                    f |= enforce ? InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT
+                            : InternalExecGuard.TMPFS_AUDIT;
+                }
+                if (Enforceability.mayAppraiseInternalExec(s.policy(), InternalExecGuard.HUGETLBFS_MAGIC,
+                        "hugetlbfs")) {
+                    f |= enforce ? InternalExecGuard.HUGETLB_REFUSE | InternalExecGuard.HUGETLB_AUDIT
+                            : InternalExecGuard.HUGETLB_AUDIT;
+                }
+            }
+        }
+        return f;
+    }
+
+    /**
+     * Makes the map say what {@code policies} ask of every namespace the daemon knows; {@code known}
+     * maps each registered namespace and known descendant to the registered namespaces it descends from.
+     * A namespace left out is judged by the kernel-side walk to its nearest ancestor process's entry.
+     */
+    synchronized void sync(Policies policies, Map<Long, long[]> known) throws LinuxException {
+        Map<Long, Integer> want = new HashMap<>();
+        want.put(host, flags(List.of(policies.host())));
+        for (long ns : policies.namespaces().keySet()) {
+            want.put(ns, flags(policies.judging(ns, known.getOrDefault(ns, NamespaceLineage.NONE))));
+        }
+        known.forEach((ns, roots) -> {
+            if (ns != host && roots.length > 0) {
+                want.put(ns, flags(policies.judging(ns, roots)));
+            }
+        });
+        for (var e : want.entrySet()) {
+            Integer had = installed.get(e.getKey());
+            if (had == null || had.intValue() != e.getValue()) {
+                guard.set(e.getKey(), e.getValue());
+                installed.put(e.getKey(), e.getValue());
+            }
+        }
+        for (var it = installed.keySet().iterator(); it.hasNext(); ) {
+            long ns = it.next();
+            if (!want.containsKey(ns)) {
+                guard.remove(ns);
+                it.remove();
+            }
+        }
+    }
+
+    /** The map's entry for {@code nsInode} (tests), or -1. */
+    int entry(long nsInode) throws LinuxException {
+        return guard.get(nsInode);
+    }
+
+    private void readEvents() {
+        while (!closed) {
+            try {
+                guard.poll(250, this::report);
+            } catch (LinuxException | RuntimeException e) {
+                if (!closed) {
+                    Log.warn("memfd exec guard: cannot read its reports: " + e);
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes the kernel's record for one reported exec (integrity_audit_msg after a failed appraisal). */
+    private void report(InternalExecGuard.Event e) {
+        reported.increment();
+        if (e.refused()) {
+            refused.increment();
+        }
+        long auid = Subject.UNSET;
+        long ses = Subject.UNSET;
+        try {
+            auid = Proc.loginUid(e.tgid()) & 0xffffffffL;
+            ses = Proc.sessionId(e.tgid()) & 0xffffffffL;
+        } catch (LinuxException | IllegalArgumentException gone) {
+            // Killed already, or a kernel without audit: the unset values stand.
+        }
+        Subject subject = Subject.of(e.tgid(), Integer.toUnsignedLong(e.uid()), auid, ses, e.comm());
+        // ima_d_path of an unlinked shmem file: the name in the kernel's mount, marked deleted.
+        UntrustedString name = UntrustedString.of("/" + e.name() + " (deleted)");
+        InodeRef inode = InodeRef.of(e.hugetlb() ? "hugetlbfs" : "tmpfs", e.ino());
+        audit.submit(IntegrityRecord.appraiseData(subject, AuditCause.MISSING_HASH.text(), name,
+                OptionalLong.of(e.openerNs()), inode, false));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        guard.close();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.imans.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The guard on real execs of memfds, in real mount namespaces. */
+class InternalExecGuardTest {
+    private static final String MEMFD_EXEC = "import os; fd=os.memfd_create('probe'); "
+            + "os.write(fd, open('/bin/echo','rb').read()); os.execve(fd, ['echo','ran'], {})";
+
+    private final List<Process> holders = new ArrayList<>();
+    private InternalExecGuard guard;
+    private long host;
+
+    @BeforeEach
+    void attach() throws IOException {
+        host = Namespaces.ownMountNamespaceInode();
+        guard = InternalExecGuard.attach(host, 0);
+    }
+
+    @AfterEach
+    void detach() {
+        holders.forEach(Process::destroyForcibly);
+        guard.close();
+    }
+
+    /** A process holding a new mount namespace: {pid, nsfs inode}. */
+    private long[] namespace() throws Exception {
+        Process p = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sleep", "60").start();
+        holders.add(p);
+        long pid = p.pid();
+        for (int i = 0; i < 200; i++) {
+            long ns = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + pid + "/ns/mnt"))
+                    .toString().replaceAll("\\D", "").isEmpty() ? 0 : Long.parseLong(
+                    java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + pid + "/ns/mnt"))
+                            .toString().replaceAll("\\D", ""));
+            if (ns != host) {
+                return new long[] {pid, ns};
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("unshare did not make a namespace");
+    }
+
+    private static String[] run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new String[] {Integer.toString(p.exitValue()),
+                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()};
+    }
+
+    private List<InternalExecGuard.Event> events() throws LinuxException {
+        List<InternalExecGuard.Event> out = new ArrayList<>();
+        guard.poll(200, out::add);
+        return out;
+    }
+
+    @Test
+    void aMemfdExecRunsWhereNoEntryAsksAnything() throws Exception {
+        assertThat(run("python3", "-c", MEMFD_EXEC)).containsExactly("0", "ran");
+        assertThat(events()).isEmpty();
+    }
+
+    @Test
+    void aNamespaceWhoseEntryRefusesKillsTheExecAndReportsIt() throws Exception {
+        long[] ns = namespace();
+        guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT);
+        String[] r = run("nsenter", "-t", Long.toString(ns[0]), "-m", "python3", "-c", MEMFD_EXEC);
+        assertThat(r[0]).isEqualTo(Integer.toString(128 + 9));
+        assertThat(r[1]).doesNotContain("ran");
+        List<InternalExecGuard.Event> ev = events();
+        assertThat(ev).hasSize(1);
+        assertThat(ev.getFirst().refused()).isTrue();
+        assertThat(ev.getFirst().openerNs()).isEqualTo(ns[1]);
+        assertThat(ev.getFirst().judgedAs()).isEqualTo(ns[1]);
+        assertThat(ev.getFirst().name()).isEqualTo("memfd:probe");
+        // The tracepoint runs once the new program is named.
+        assertThat(ev.getFirst().comm()).isEqualTo("memfd:probe");
+        // The host, not in that namespace, still runs it.
+        assertThat(run("python3", "-c", MEMFD_EXEC)).containsExactly("0", "ran");
+    }
+
+    @Test
+    void anAuditOnlyEntryReportsAndLetsItRun() throws Exception {
+        long[] ns = namespace();
+        guard.set(ns[1], InternalExecGuard.TMPFS_AUDIT);
+        assertThat(run("nsenter", "-t", Long.toString(ns[0]), "-m", "python3", "-c", MEMFD_EXEC))
+                .containsExactly("0", "ran");
+        List<InternalExecGuard.Event> ev = events();
+        assertThat(ev).hasSize(1);
+        assertThat(ev.getFirst().refused()).isFalse();
+    }
+
+    @Test
+    void aNamespaceMadeInsideARefusingOneIsJudgedAsItsParentProcesssNamespace() throws Exception {
+        long[] ns = namespace();
+        guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE);
+        String[] r = run("nsenter", "-t", Long.toString(ns[0]), "-m", "sh", "-c",
+                "unshare -m python3 -c \"" + MEMFD_EXEC + "\"; echo status=$?");
+        assertThat(r[1]).contains("status=137").doesNotContain("ran\n");
+        List<InternalExecGuard.Event> ev = events();
+        assertThat(ev).hasSize(1);
+        assertThat(ev.getFirst().judgedAs()).isEqualTo(ns[1]);
+        assertThat(ev.getFirst().openerNs()).isNotIn(ns[1], host);
+    }
+
+    @Test
+    void anExecFromAFileOnDiskIsNeverJudged() throws Exception {
+        long[] ns = namespace();
+        guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT);
+        assertThat(run("nsenter", "-t", Long.toString(ns[0]), "-m", "/bin/echo", "ran")).containsExactly("0", "ran");
+        assertThat(events()).isEmpty();
+    }
+}
