@@ -34,7 +34,8 @@ import java.util.function.Consumer;
  * {@link #TMPFS_REFUSE refuse} it, {@link #TMPFS_AUDIT report} it, or both. A namespace that is not in
  * the map is judged as its nearest ancestor process's namespace that is (the walk up {@code real_parent}
  * that {@code NamespaceLineage} does in userspace), so a namespace made inside a registered one is
- * judged before the daemon has learned it; the host's namespace is always in the map and ends the walk.
+ * judged before the daemon has learned it; the host's namespace is always in the map and ends the walk,
+ * and a walk that ends without an entry takes {@link #EXHAUSTED}'s.
  * Each exec the map asks to report is written to a ring buffer ({@link Event}).
  *
  * <p>The tracepoint runs after the exec's point of no return and before the new program's first
@@ -66,7 +67,13 @@ public final class InternalExecGuard implements AutoCloseable {
     private static final int SB_NOUSER_BIT = 31;
     private static final int SIGKILL = 9;
     /** How many processes up the parent chain a namespace not in the map is looked for. */
-    static final int WALK = 16;
+    static final int WALK = 32;
+    /**
+     * The key whose entry judges an exec whose walk found no namespace the map holds (no nsfs inode is
+     * 0): the daemon makes it the strictest of all, since only a deliberately deep chain of processes in
+     * unlearned namespaces gets there.
+     */
+    public static final long EXHAUSTED = 0;
     private static final int MAX_NAMESPACES = 16384;
     private static final int RING_SIZE = 256 * 1024;
 
@@ -249,10 +256,13 @@ public final class InternalExecGuard implements AutoCloseable {
                 .mov(R8, HUGETLB_REFUSE).jump32(JEQ, R4, (int) HUGETLBFS_MAGIC, "classified")
                 .jumpAlways("allow")
                 .label("classified")
-                .call(FUNC_GET_CURRENT_TASK_BTF).movReg(R9, R0);
+                .call(FUNC_GET_CURRENT_TASK_BTF).movReg(R9, R0)
+                .mov(R1, 0).store(4, R10, OWN_NS, R1);
         for (int i = 0; i < WALK; i++) {
-            a.load(8, R1, R9, taskNsproxy).jump(JEQ, R1, 0, "allow")
-                    .load(8, R1, R1, nsproxyMnt).jump(JEQ, R1, 0, "allow")
+            // A task whose namespaces are already gone (an exiting parent) is passed over, not trusted.
+            String next = "next" + i;
+            a.load(8, R1, R9, taskNsproxy).jump(JEQ, R1, 0, next)
+                    .load(8, R1, R1, nsproxyMnt).jump(JEQ, R1, 0, next)
                     .load(4, R1, R1, mntInum)
                     .store(4, R10, KEY, R1);
             if (i == 0) {
@@ -260,9 +270,14 @@ public final class InternalExecGuard implements AutoCloseable {
             }
             a.loadMap(R1, namespaces).movReg(R2, R10).alu(ADD, R2, KEY)
                     .call(FUNC_MAP_LOOKUP_ELEM).jump(JNE, R0, 0, "found")
-                    .load(8, R9, R9, taskParent).jump(JEQ, R9, 0, "allow");
+                    .label(next)
+                    .load(8, R9, R9, taskParent).jump(JEQ, R9, 0, "exhausted");
         }
-        a.jumpAlways("allow")
+        // A chain longer than the walk, all in namespaces the map does not hold, gets the entry for them.
+        a.label("exhausted")
+                .mov(R1, (int) EXHAUSTED).store(4, R10, KEY, R1)
+                .loadMap(R1, namespaces).movReg(R2, R10).alu(ADD, R2, KEY)
+                .call(FUNC_MAP_LOOKUP_ELEM).jump(JEQ, R0, 0, "allow")
                 .label("found")
                 .load(4, R1, R0, 0)
                 .movReg(R7, R8).alu(LSH, R7, 1).aluReg(OR, R7, R8).aluReg(AND, R7, R1)

@@ -113,6 +113,21 @@ class InternalExecGuardTest {
     }
 
     @Test
+    void aChainDeeperThanTheWalkInUnknownNamespacesIsJudgedByTheExhaustedEntry(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        guard.set(InternalExecGuard.EXHAUSTED, InternalExecGuard.TMPFS_REFUSE);
+        java.nio.file.Path deep = dir.resolve("deep.sh");
+        // Each level is a shell that waits for the next (no exec), all in the new namespace.
+        java.nio.file.Files.writeString(deep, "if [ $1 -gt 0 ]; then sh " + deep + " $(($1-1)); exit $?; fi\n"
+                + "python3 -c \"" + MEMFD_EXEC + "\"\n");
+        String[] shallow = run("unshare", "-m", "sh", deep.toString(), "3");
+        assertThat(shallow).as("the walk reaches the host's entry").containsExactly("0", "ran");
+        String[] deeper = run("unshare", "-m", "sh", deep.toString(), Integer.toString(InternalExecGuard.WALK + 2));
+        assertThat(deeper[0]).isEqualTo(Integer.toString(128 + 9));
+        assertThat(events()).singleElement().satisfies(e -> assertThat(e.judgedAs()).isZero());
+    }
+
+    @Test
     void anExecFromAFileOnDiskIsNeverJudged() throws Exception {
         long[] ns = namespace();
         guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT);

@@ -49,6 +49,7 @@ public final class MemfdExecGuard implements AutoCloseable {
         this.host = host;
         this.audit = audit;
         installed.put(host, hostFlags);
+        installed.put(InternalExecGuard.EXHAUSTED, -1);
         this.reader = Thread.ofPlatform().daemon().name("imans-memfd-guard").unstarted(this::readEvents);
     }
 
@@ -100,6 +101,11 @@ public final class MemfdExecGuard implements AutoCloseable {
                 want.put(ns, flags(policies.judging(ns, roots)));
             }
         });
+        int strictest = 0;
+        for (int f : want.values()) {
+            strictest |= f;
+        }
+        want.put(InternalExecGuard.EXHAUSTED, strictest);
         for (var e : want.entrySet()) {
             Integer had = installed.get(e.getKey());
             if (had == null || had.intValue() != e.getValue()) {
