@@ -47,4 +47,4 @@ echo "daemon after appraising $n files: $(mem)"
 echo "after a full GC: $(mem)"
 "$JAVA_HOME/bin/jcmd" "$dpid" GC.heap_info | grep -E "used|total" | head -3
 # What holds the heap, largest first (the first rows say what a cached file costs).
-"$JAVA_HOME/bin/jcmd" "$dpid" GC.class_histogram | sed -n "1,14p"
+"$JAVA_HOME/bin/jcmd" "$dpid" GC.class_histogram | sed -n "1,24p"

@@ -3,13 +3,8 @@ package dev.imans.linux;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,13 +37,14 @@ public final class Btf {
     static final int KIND_TYPE_TAG = 18;
     static final int KIND_ENUM64 = 19;
 
-    /** One type: its kind, name, the size or referenced type, and where its trailing data starts. */
-    private record Type(int kind, String name, int sizeOrType, int vlen, boolean kindFlag, int extra) {}
-
     private final ByteBuffer types;
     private final ByteBuffer strings;
-    private final List<Type> byId = new ArrayList<>();
-    private final Map<String, List<Integer>> byName = new HashMap<>();
+    /**
+     * Where each type starts in {@link #types}, by id (0, void, has none). Names are compared in place
+     * when looked up: a kernel has over 100,000 types and a lookup needs a handful, so no string or
+     * record is made per type (the daemon's heap would keep the growth).
+     */
+    private final int[] at;
 
     private Btf(ByteBuffer data) throws IOException {
         ByteBuffer b = data.order(ByteOrder.LITTLE_ENDIAN);
@@ -62,23 +58,59 @@ public final class Btf {
         int strLen = b.getInt(20);
         types = b.slice(hdrLen + typeOff, typeLen).order(ByteOrder.LITTLE_ENDIAN);
         strings = b.slice(hdrLen + strOff, strLen);
-        byId.add(null); // type id 0 is void
+        int[] offsets = new int[1 + typeLen / 12];
+        int n = 1;
         int p = 0;
         while (p < typeLen) {
-            int nameOff = types.getInt(p);
+            offsets[n++] = p;
             int info = types.getInt(p + 4);
-            int sizeOrType = types.getInt(p + 8);
-            int kind = (info >>> 24) & 0x1f;
-            int vlen = info & 0xffff;
-            boolean kindFlag = info < 0;
-            int extra = p + 12;
-            String name = string(strings, nameOff);
-            byId.add(new Type(kind, name, sizeOrType, vlen, kindFlag, extra));
-            if (!name.isEmpty()) {
-                byName.computeIfAbsent(name, k -> new ArrayList<>(1)).add(byId.size() - 1);
-            }
-            p = extra + trailing(kind, vlen);
+            p += 12 + trailing((info >>> 24) & 0x1f, info & 0xffff);
         }
+        at = java.util.Arrays.copyOf(offsets, n);
+    }
+
+    private int kind(int id) {
+        return (types.getInt(at[id] + 4) >>> 24) & 0x1f;
+    }
+
+    private int vlen(int id) {
+        return types.getInt(at[id] + 4) & 0xffff;
+    }
+
+    private boolean kindFlag(int id) {
+        return types.getInt(at[id] + 4) < 0;
+    }
+
+    private int sizeOrType(int id) {
+        return types.getInt(at[id] + 8);
+    }
+
+    /** Where the type's kind-specific data (members, parameters) starts. */
+    private int extra(int id) {
+        return at[id] + 12;
+    }
+
+    /** Whether the string at {@code off} is {@code name} (ASCII, as every kernel identifier is). */
+    private boolean named(int off, String name) {
+        if (off + name.length() >= strings.limit()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (strings.get(off + i) != name.charAt(i)) {
+                return false;
+            }
+        }
+        return strings.get(off + name.length()) == 0;
+    }
+
+    /** The first type of {@code kind} named {@code name} (with members, for a structure), or -1. */
+    private int find(int kind, String name) {
+        for (int id = 1; id < at.length; id++) {
+            if (kind(id) == kind && named(types.getInt(at[id]), name) && (kind != KIND_STRUCT || vlen(id) > 0)) {
+                return id;
+            }
+        }
+        return -1;
     }
 
     /** The running kernel's BTF. */
@@ -106,24 +138,10 @@ public final class Btf {
         };
     }
 
-    private static String string(ByteBuffer strings, int off) {
-        int end = off;
-        while (end < strings.limit() && strings.get(end) != 0) {
-            end++;
-        }
-        byte[] s = new byte[end - off];
-        strings.get(off, s);
-        return new String(s, StandardCharsets.UTF_8);
-    }
-
     /** The id of the function (BTF_KIND_FUNC) named {@code name}, as {@code attach_btf_id} wants it. */
     public Optional<Integer> function(String name) {
-        for (int id : byName.getOrDefault(name, List.of())) {
-            if (byId.get(id).kind == KIND_FUNC) {
-                return Optional.of(id);
-            }
-        }
-        return Optional.empty();
+        int id = find(KIND_FUNC, name);
+        return id < 0 ? Optional.empty() : Optional.of(id);
     }
 
     /**
@@ -131,12 +149,8 @@ public final class Btf {
      * through its {@code btf_trace_<event>} typedef.
      */
     public Optional<Integer> typedef(String name) {
-        for (int id : byName.getOrDefault(name, List.of())) {
-            if (byId.get(id).kind == KIND_TYPEDEF) {
-                return Optional.of(id);
-            }
-        }
-        return Optional.empty();
+        int id = find(KIND_TYPEDEF, name);
+        return id < 0 ? Optional.empty() : Optional.of(id);
     }
 
     /**
@@ -174,35 +188,33 @@ public final class Btf {
     }
 
     private int struct(String name) throws IOException {
-        for (int id : byName.getOrDefault(name, List.of())) {
-            Type t = byId.get(id);
-            if (t.kind == KIND_STRUCT && t.vlen > 0) {
-                return id;
-            }
+        int id = find(KIND_STRUCT, name);
+        if (id < 0) {
+            throw new IOException("this kernel's BTF has no struct " + name);
         }
-        throw new IOException("this kernel's BTF has no struct " + name);
+        return id;
     }
 
     /** {byte offset, type id} of the direct or anonymous-nested member {@code name} of type {@code id}. */
     private long[] member(int id, String name) throws IOException {
-        Type t = byId.get(resolve(id));
-        if (t.kind != KIND_STRUCT && t.kind != KIND_UNION) {
+        int t = resolve(id);
+        if (t == 0 || kind(t) != KIND_STRUCT && kind(t) != KIND_UNION) {
             return null;
         }
-        for (int i = 0; i < t.vlen; i++) {
-            int at = t.extra + 12 * i;
-            String mName = string(strings, types.getInt(at));
-            int mType = types.getInt(at + 4);
-            int rawOffset = types.getInt(at + 8);
-            int bitOffset = t.kindFlag ? rawOffset & 0xffffff : rawOffset;
-            int bitSize = t.kindFlag ? rawOffset >>> 24 : 0;
-            if (mName.equals(name)) {
+        for (int i = 0; i < vlen(t); i++) {
+            int m = extra(t) + 12 * i;
+            int mNameOff = types.getInt(m);
+            int mType = types.getInt(m + 4);
+            int rawOffset = types.getInt(m + 8);
+            int bitOffset = kindFlag(t) ? rawOffset & 0xffffff : rawOffset;
+            int bitSize = kindFlag(t) ? rawOffset >>> 24 : 0;
+            if (mNameOff != 0 && named(mNameOff, name)) {
                 if (bitSize != 0 || bitOffset % 8 != 0) {
                     throw new IOException("member " + name + " is a bit field");
                 }
                 return new long[] {bitOffset / 8, mType};
             }
-            if (mName.isEmpty()) {
+            if (mNameOff == 0) {
                 long[] inner = member(mType, name);
                 if (inner != null) {
                     return new long[] {bitOffset / 8 + inner[0], inner[1]};
@@ -213,24 +225,26 @@ public final class Btf {
     }
 
     private int resolve(int id) {
-        Type t = byId.get(id);
-        while (t != null && (t.kind == KIND_TYPEDEF || t.kind == KIND_VOLATILE || t.kind == KIND_CONST
-                || t.kind == KIND_RESTRICT || t.kind == KIND_TYPE_TAG)) {
-            id = t.sizeOrType;
-            t = byId.get(id);
+        while (id != 0) {
+            int k = kind(id);
+            if (k != KIND_TYPEDEF && k != KIND_VOLATILE && k != KIND_CONST && k != KIND_RESTRICT
+                    && k != KIND_TYPE_TAG) {
+                break;
+            }
+            id = sizeOrType(id);
         }
         return id;
     }
 
     private int sizeOf(int id) throws IOException {
-        Type t = byId.get(resolve(id));
-        if (t == null) {
+        int t = resolve(id);
+        if (t == 0) {
             throw new IOException("void has no size");
         }
-        return switch (t.kind) {
+        return switch (kind(t)) {
             case KIND_PTR -> 8;
-            case KIND_INT, KIND_ENUM, KIND_ENUM64, KIND_STRUCT, KIND_UNION, KIND_FLOAT -> t.sizeOrType;
-            default -> throw new IOException("no size for BTF kind " + t.kind);
+            case KIND_INT, KIND_ENUM, KIND_ENUM64, KIND_STRUCT, KIND_UNION, KIND_FLOAT -> sizeOrType(t);
+            default -> throw new IOException("no size for BTF kind " + kind(t));
         };
     }
 }
