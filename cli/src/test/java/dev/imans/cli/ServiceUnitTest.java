@@ -101,7 +101,9 @@ class ServiceUnitTest {
             assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
             assertThat(Files.readString(d.control.resolve(".imans/health"))).isEqualTo("ok\n");
             assertThat(Files.readString(d.control.resolve(".imans/metrics")))
-                    .contains("imans_permission_denials_total{cause=\"missing-hash\"} 1\n");
+                    .contains("imans_permission_denials_total{cause=\"missing-hash\"} 1\n")
+                    // The exec guard's BPF program loads with CAP_SYS_ADMIN alone (bpf_capable, perfmon_capable).
+                    .contains("imans_memfd_execs_judged 1\n");
             assertThat(d.log()).doesNotContain("error:").doesNotContain("warn: cannot");
 
             d.signal("TERM");

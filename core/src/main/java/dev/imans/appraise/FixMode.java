@@ -26,7 +26,20 @@ public final class FixMode {
      * follows the type byte (xattr_verify sets the bit before it looks further).
      */
     public static boolean isSignature(Optional<ImaXattr> current) {
-        byte[] raw = current.map(ImaXattr::encode).orElse(new byte[0]);
+        // By type, not by encoding: the decider asks at every open it may ignore-mark.
+        if (current.isEmpty()) {
+            return false;
+        }
+        return switch (current.get()) {
+            case ImaXattr.SignatureV2 s -> true;
+            case ImaXattr.VeritySignature s -> true;
+            case ImaXattr.Malformed m -> signatureType(m.raw());
+            case ImaXattr.Unknown u -> signatureType(u.raw());
+            default -> false;
+        };
+    }
+
+    private static boolean signatureType(byte[] raw) {
         return raw.length > 0 && ((raw[0] & 0xff) == XattrType.EVM_IMA_XATTR_DIGSIG.id()
                 || (raw[0] & 0xff) == XattrType.IMA_VERITY_DIGSIG.id());
     }

@@ -30,20 +30,58 @@ public final class IntegrityCache {
 
     /**
      * One file version's results and digests, immutable: every change makes a new entry inside the
-     * map's atomic compute. Most files have one of each, which {@code Map.of} holds in two fields,
-     * where a concurrent map per file cost about 300 bytes more (100,000 files, bench/rss.sh).
+     * map's atomic compute. Most files have one result and one digest, held in fields of their own (a
+     * {@code Map.of} per kind cost 32 bytes each); more go to {@code more} and {@code moreDigests}. A
+     * passing result's digest and its label's digest share the array of the digest slot (three copies of
+     * the same 32 bytes cost about 100 bytes a file, bench/rss.sh).
      */
-    private record Entry(FileStamp stamp, Map<AppraisalKey, AppraisalResult> results, Map<HashAlgo, byte[]> digests) {
+    private record Entry(FileStamp stamp, AppraisalKey key, AppraisalResult result,
+                         Map<AppraisalKey, AppraisalResult> more, HashAlgo algo, byte[] digest,
+                         Map<HashAlgo, byte[]> moreDigests) {
         Entry(FileStamp stamp) {
-            this(stamp, Map.of(), Map.of());
+            this(stamp, null, null, Map.of(), null, null, Map.of());
         }
 
-        Entry withResult(AppraisalKey key, AppraisalResult result) {
-            return new Entry(stamp, plus(results, key, result), digests);
+        AppraisalResult result(AppraisalKey k) {
+            return k.equals(key) ? result : more.get(k);
         }
 
-        Entry withDigest(HashAlgo algo, byte[] digest) {
-            return new Entry(stamp, results, plus(digests, algo, digest));
+        byte[] digest(HashAlgo a) {
+            return a == algo ? digest : moreDigests.get(a);
+        }
+
+        Entry withResult(AppraisalKey k, AppraisalResult r) {
+            r = sharing(r);
+            if (key == null || key.equals(k)) {
+                return new Entry(stamp, k, r, more, algo, digest, moreDigests);
+            }
+            return new Entry(stamp, key, result, plus(more, k, r), algo, digest, moreDigests);
+        }
+
+        Entry withDigest(HashAlgo a, byte[] d) {
+            if (algo == null || algo == a) {
+                return new Entry(stamp, key, result, more, a, d, moreDigests).sharingAll();
+            }
+            return new Entry(stamp, key, result, more, algo, digest, plus(moreDigests, a, d));
+        }
+
+        /** This entry with its first result sharing the digest slot's array, where they are equal. */
+        private Entry sharingAll() {
+            return result == null ? this : new Entry(stamp, key, sharing(result), more, algo, digest, moreDigests);
+        }
+
+        /** {@code r} with its digest and its label's digest as the digest slot's array, where equal. */
+        private AppraisalResult sharing(AppraisalResult r) {
+            if (digest == null || r.algo() != algo || r.digest().isEmpty() || r.digest().get() == digest
+                    || !java.util.Arrays.equals(r.digest().get(), digest)) {
+                return r;
+            }
+            Optional<dev.imans.xattr.ImaXattr> label = r.xattr();
+            if (label.isPresent() && label.get() instanceof dev.imans.xattr.ImaXattr.DigestNg ng
+                    && ng.algo() == algo && java.util.Arrays.equals(ng.digest(), digest)) {
+                label = Optional.of(new dev.imans.xattr.ImaXattr.DigestNg(algo, digest));
+            }
+            return new AppraisalResult(r.status(), r.cause(), r.algo(), Optional.of(digest), label, r.reason());
         }
 
         private static <K, V> Map<K, V> plus(Map<K, V> m, K k, V v) {
@@ -81,7 +119,7 @@ public final class IntegrityCache {
         if (e == null || !e.stamp.equals(stamp)) {
             return Optional.empty();
         }
-        return Optional.ofNullable(e.results.get(req));
+        return Optional.ofNullable(e.result(req));
     }
 
     /**
@@ -116,7 +154,7 @@ public final class IntegrityCache {
         return algo -> {
             Entry e = entries.get(key);
             if (e != null && e.stamp.equals(stamp)) {
-                byte[] d = e.digests.get(algo);
+                byte[] d = e.digest(algo);
                 if (d != null) {
                     return d.clone();
                 }

@@ -24,6 +24,32 @@ class IntegrityCacheTest {
             HashAlgo.SHA256, Optional.empty(), Optional.empty(), "test");
 
     @Test
+    void aPassingResultSharesOneDigestArrayWithItsLabelAndTheDigestSlot(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        IntegrityCache cache = new IntegrityCache();
+        java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("f"), "hello\n");
+        byte[] digest;
+        try (dev.imans.linux.Fd fd = dev.imans.linux.Fd.open(f, dev.imans.linux.Fd.O_RDONLY)) {
+            IntegrityCache.Token t = cache.token(KEY);
+            digest = cache.digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256);
+            AppraisalResult pass = new AppraisalResult(IntegrityStatus.PASS, Optional.empty(), HashAlgo.SHA256,
+                    Optional.of(digest.clone()), Optional.of(new dev.imans.xattr.ImaXattr.DigestNg(HashAlgo.SHA256,
+                            digest.clone())), "test");
+            cache.put(KEY, STAMP, REQ, pass, t);
+            AppraisalKey other = new AppraisalKey(Requirements.hashOrSignature(HashAlgo.SHA512), Keyring.empty());
+            cache.put(KEY, STAMP, other, PASS, cache.token(KEY));
+            AppraisalResult got = cache.get(KEY, STAMP, REQ).orElseThrow();
+            var label = (dev.imans.xattr.ImaXattr.DigestNg) got.xattr().orElseThrow();
+            assertThat(got.digest().orElseThrow()).isEqualTo(digest).isSameAs(label.digest());
+            assertThat(got.status()).isEqualTo(IntegrityStatus.PASS);
+            assertThat(cache.get(KEY, STAMP, other)).contains(PASS);
+            // The digest slot still answers with a copy of its own.
+            assertThat(cache.digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256)).isEqualTo(digest)
+                    .isNotSameAs(got.digest().get());
+        }
+    }
+
+    @Test
     void aResultComputedAcrossAWriteIsNotStored() {
         IntegrityCache cache = new IntegrityCache();
         IntegrityCache.Token before = cache.token(KEY);
