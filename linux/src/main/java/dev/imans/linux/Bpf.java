@@ -32,7 +32,7 @@ public final class Bpf {
     public static final int ATTACH_LSM_MAC = 27;
 
     /** Room for the verifier's log on a refusal: what it says is the only explanation the kernel gives. */
-    private static final int LOG_SIZE = 64 * 1024;
+    private static final int LOG_SIZE = 4 * 1024 * 1024;
     private static final long ATTR_SIZE = 144;
 
     private static final long SYS_BPF = switch (System.getProperty("os.arch")) {
@@ -164,24 +164,45 @@ public final class Bpf {
      */
     public static Fd progLoad(int type, int expectedAttachType, int attachBtfId, byte[] insns, String name)
             throws LinuxException {
+        // As libbpf does: without a log first (a log of every instruction can be larger than any buffer,
+        // which fails the load with ENOSPC), then again with one only to explain a refusal.
+        try {
+            return progLoad(type, expectedAttachType, attachBtfId, insns, name, 0);
+        } catch (LoadException e) {
+            try {
+                progLoad(type, expectedAttachType, attachBtfId, insns, name, 1).close();
+            } catch (LoadException explained) {
+                throw new LoadException(e.errnoValue(), explained.verifierLog());
+            }
+            throw e;
+        }
+    }
+
+    private static Fd progLoad(int type, int expectedAttachType, int attachBtfId, byte[] insns, String name,
+            int logLevel) throws LinuxException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             MemorySegment code = arena.allocateFrom(JAVA_BYTE, insns);
-            MemorySegment log = arena.allocate(LOG_SIZE);
+            MemorySegment log = logLevel == 0 ? MemorySegment.NULL : arena.allocate(LOG_SIZE);
             attr.set(JAVA_INT, 0, type);
             attr.set(JAVA_INT, 4, insns.length / 8);
             attr.set(JAVA_LONG, 8, code.address());
             attr.set(JAVA_LONG, 16, arena.allocateFrom("GPL").address());
-            attr.set(JAVA_INT, 24, 1);
-            attr.set(JAVA_INT, 28, LOG_SIZE);
-            attr.set(JAVA_LONG, 32, log.address());
+            if (logLevel != 0) {
+                attr.set(JAVA_INT, 24, logLevel);
+                attr.set(JAVA_INT, 28, LOG_SIZE);
+                attr.set(JAVA_LONG, 32, log.address());
+            }
             putName(attr, 48, name);
             attr.set(JAVA_INT, 68, expectedAttachType);
             attr.set(JAVA_INT, 108, attachBtfId);
             MemorySegment err = Native.errnoSegment(arena);
             long fd = call(PROG_LOAD, attr, err);
             if (fd < 0) {
-                throw new LoadException(Native.errno(err), log.getString(0).strip());
+                String text = logLevel == 0 ? "" : log.getString(0).strip();
+                // The end says why: the verifier stops at the instruction it refuses.
+                throw new LoadException(Native.errno(err), text.length() > 4000 ? "..." + text.substring(
+                        text.length() - 4000) : text);
             }
             return Fd.adopt((int) fd);
         } catch (LinuxException e) {

@@ -187,12 +187,35 @@ public final class Btf {
         return sizeOf(id);
     }
 
+    /** Structures with members by name, made at the first lookup: one pass, where a pass per lookup cost 20. */
+    private java.util.Map<String, Integer> structs;
+
     private int struct(String name) throws IOException {
-        int id = find(KIND_STRUCT, name);
-        if (id < 0) {
+        if (structs == null) {
+            java.util.Map<String, Integer> m = new java.util.HashMap<>();
+            for (int id = 1; id < at.length; id++) {
+                int nameOff = types.getInt(at[id]);
+                if (kind(id) == KIND_STRUCT && vlen(id) > 0 && nameOff != 0) {
+                    m.putIfAbsent(string(nameOff), id);
+                }
+            }
+            structs = m;
+        }
+        Integer id = structs.get(name);
+        if (id == null) {
             throw new IOException("this kernel's BTF has no struct " + name);
         }
         return id;
+    }
+
+    private String string(int off) {
+        int end = off;
+        while (end < strings.limit() && strings.get(end) != 0) {
+            end++;
+        }
+        byte[] b = new byte[end - off];
+        strings.get(off, b);
+        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** {byte offset, type id} of the direct or anonymous-nested member {@code name} of type {@code id}. */
