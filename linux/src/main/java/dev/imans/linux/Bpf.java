@@ -25,6 +25,7 @@ public final class Bpf {
     static final int RAW_TRACEPOINT_OPEN = 17;
 
     public static final int MAP_TYPE_HASH = 1;
+    public static final int MAP_TYPE_ARRAY = 2;
     public static final int MAP_TYPE_RINGBUF = 27;
     public static final int PROG_TYPE_TRACING = 26;
     public static final int PROG_TYPE_LSM = 29;

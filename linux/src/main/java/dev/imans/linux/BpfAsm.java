@@ -33,6 +33,7 @@ public final class BpfAsm {
     private static final int JMP32 = 0x06;
     private static final int ALU64 = 0x07;
     private static final int MEM = 0x60;
+    private static final int ATOMIC = 0xc0;
     private static final int IMM = 0x00;
     private static final int K = 0x00;
     private static final int X = 0x08;
@@ -80,6 +81,11 @@ public final class BpfAsm {
     /** {@code *(size *)(dst + off) = src}. */
     public BpfAsm store(int size, int dst, int off, int src) {
         return add(STX | MEM | sizeBits(size), dst, src, null, off, 0);
+    }
+
+    /** {@code lock *(u64 *)(dst + off) += src}. */
+    public BpfAsm atomicAdd64(int dst, int off, int src) {
+        return add(STX | ATOMIC | DW, dst, src, null, off, ADD);
     }
 
     /** 64-bit {@code dst op= imm} (imm sign-extended). */

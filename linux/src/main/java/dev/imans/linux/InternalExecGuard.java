@@ -138,10 +138,13 @@ public final class InternalExecGuard implements AutoCloseable {
 
     private final Fd namespaces;
     private final BpfRingBuffer events;
+    /** One counter: reports the ring had no room for. */
+    private final Fd lost;
     private final Fd prog;
     private final Fd link;
 
-    private InternalExecGuard(Fd namespaces, BpfRingBuffer events, Fd prog, Fd link) {
+    private InternalExecGuard(Fd namespaces, BpfRingBuffer events, Fd lost, Fd prog, Fd link) {
+        this.lost = lost;
         this.namespaces = namespaces;
         this.events = events;
         this.prog = prog;
@@ -153,25 +156,35 @@ public final class InternalExecGuard implements AutoCloseable {
      * always ends). Fails without CAP_BPF and CAP_PERFMON, or where the kernel has no BTF.
      */
     public static InternalExecGuard attach(long host, int hostFlags) throws IOException {
+        return attach(host, hostFlags, RING_SIZE);
+    }
+
+    /** As {@link #attach(long, int)} with a ring buffer of {@code ringSize} bytes (tests fill a small one). */
+    static InternalExecGuard attach(long host, int hostFlags, int ringSize) throws IOException {
         Btf btf = Btf.vmlinux();
         int hook = btf.typedef(TRACEPOINT).orElseThrow(
                 () -> new IOException("this kernel's BTF has no " + TRACEPOINT));
         Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 4, 4, MAX_NAMESPACES, "imans_exec_ns");
         BpfRingBuffer ring = null;
+        Fd lost = null;
         Fd prog = null;
         try {
-            ring = BpfRingBuffer.create(RING_SIZE, "imans_exec_ev");
+            ring = BpfRingBuffer.create(ringSize, "imans_exec_ev");
+            lost = Bpf.mapCreate(Bpf.MAP_TYPE_ARRAY, 4, 8, 1, "imans_exec_lost");
             Bpf.mapUpdate(map, key(host), value(hostFlags));
-            prog = Bpf.progLoad(Bpf.PROG_TYPE_TRACING, Bpf.ATTACH_TRACE_RAW_TP, hook, program(btf, map, ring.map()),
+            prog = Bpf.progLoad(Bpf.PROG_TYPE_TRACING, Bpf.ATTACH_TRACE_RAW_TP, hook, program(btf, map, ring.map(), lost),
                     "imans_exec");
             Fd link = Bpf.attach(prog);
-            return new InternalExecGuard(map, ring, prog, link);
+            return new InternalExecGuard(map, ring, lost, prog, link);
         } catch (IOException | RuntimeException e) {
             if (prog != null) {
                 prog.close();
             }
             if (ring != null) {
                 ring.close();
+            }
+            if (lost != null) {
+                lost.close();
             }
             map.close();
             throw e;
@@ -203,11 +216,18 @@ public final class InternalExecGuard implements AutoCloseable {
         return events.drain(b -> sink.accept(Event.parse(b)));
     }
 
+    /** How many reports the ring had no room for since the guard was attached (their execs were still judged). */
+    public long lost() throws LinuxException {
+        byte[] v = new byte[8];
+        return Bpf.mapLookup(lost, new byte[4], v) ? ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong() : 0;
+    }
+
     @Override
     public void close() {
         link.close();
         prog.close();
         events.close();
+        lost.close();
         namespaces.close();
     }
 
@@ -234,7 +254,7 @@ public final class InternalExecGuard implements AutoCloseable {
      * the flags that apply, r8 the filesystem's refuse bit, r9 the task whose namespace is looked up (an
      * address, read with bpf_probe_read_kernel).
      */
-    static byte[] program(Btf btf, Fd namespaces, Fd ring) throws IOException {
+    static byte[] program(Btf btf, Fd namespaces, Fd ring, Fd lost) throws IOException {
         long bprmFile = btf.offset("linux_binprm", "file");
         long fileInode = btf.offset("file", "f_inode");
         long fileDentry = btf.offset("file", "f_path.dentry");
@@ -309,7 +329,13 @@ public final class InternalExecGuard implements AutoCloseable {
                 .load(8, R1, R6, bprmFile).load(8, R1, R1, fileDentry).load(8, R3, R1, dentryName)
                 .movReg(R1, R10).alu(ADD, R1, EV + NAME).mov(R2, NAME_SIZE).call(FUNC_PROBE_READ_KERNEL_STR)
                 .loadMap(R1, ring).movReg(R2, R10).alu(ADD, R2, EV).mov(R3, EVENT_SIZE).mov(R4, 0)
-                .call(FUNC_RINGBUF_OUTPUT)
+                .call(FUNC_RINGBUF_OUTPUT).jump(JEQ, R0, 0, "reported")
+                // The ring was full: counted, so that a lost record is known to be lost.
+                .mov(R1, 0).store(4, R10, KEY, R1)
+                .loadMap(R1, lost).movReg(R2, R10).alu(ADD, R2, KEY)
+                .call(FUNC_MAP_LOOKUP_ELEM).jump(JEQ, R0, 0, "reported")
+                .mov(R1, 1).atomicAdd64(R0, 0, R1)
+                .label("reported")
                 .aluReg(AND, R7, R8).jump(JEQ, R7, 0, "allow")
                 .mov(R1, SIGKILL).call(FUNC_SEND_SIGNAL)
                 .label("allow")

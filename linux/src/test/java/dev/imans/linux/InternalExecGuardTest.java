@@ -128,6 +128,24 @@ class InternalExecGuardTest {
     }
 
     @Test
+    void reportsTheRingHasNoRoomForAreCountedAndTheExecsStillJudged() throws Exception {
+        guard.close();
+        guard = InternalExecGuard.attach(host, 0, 4096);
+        long[] ns = namespace();
+        guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT);
+        // 60 reports of 104 bytes each do not fit in one page, and nothing reads them meanwhile.
+        String children = "import os\nkilled = 0\nfor i in range(60):\n    pid = os.fork()\n    if pid == 0:\n"
+                + "        fd = os.memfd_create('m'); os.write(fd, open('/bin/true','rb').read())\n"
+                + "        os.execve(fd, ['true'], {})\n"
+                + "    killed += os.waitpid(pid, 0)[1] == 9\nprint(killed)\n";
+        String[] r = run("nsenter", "-t", Long.toString(ns[0]), "-m", "python3", "-c", children);
+        assertThat(r).containsExactly("0", "60");
+        long lost = guard.lost();
+        assertThat(lost).isPositive();
+        assertThat(events().size() + lost).isEqualTo(60);
+    }
+
+    @Test
     void anExecFromAFileOnDiskIsNeverJudged() throws Exception {
         long[] ns = namespace();
         guard.set(ns[1], InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT);

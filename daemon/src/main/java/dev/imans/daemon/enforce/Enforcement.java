@@ -244,6 +244,12 @@ public final class Enforcement implements AutoCloseable {
         return g == null ? 0 : g.refused.sum();
     }
 
+    /** Reports of memfd execs lost for want of room in the guard's ring buffer, 0 without the guard. */
+    public long memfdExecReportsLost() {
+        MemfdExecGuard g = guard;
+        return g == null ? 0 : g.lost.sum();
+    }
+
     /** Execs of memfds the exec guard reported (refused, or audited in log mode), 0 without the guard. */
     public long memfdExecsReported() {
         MemfdExecGuard g = guard;

@@ -42,6 +42,8 @@ public final class MemfdExecGuard implements AutoCloseable {
     /** Execs refused (killed) and reported (refused or audited only), for metrics and tests. */
     final LongAdder refused = new LongAdder();
     final LongAdder reported = new LongAdder();
+    /** Reports the kernel-side ring had no room for: judged execs without an audit record. */
+    final LongAdder lost = new LongAdder();
     private volatile boolean closed;
 
     private MemfdExecGuard(InternalExecGuard guard, long host, AuditWriter audit, int hostFlags) {
@@ -128,9 +130,17 @@ public final class MemfdExecGuard implements AutoCloseable {
     }
 
     private void readEvents() {
+        long lostSeen = 0;
         while (!closed) {
             try {
                 guard.poll(250, this::report);
+                long l = guard.lost();
+                if (l != lostSeen) {
+                    Log.warn("memfd exec guard: " + (l - lostSeen) + " report(s) lost, the ring buffer was full:"
+                            + " those execs were judged, but have no audit record");
+                    lost.add(l - lostSeen);
+                    lostSeen = l;
+                }
             } catch (LinuxException | RuntimeException e) {
                 if (!closed) {
                     Log.warn("memfd exec guard: cannot read its reports: " + e);

@@ -152,6 +152,8 @@ public final class DaemonMetrics {
                 e.memfdExecsRefused());
         t.single("imans_memfd_execs_reported_total", "counter",
                 "Execs of memfds the exec guard audited (refused, or allowed in log mode).", e.memfdExecsReported());
+        t.single("imans_memfd_exec_reports_lost_total", "counter", "Execs of memfds the exec guard judged but"
+                + " could not report (its ring buffer was full): no audit record.", e.memfdExecReportsLost());
     }
 
     private void registry(PrometheusText t) {
