@@ -26,9 +26,9 @@ import java.util.function.Consumer;
 
 /**
  * A BPF program on the {@code sched_process_exec} tracepoint that judges what fanotify cannot see:
- * programs executed from the kernel's internal filesystems ({@code SB_NOUSER}: the tmpfs behind every
- * memfd, and hugetlbfs for {@code MFD_HUGETLB}), on which Linux refuses fanotify filesystem and mount
- * marks.
+ * programs executed from the kernel's internal tmpfs ({@code SB_NOUSER}, the filesystem of every memfd),
+ * on which Linux refuses fanotify filesystem and mount marks. (The internal hugetlbfs behind
+ * {@code MFD_HUGETLB} memfds is not {@code SB_NOUSER} and takes a fanotify mark.)
  *
  * <p>Per mount namespace (by nsfs inode) a map holds what the policies in force ask of such an exec:
  * {@link #TMPFS_REFUSE refuse} it, {@link #TMPFS_AUDIT report} it, or both. A namespace that is not in
@@ -54,13 +54,8 @@ public final class InternalExecGuard implements AutoCloseable {
     public static final int TMPFS_REFUSE = 1;
     /** Report execs from the internal tmpfs (memfds). */
     public static final int TMPFS_AUDIT = 2;
-    /** Refuse (kill) and report execs from the internal hugetlbfs ({@code MFD_HUGETLB} memfds). */
-    public static final int HUGETLB_REFUSE = 4;
-    /** Report execs from the internal hugetlbfs. */
-    public static final int HUGETLB_AUDIT = 8;
 
     public static final long TMPFS_MAGIC = 0x01021994L;
-    public static final long HUGETLBFS_MAGIC = 0x958458f6L;
     /** The tracepoint's BTF typedef: {@code (struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)}. */
     public static final String TRACEPOINT = "btf_trace_sched_process_exec";
 
@@ -114,16 +109,12 @@ public final class InternalExecGuard implements AutoCloseable {
      */
     public record Event(int tgid, int tid, int uid, int gid, long openerNs, long judgedAs, long ino, int dev,
                         int flags, boolean refused, String comm, String name) {
-        public boolean hugetlb() {
-            return (flags & (HUGETLB_REFUSE | HUGETLB_AUDIT)) != 0;
-        }
-
         static Event parse(byte[] b) {
             ByteBuffer in = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
             int flags = in.getInt(36);
             return new Event(in.getInt(4), in.getInt(0), in.getInt(8), in.getInt(12),
                     Integer.toUnsignedLong(in.getInt(16)), Integer.toUnsignedLong(in.getInt(20)), in.getLong(24),
-                    in.getInt(32), flags, (flags & (TMPFS_REFUSE | HUGETLB_REFUSE)) != 0,
+                    in.getInt(32), flags, (flags & TMPFS_REFUSE) != 0,
                     cString(b, COMM, 16), cString(b, NAME, NAME_SIZE));
         }
 
@@ -285,7 +276,6 @@ public final class InternalExecGuard implements AutoCloseable {
                 .jump(JEQ, R4, 0, "allow")
                 .load(sbMagicSize, R4, R7, sbMagic)
                 .mov(R8, TMPFS_REFUSE).jump32(JEQ, R4, (int) TMPFS_MAGIC, "classified")
-                .mov(R8, HUGETLB_REFUSE).jump32(JEQ, R4, (int) HUGETLBFS_MAGIC, "classified")
                 .jumpAlways("allow")
                 .label("classified")
                 // The walk reads through bpf_probe_read_kernel, not BTF-typed loads: the verifier checks

@@ -20,7 +20,8 @@ import java.util.Optional;
  * {@code removexattr(2)} and their {@code f*} forms).
  *
  * <p>An absent attribute is {@link Optional#empty()}, not an exception: for IMA "no
- * {@code security.ima}" is an ordinary state with its own audit cause.
+ * {@code security.ima}" is an ordinary state with its own audit cause. So is one on a filesystem that
+ * has no extended attributes at all (EOPNOTSUPP), as for the kernel.
  */
 public final class Xattr {
     /** Linux's limit on one attribute value (XATTR_SIZE_MAX, include/uapi/linux/limits.h). */
@@ -221,7 +222,9 @@ public final class Xattr {
         if (n >= 0) {
             return Optional.of(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
         }
-        if (errno == Errno.ENODATA) {
+        // A filesystem without extended attributes (hugetlbfs, vfat) has none to give: the kernel's
+        // ima_read_xattr reads EOPNOTSUPP as "no label", and so does every reader here.
+        if (errno == Errno.ENODATA || errno == Errno.EOPNOTSUPP) {
             return Optional.empty();
         }
         throw new LinuxException(call, errno, subject);

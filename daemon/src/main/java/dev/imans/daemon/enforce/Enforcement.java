@@ -45,6 +45,8 @@ public final class Enforcement implements AutoCloseable {
     private FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
+    /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) is marked. */
+    private java.util.List<String> hugetlb = java.util.List.of();
     /** Judges execs of memfds where the filesystem mark was refused; null where it is not attached. */
     private MemfdExecGuard guard;
     private volatile boolean closed;
@@ -117,6 +119,7 @@ public final class Enforcement implements AutoCloseable {
             e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
+            e.hugetlb = MemfdFilesystem.markHugetlb(e.engine, e.filesystems, config.fsTypes());
             if (!e.memfd.marked() && e.memfd != MemfdFilesystem.Status.NOT_WANTED) {
                 e.startGuard();
             }
@@ -236,6 +239,11 @@ public final class Enforcement implements AutoCloseable {
     /** Whether execs and re-opens of memfds are judged (the kernel's internal tmpfs is marked), and if not why. */
     public MemfdFilesystem.Status memfdFilesystem() {
         return memfd;
+    }
+
+    /** The huge page sizes whose internal hugetlbfs (the filesystem of MFD_HUGETLB memfds) is marked. */
+    public java.util.List<String> hugetlbMarked() {
+        return hugetlb;
     }
 
     /** Execs of memfds the exec guard refused (killed), 0 without the guard. */

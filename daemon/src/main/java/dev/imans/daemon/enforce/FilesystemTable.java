@@ -64,6 +64,19 @@ public final class FilesystemTable {
         aliases.put(dev, m.dev());
     }
 
+    /**
+     * Records a kernel-internal superblock that no mount table shows (the hugetlbfs behind
+     * {@code MFD_HUGETLB} memfds): its {@code s_id} is its type's name (sget_fc), and it lives as long as
+     * the kernel, so its device number is never given to another filesystem.
+     */
+    public void internal(long dev, String type) {
+        internal.add(dev);
+        byDev.put(dev, new Names(type, type));
+    }
+
+    /** The kernel-internal superblocks recorded: no mount table shows them, and {@link #retain} keeps them. */
+    private final java.util.Set<Long> internal = ConcurrentHashMap.newKeySet();
+
     /** The names of the filesystem on {@code dev}; looked up in the daemon's own mounts when not yet known. */
     public Names lookup(long dev) {
         Names n = byDev.get(dev);
@@ -116,7 +129,7 @@ public final class FilesystemTable {
     /** Forgets the devices not in {@code present} (every device the mount tables show). */
     public void retain(Collection<Long> present) {
         aliases.values().retainAll(present);
-        byDev.keySet().removeIf(d -> !present.contains(d) && !aliases.containsKey(d));
+        byDev.keySet().removeIf(d -> !present.contains(d) && !aliases.containsKey(d) && !internal.contains(d));
         uuids.keySet().removeIf(d -> !present.contains(d) && !aliases.containsKey(d));
     }
 

@@ -77,11 +77,6 @@ public final class MemfdExecGuard implements AutoCloseable {
                     f |= enforce ? InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT
                             : InternalExecGuard.TMPFS_AUDIT;
                 }
-                if (Enforceability.mayAppraiseInternalExec(s.policy(), InternalExecGuard.HUGETLBFS_MAGIC,
-                        "hugetlbfs")) {
-                    f |= enforce ? InternalExecGuard.HUGETLB_REFUSE | InternalExecGuard.HUGETLB_AUDIT
-                            : InternalExecGuard.HUGETLB_AUDIT;
-                }
             }
         }
         return f;
@@ -171,7 +166,7 @@ public final class MemfdExecGuard implements AutoCloseable {
         Subject subject = Subject.of(e.tgid(), Integer.toUnsignedLong(e.uid()), auid, ses, e.comm());
         // ima_d_path of an unlinked shmem file: the name in the kernel's mount, marked deleted.
         UntrustedString name = UntrustedString.of("/" + e.name() + " (deleted)");
-        InodeRef inode = InodeRef.of(e.hugetlb() ? "hugetlbfs" : "tmpfs", e.ino());
+        InodeRef inode = InodeRef.of("tmpfs", e.ino());
         audit.submit(IntegrityRecord.appraiseData(subject, AuditCause.MISSING_HASH.text(), name,
                 OptionalLong.of(e.openerNs()), inode, false));
     }

@@ -46,6 +46,51 @@ public final class MemfdFilesystem {
 
     private MemfdFilesystem() {}
 
+    /** {@code MFD_HUGETLB}, and where the log2 of the page size goes in memfd_create's flags. */
+    private static final int MFD_HUGETLB = 0x0004;
+    private static final int MFD_HUGE_SHIFT = 26;
+    private static final Path HUGEPAGE_SIZES = Path.of("/sys/kernel/mm/hugepages");
+
+    /**
+     * Marks the kernel's internal hugetlbfs superblocks, one per huge page size, which hold the memfds
+     * made with {@code MFD_HUGETLB}. Unlike the internal tmpfs they are not {@code SB_NOUSER}, so fanotify
+     * takes a filesystem mark through such a memfd, and their opens and execs are judged like any file's
+     * (label read, measured). Each is recorded in {@code filesystems} as hugetlbfs: no mount table shows
+     * it. Returns the page sizes marked; a size whose memfd cannot be made (no such page size) or marked is
+     * logged and left.
+     */
+    static java.util.List<String> markHugetlb(FanotifyEngine engine, FilesystemTable filesystems,
+            Set<String> fsTypes) {
+        java.util.List<String> marked = new java.util.ArrayList<>();
+        if (!fsTypes.isEmpty() && !fsTypes.contains("hugetlbfs")) {
+            return marked;
+        }
+        java.util.List<String> sizes;
+        try (var dirs = java.nio.file.Files.list(HUGEPAGE_SIZES)) {
+            sizes = dirs.map(d -> d.getFileName().toString()).filter(n -> n.matches("hugepages-\\d+kB")).sorted()
+                    .toList();
+        } catch (java.io.IOException e) {
+            return marked; // no huge pages in this kernel
+        }
+        for (String name : sizes) {
+            long kib = Long.parseLong(name.substring("hugepages-".length(), name.length() - 2));
+            int log2 = Long.numberOfTrailingZeros(kib * 1024);
+            try (Fd probe = Memfd.create("imans-probe", Memfd.MFD_CLOEXEC | MFD_HUGETLB | log2 << MFD_HUGE_SHIFT)) {
+                Path path = Path.of("/proc/self/fd/" + probe.value());
+                engine.markFilesystem(path);
+                filesystems.internal(dev.imans.linux.Stat.fstat(probe.value()).dev(), "hugetlbfs");
+                marked.add(kib + " kB");
+            } catch (LinuxException | RuntimeException e) {
+                Log.warn("cannot mark the kernel's internal hugetlbfs for " + kib + " kB pages: " + e
+                        + ": opens and execs of MFD_HUGETLB memfds of that size are not judged");
+            }
+        }
+        if (!marked.isEmpty()) {
+            Log.info("enforcing on the kernel's internal hugetlbfs (MFD_HUGETLB memfds), pages of " + marked);
+        }
+        return marked;
+    }
+
     /** Tries the filesystem mark through a throw-away memfd; never throws. */
     static Status mark(FanotifyEngine engine, Set<String> fsTypes) {
         if (!fsTypes.isEmpty() && !fsTypes.contains("tmpfs")) {

@@ -136,6 +136,47 @@ class MemfdExecTest {
                 "the exec guard is attached where the filesystem mark is refused");
     }
 
+    /**
+     * MFD_HUGETLB memfds live on the kernel's internal hugetlbfs, which, unlike its internal tmpfs, takes
+     * a filesystem mark: their opens and execs are judged by fanotify like any file. hugetlbfs cannot be
+     * written with write(2), so the test fills one huge page through a mapping.
+     */
+    @Test
+    void hugetlbMemfdsAreJudgedThroughAMarkOnTheirFilesystem() throws Exception {
+        Path pages = Path.of("/proc/sys/vm/nr_hugepages");
+        String before = java.nio.file.Files.readString(pages).strip();
+        try {
+            if (Long.parseLong(before) == 0) {
+                java.nio.file.Files.writeString(pages, "1\n");
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(Long.parseLong(
+                    java.nio.file.Files.readString(pages).strip()) > 0, "no huge page could be reserved");
+            daemon = new DaemonFixture(AppraiseSetting.ENFORCE, java.util.Set.of(),
+                    dev.imans.audit.AuditFormat.SEED, java.util.Set.of("tmpfs", "hugetlbfs"));
+            assertThat(daemon.enforcement().hugetlbMarked()).contains("2048 kB");
+            String probe = "import os, mmap\n"
+                    + "fd = os.memfd_create('huge', os.MFD_HUGETLB)\n"
+                    + "os.ftruncate(fd, 2 * 1024 * 1024)\n"
+                    + "m = mmap.mmap(fd, 2 * 1024 * 1024); m[:4] = b'\\x7fELF'; m.close()\n"
+                    + "try:\n    open('/proc/self/fd/%d' % fd, 'rb'); print('open allowed')\n"
+                    + "except OSError as e:\n    print('open errno', e.errno)\n"
+                    + "try:\n    os.execve(fd, ['x'], {})\n"
+                    + "except OSError as e:\n    print('exec errno', e.errno)\n";
+            Path script = daemon.base.resolve("huge.py");
+            java.nio.file.Files.writeString(script, probe);
+            Namespace open = daemon.namespace("measure func=BPRM_CHECK\n");
+            // Not appraised: the reopen is allowed and the loader refuses the page (ENOEXEC), as it would anyway.
+            assertThat(open.sh("python3 " + script).out()).isEqualTo("open allowed\nexec errno 8\n");
+            Namespace strict = daemon.namespace("appraise fsmagic=0x958458f6\n");
+            assertThat(strict.sh("python3 " + script).out()).isEqualTo("open errno " + Errno.EPERM + "\nexec errno "
+                    + Errno.EPERM + "\n");
+            assertThat(daemon.auditLines()).anySatisfy(l -> assertThat(l).contains("cause=\"missing-hash\"")
+                    .contains("mnt_ns=" + strict.nsid).contains("dev=\"hugetlbfs\""));
+        } finally {
+            java.nio.file.Files.writeString(pages, before + "\n");
+        }
+    }
+
     @Test
     void memfdNoexecInThePidNamespaceRefusesEveryWay() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
