@@ -23,13 +23,21 @@ class InternalExecGuardTest {
     @BeforeEach
     void attach() throws IOException {
         host = Namespaces.ownMountNamespaceInode();
-        guard = InternalExecGuard.attach(host, 0);
+        try {
+            guard = InternalExecGuard.attach(host, 0);
+        } catch (LinuxException e) {
+            // A kernel without BTF-typed tracepoints for BPF, or one that forbids bpf(2) (the daemon then
+            // reports memfd execs as unjudged, which MemfdExecTest checks): nothing to test here.
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "the kernel refuses the guard: " + e);
+        }
     }
 
     @AfterEach
     void detach() {
         holders.forEach(Process::destroyForcibly);
-        guard.close();
+        if (guard != null) {
+            guard.close();
+        }
     }
 
     /** A process holding a new mount namespace: {pid, nsfs inode}. */

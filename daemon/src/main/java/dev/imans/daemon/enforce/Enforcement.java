@@ -48,7 +48,7 @@ public final class Enforcement implements AutoCloseable {
     /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) is marked. */
     private java.util.List<String> hugetlb = java.util.List.of();
     /** Judges execs of memfds where the filesystem mark was refused; null where it is not attached. */
-    private MemfdExecGuard guard;
+    private volatile MemfdExecGuard guard;
     private volatile boolean closed;
     /**
      * The inode numbers (without overlayfs's xino high bits) of files the overlays engine has ignore-marked
