@@ -161,7 +161,17 @@ class DaemonOperationsTest {
             Tools.Result r = ns.sh("cat /tmp/f");
             assertThat(r.err()).contains("Operation not permitted");
 
-            String after = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
+            // The deny is counted once its answer is written and its record once the writer thread wrote it,
+            // both possibly just after cat saw its refusal.
+            String after = "";
+            for (int i = 0; i < 100; i++) {
+                after = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
+                if (sample(after, "imans_permission_answers_total{verdict=\"deny\"}") >= 1
+                        && sample(after, "imans_audit_records_written_total") >= 2) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
             assertThat(sample(after, "imans_namespaces_registered")).isEqualTo(1);
             assertThat(sample(after, "imans_policy_rules{scope=\"" + ns.nsid + "\"}")).isEqualTo(1);
             assertThat(sample(after, "imans_permission_denials_total{cause=\"missing-hash\"}")).isEqualTo(1);

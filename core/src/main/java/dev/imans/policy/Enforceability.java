@@ -56,9 +56,6 @@ public final class Enforceability {
     }
 
 
-    /** The kernel's {@code TMPFS_MAGIC}: memfds live on an internal tmpfs. */
-    private static final long TMPFS_MAGIC = 0x01021994L;
-
     /**
      * What an otherwise enforceable rule misses here: the files it covers that imans cannot see. Today one
      * case: memfds live on the kernel's internal tmpfs, on which fanotify refuses filesystem marks
@@ -85,15 +82,7 @@ public final class Enforceability {
                 || execs == MemfdExecs.GUARDED && rule.action() == Action.APPRAISE) {
             return List.of();
         }
-        // Exec is BPRM_CHECK with MAY_EXEC: only rules that may match it miss these programs.
-        if (rule.hasFunc() && rule.func() != Func.BPRM_CHECK
-                || rule.mask() != null && !rule.mask().matches(Mask.MAY_EXEC.bit())) {
-            return List.of();
-        }
-        boolean tmpfs = (rule.fsMagic() == null || rule.fsMagic() == TMPFS_MAGIC)
-                && (rule.fsName() == null || rule.fsName().equals("tmpfs")) && rule.fsUuid() == null
-                && rule.lsm().isEmpty();
-        if (!tmpfs) {
+        if (!mayMatchInternalExec(rule, FsMagic.TMPFS_MAGIC.value(), "tmpfs") || !rule.lsm().isEmpty()) {
             return List.of();
         }
         Origin o = rule.origin();
@@ -126,26 +115,17 @@ public final class Enforceability {
      * kernel's appraisal rather than going beyond it.
      */
     public static boolean mayAppraiseMemfdExec(Policy policy) {
-        return mayAppraiseInternalExec(policy, TMPFS_MAGIC, "tmpfs");
+        return mayAppraiseInternalExec(policy, FsMagic.TMPFS_MAGIC.value(), "tmpfs");
     }
 
     /**
      * As {@link #mayAppraiseMemfdExec}, for an exec of a file on the kernel-internal filesystem of magic
-     * {@code fsMagic} and name {@code fsName} (tmpfs for memfds, hugetlbfs for {@code MFD_HUGETLB} ones).
+     * {@code fsMagic} and name {@code fsName}.
      */
-    public static boolean mayAppraiseInternalExec(Policy policy, long fsMagic, String fsName) {
+    static boolean mayAppraiseInternalExec(Policy policy, long fsMagic, String fsName) {
         for (Rule r : policy.rules()) {
-            if (r.action() != Action.APPRAISE && r.action() != Action.DONT_APPRAISE) {
-                continue;
-            }
-            if (r.hasFunc() && r.func() != Func.BPRM_CHECK
-                    || r.mask() != null && !r.mask().matches(Mask.MAY_EXEC.bit())) {
-                continue;
-            }
-            // No rule can name the internal mount's UUID (it has none a user could read), so fsuuid= misses it.
-            boolean fs = (r.fsMagic() == null || r.fsMagic() == fsMagic)
-                    && (r.fsName() == null || r.fsName().equals(fsName)) && r.fsUuid() == null;
-            if (!fs) {
+            if (r.action() != Action.APPRAISE && r.action() != Action.DONT_APPRAISE
+                    || !mayMatchInternalExec(r, fsMagic, fsName)) {
                 continue;
             }
             if (r.action() == Action.APPRAISE) {
@@ -158,6 +138,18 @@ public final class Enforceability {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code r} may match an exec ({@code BPRM_CHECK}, {@code MAY_EXEC}) of a file on the
+     * kernel-internal filesystem of magic {@code fsMagic} and name {@code fsName}. No rule can name such
+     * a mount's UUID (it has none a user could read), so an {@code fsuuid=} rule does not.
+     */
+    private static boolean mayMatchInternalExec(Rule r, long fsMagic, String fsName) {
+        return !(r.hasFunc() && r.func() != Func.BPRM_CHECK)
+                && (r.mask() == null || r.mask().matches(Mask.MAY_EXEC.bit()))
+                && (r.fsMagic() == null || r.fsMagic() == fsMagic)
+                && (r.fsName() == null || r.fsName().equals(fsName)) && r.fsUuid() == null;
     }
 
     private static String lsmReason(LsmKey k, Optional<ActiveLsms> lsms) {

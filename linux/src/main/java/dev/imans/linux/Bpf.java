@@ -28,9 +28,7 @@ public final class Bpf {
     public static final int MAP_TYPE_ARRAY = 2;
     public static final int MAP_TYPE_RINGBUF = 27;
     public static final int PROG_TYPE_TRACING = 26;
-    public static final int PROG_TYPE_LSM = 29;
     public static final int ATTACH_TRACE_RAW_TP = 23;
-    public static final int ATTACH_LSM_MAC = 27;
 
     /** Room for the verifier's log on a refusal: what it says is the only explanation the kernel gives. */
     private static final int LOG_SIZE = 4 * 1024 * 1024;

@@ -166,8 +166,4 @@ public final class BpfAsm {
         }
         return out.array();
     }
-
-    public int size() {
-        return insns.size();
-    }
 }

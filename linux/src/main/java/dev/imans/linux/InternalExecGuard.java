@@ -192,13 +192,6 @@ public final class InternalExecGuard implements AutoCloseable {
         Bpf.mapDelete(namespaces, key(nsInode));
     }
 
-    /** The flags of {@code nsInode}'s entry, or -1 if it has none. */
-    public int get(long nsInode) throws LinuxException {
-        byte[] v = new byte[4];
-        return Bpf.mapLookup(namespaces, key(nsInode), v)
-                ? ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getInt() : -1;
-    }
-
     /** Waits up to {@code timeoutMillis} for reported execs and hands each to {@code sink}. */
     public int poll(int timeoutMillis, Consumer<Event> sink) throws LinuxException {
         if (!events.await(timeoutMillis)) {

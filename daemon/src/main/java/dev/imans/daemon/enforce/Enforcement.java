@@ -137,9 +137,18 @@ public final class Enforcement implements AutoCloseable {
     private void startGuard() {
         try {
             long host = dev.imans.linux.Namespaces.ownMountNamespaceInode();
-            guard = MemfdExecGuard.start(host, policies, audit);
-            guard.sync(policies, lineage.knownRoots());
-            lineage.onChange(this::syncGuard);
+            guard = MemfdExecGuard.start(host, policies, lineage.knownRoots(), audit);
+            lineage.onChange(new NamespaceLineage.Changes() {
+                @Override
+                public void learned(long nsInode, long[] roots) {
+                    guardLearned(nsInode, roots);
+                }
+
+                @Override
+                public void forgotten() {
+                    syncGuard();
+                }
+            });
             memfd = memfd.guarded(true, "");
             Log.info("judging execs of memfds with the exec guard (BPF, sched_process_exec)");
         } catch (java.io.IOException | RuntimeException ex) {
@@ -152,6 +161,20 @@ public final class Enforcement implements AutoCloseable {
             memfd = memfd.guarded(false, why);
             Log.warn("cannot attach the exec guard: " + why + ": execs of memfds are NOT judged; vm.memfd_noexec=2"
                     + " makes the kernel refuse them (docs/policy.md)");
+        }
+    }
+
+    /** Gives a newly learned descendant its entry in the exec guard's map; a failure is as for {@link #syncGuard}. */
+    private void guardLearned(long nsInode, long[] roots) {
+        MemfdExecGuard g = guard;
+        if (g == null || closed) {
+            return;
+        }
+        try {
+            guardFault.check();
+            g.learned(policies, nsInode, roots);
+        } catch (LinuxException ex) {
+            guardStale(ex);
         }
     }
 
@@ -170,13 +193,18 @@ public final class Enforcement implements AutoCloseable {
             health.recover(Condition.MEMFD_GUARD_STALE, "");
             return true;
         } catch (LinuxException ex) {
-            health.degrade(Condition.MEMFD_GUARD_STALE, "", ex.getMessage(), Optional.of(() -> {
-                if (!syncGuard()) {
-                    throw new java.io.IOException("exec guard still not updated");
-                }
-            }));
+            guardStale(ex);
             return false;
         }
+    }
+
+    /** The exec guard's map is behind: a degraded state until a full update succeeds (retried). */
+    private void guardStale(LinuxException ex) {
+        health.degrade(Condition.MEMFD_GUARD_STALE, "", ex.getMessage(), Optional.of(() -> {
+            if (!syncGuard()) {
+                throw new java.io.IOException("exec guard still not updated");
+            }
+        }));
     }
 
     /** Waits for the start's warm-up ({@link Warmup}) to end: for benchmarks that time a fresh daemon. */
@@ -246,22 +274,10 @@ public final class Enforcement implements AutoCloseable {
         return hugetlb;
     }
 
-    /** Execs of memfds the exec guard refused (killed), 0 without the guard. */
-    public long memfdExecsRefused() {
+    /** What the exec guard has done with execs of memfds; all 0 without the guard. */
+    public MemfdExecGuard.Counts memfdExecs() {
         MemfdExecGuard g = guard;
-        return g == null ? 0 : g.refused.sum();
-    }
-
-    /** Reports of memfd execs lost for want of room in the guard's ring buffer, 0 without the guard. */
-    public long memfdExecReportsLost() {
-        MemfdExecGuard g = guard;
-        return g == null ? 0 : g.lost.sum();
-    }
-
-    /** Execs of memfds the exec guard reported (refused, or audited in log mode), 0 without the guard. */
-    public long memfdExecsReported() {
-        MemfdExecGuard g = guard;
-        return g == null ? 0 : g.reported.sum();
+        return g == null ? MemfdExecGuard.Counts.NONE : g.counts();
     }
 
     public Policies policies() {

@@ -240,7 +240,7 @@ public final class EnforcementDecider implements Decider {
         if (!failures.isEmpty()) {
             audit(event, opener, failures);
         }
-        if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask())) {
+        if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask(), false)) {
             event.afterAnswer(new Ignore(p, true));
         }
         if (denial != null) {
@@ -587,16 +587,8 @@ public final class EnforcementDecider implements Decider {
      * Whether the verdict holds for every opener everywhere: every appraising scope's rules that may
      * cover the file are satisfied by it (it passes their requirements), every scope whose measure rules
      * may cover it has measured this version into their PCRs, the open does not write, and nothing
-     * waits for a re-hash.
-     */
-    private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask)
-            throws LinuxException {
-        return mayIgnore(event, p, file, key, mask, false);
-    }
-
-    /**
-     * As {@link #mayIgnore(PermissionEvent, Policies, FileFacts, FileKey, OptionalInt)}; with
-     * {@code knownOnly}, false where the cache does not hold a verdict (nothing is hashed).
+     * waits for a re-hash. With {@code knownOnly}, false where the cache does not hold a verdict (nothing
+     * is hashed).
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask,
             boolean knownOnly) throws LinuxException {

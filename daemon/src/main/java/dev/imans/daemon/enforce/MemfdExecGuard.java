@@ -39,11 +39,21 @@ public final class MemfdExecGuard implements AutoCloseable {
     /** What the map holds, by nsfs inode: the daemon's copy, so a sync writes only the changes. */
     private final Map<Long, Integer> installed = new HashMap<>();
     private final Thread reader;
-    /** Execs refused (killed) and reported (refused or audited only), for metrics and tests. */
-    final LongAdder refused = new LongAdder();
-    final LongAdder reported = new LongAdder();
-    /** Reports the kernel-side ring had no room for: judged execs without an audit record. */
-    final LongAdder lost = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder reported = new LongAdder();
+    private final LongAdder lost = new LongAdder();
+
+    /**
+     * What the guard has done: execs refused (killed), reported (refused, or audited only in log mode),
+     * and judged but not reported for want of room in the kernel-side ring (no audit record).
+     */
+    public record Counts(long refused, long reported, long lost) {
+        static final Counts NONE = new Counts(0, 0, 0);
+    }
+
+    Counts counts() {
+        return new Counts(refused.sum(), reported.sum(), lost.sum());
+    }
     private volatile boolean closed;
 
     private MemfdExecGuard(InternalExecGuard guard, long host, AuditWriter audit, int hostFlags) {
@@ -51,14 +61,23 @@ public final class MemfdExecGuard implements AutoCloseable {
         this.host = host;
         this.audit = audit;
         installed.put(host, hostFlags);
-        installed.put(InternalExecGuard.EXHAUSTED, -1);
         this.reader = Thread.ofPlatform().daemon().name("imans-memfd-guard").unstarted(this::readEvents);
     }
 
-    /** Attaches the guard for {@code policies}; throws if the kernel does not take the program. */
-    static MemfdExecGuard start(long host, Policies policies, AuditWriter audit) throws IOException {
+    /**
+     * Attaches the guard with its map made for {@code policies} and the namespaces {@code known}
+     * ({@link #sync}); throws if the kernel does not take the program.
+     */
+    static MemfdExecGuard start(long host, Policies policies, Map<Long, long[]> known, AuditWriter audit)
+            throws IOException {
         int hostFlags = flags(List.of(policies.host()));
         MemfdExecGuard g = new MemfdExecGuard(InternalExecGuard.attach(host, hostFlags), host, audit, hostFlags);
+        try {
+            g.sync(policies, known);
+        } catch (LinuxException | RuntimeException e) {
+            g.guard.close();
+            throw e;
+        }
         g.reader.start();
         return g;
     }
@@ -71,12 +90,10 @@ public final class MemfdExecGuard implements AutoCloseable {
     static int flags(List<Scope> scopes) {
         int f = 0;
         for (Scope s : scopes) {
-            if (s.mode() == AppraiseMode.ENFORCE || s.mode() == AppraiseMode.LOG) {
-                boolean enforce = s.mode() == AppraiseMode.ENFORCE;
-                if (Enforceability.mayAppraiseInternalExec(s.policy(), InternalExecGuard.TMPFS_MAGIC, "tmpfs")) {
-                    f |= enforce ? InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT
-                            : InternalExecGuard.TMPFS_AUDIT;
-                }
+            if ((s.mode() == AppraiseMode.ENFORCE || s.mode() == AppraiseMode.LOG)
+                    && Enforceability.mayAppraiseMemfdExec(s.policy())) {
+                f |= s.mode() == AppraiseMode.ENFORCE ? InternalExecGuard.TMPFS_REFUSE | InternalExecGuard.TMPFS_AUDIT
+                        : InternalExecGuard.TMPFS_AUDIT;
             }
         }
         return f;
@@ -94,7 +111,7 @@ public final class MemfdExecGuard implements AutoCloseable {
             want.put(ns, flags(policies.judging(ns, known.getOrDefault(ns, NamespaceLineage.NONE))));
         }
         known.forEach((ns, roots) -> {
-            if (ns != host && roots.length > 0) {
+            if (roots.length > 0 && !want.containsKey(ns)) {
                 want.put(ns, flags(policies.judging(ns, roots)));
             }
         });
@@ -119,9 +136,24 @@ public final class MemfdExecGuard implements AutoCloseable {
         }
     }
 
-    /** The map's entry for {@code nsInode} (tests), or -1. */
-    int entry(long nsInode) throws LinuxException {
-        return guard.get(nsInode);
+    /**
+     * Gives the descendant {@code nsInode} of the registered namespaces {@code roots} its entry, as
+     * {@link #sync} would, without recomputing every other namespace's: called on the event path that
+     * learned it.
+     */
+    synchronized void learned(Policies policies, long nsInode, long[] roots) throws LinuxException {
+        int f = flags(policies.judging(nsInode, roots));
+        Integer had = installed.get(nsInode);
+        if (had == null || had != f) {
+            guard.set(nsInode, f);
+            installed.put(nsInode, f);
+        }
+        Integer exhausted = installed.get(InternalExecGuard.EXHAUSTED);
+        if (exhausted == null || (exhausted | f) != exhausted) {
+            int strictest = (exhausted == null ? 0 : exhausted) | f;
+            guard.set(InternalExecGuard.EXHAUSTED, strictest);
+            installed.put(InternalExecGuard.EXHAUSTED, strictest);
+        }
     }
 
     private void readEvents() {

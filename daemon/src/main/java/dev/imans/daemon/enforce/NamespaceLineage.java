@@ -161,7 +161,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
             pendingLog.add((registered.contains(nsInode) ? "registered namespace " : "namespace ") + nsInode
                     + " descends from registered namespace(s) " + roots + " (by " + how + ", pid " + pid
                     + "): their policies judge it");
-            onChange.run();
+            changes.learned(nsInode, r);
         }
         return r;
     }
@@ -396,11 +396,30 @@ public final class NamespaceLineage implements DerivedNamespaces {
         return out;
     }
 
-    /** Told after a descendant is learned or forgotten (the answers {@link #knownRoots} gives changed). */
-    private volatile Runnable onChange = () -> {};
+    /** Told when a descendant is learned or forgotten (the answers {@link #knownRoots} gives change). */
+    public interface Changes {
+        /**
+         * {@code nsInode} descends from the registered namespaces {@code roots}. Called on the event path
+         * that learned it, with the lineage locked: keep it to what concerns that one namespace.
+         */
+        void learned(long nsInode, long[] roots);
 
-    public void onChange(Runnable listener) {
-        onChange = listener;
+        /** Descendants with no process left were forgotten (the liveness thread). */
+        void forgotten();
+
+        Changes NONE = new Changes() {
+            @Override
+            public void learned(long nsInode, long[] roots) {}
+
+            @Override
+            public void forgotten() {}
+        };
+    }
+
+    private volatile Changes changes = Changes.NONE;
+
+    public void onChange(Changes listener) {
+        changes = listener;
     }
 
     /** The known descendants of registered namespaces, each with the pid it was learned through. */
@@ -460,7 +479,7 @@ public final class NamespaceLineage implements DerivedNamespaces {
             }
         }
         if (forgot) {
-            onChange.run();
+            changes.forgotten();
         }
         for (String line; (line = pendingLog.poll()) != null; ) {
             Log.info(line);

@@ -3,6 +3,7 @@ package dev.imans.daemon.metrics;
 import dev.imans.daemon.audit.AuditWriter;
 import dev.imans.daemon.control.MeasurementSource;
 import dev.imans.daemon.enforce.Enforcement;
+import dev.imans.daemon.enforce.MemfdExecGuard;
 import dev.imans.daemon.enforce.EnforcementMetrics;
 import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.daemon.fanotify.FanotifyEngine;
@@ -147,13 +148,14 @@ public final class DaemonMetrics {
                 engine.marked().size());
         t.single("imans_memfd_execs_judged", "gauge", "1 when execs of memfds are judged (their filesystem"
                 + " marked, or the exec guard attached), else 0.", e.memfdFilesystem().execsJudged() ? 1 : 0);
+        MemfdExecGuard.Counts memfd = e.memfdExecs();
         t.single("imans_memfd_execs_refused_total", "counter",
                 "Execs of memfds the exec guard refused (the process killed before the program ran).",
-                e.memfdExecsRefused());
+                memfd.refused());
         t.single("imans_memfd_execs_reported_total", "counter",
-                "Execs of memfds the exec guard audited (refused, or allowed in log mode).", e.memfdExecsReported());
+                "Execs of memfds the exec guard audited (refused, or allowed in log mode).", memfd.reported());
         t.single("imans_memfd_exec_reports_lost_total", "counter", "Execs of memfds the exec guard judged but"
-                + " could not report (its ring buffer was full): no audit record.", e.memfdExecReportsLost());
+                + " could not report (its ring buffer was full): no audit record.", memfd.lost());
     }
 
     private void registry(PrometheusText t) {
