@@ -43,8 +43,12 @@ end=$(date +%s.%N)
 echo "read $N labelled files in the registered namespace in $(echo "$end - $start" | bc) s"
 SESSION
 echo "daemon after appraising $n files: $(mem)"
+# The launcher has the JVM give freed native memory back every 2 s (-XX:TrimNativeHeapInterval).
+sleep 5
+echo "5 s later: $(mem)"
 "$JAVA_HOME/bin/jcmd" "$dpid" GC.run > /dev/null
-echo "after a full GC: $(mem)"
+sleep 5
+echo "after a full GC, 5 s later: $(mem)"
 "$JAVA_HOME/bin/jcmd" "$dpid" GC.heap_info | grep -E "used|total" | head -3
 # What holds the heap, largest first (the first rows say what a cached file costs).
 "$JAVA_HOME/bin/jcmd" "$dpid" GC.class_histogram | sed -n "1,24p"

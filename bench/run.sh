@@ -18,5 +18,5 @@ case "${1:-}" in
 esac
 # The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
 # The daemon's heap settings (bin/imans), so that what is measured is what runs.
-exec "$JAVA_HOME/bin/java" ${IMANS_BENCH_JAVA_OPTS:--Xms16m -Xmx1g -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20} --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
+exec "$JAVA_HOME/bin/java" ${IMANS_BENCH_JAVA_OPTS:--Xms16m -Xmx1g -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=2000} --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"

@@ -31,19 +31,69 @@ public final class IntegrityCache {
     /**
      * One file version's results and digests, immutable: every change makes a new entry inside the
      * map's atomic compute. Most files have one result and one digest, held in fields of their own (a
-     * {@code Map.of} per kind cost 32 bytes each); more go to {@code more} and {@code moreDigests}. A
-     * passing result's digest and its label's digest share the array of the digest slot (three copies of
-     * the same 32 bytes cost about 100 bytes a file, bench/rss.sh).
+     * {@code Map.of} per kind cost 32 bytes each); more go to {@code more} and {@code moreDigests}. The
+     * stamp is held in fields, not as a {@link FileStamp}. The commonest result, a pass on a
+     * {@code security.ima} hash equal to the digest slot's, is kept as its reason alone and rebuilt when
+     * asked for: its digest, algorithm and label are the slot's (a result object, its label and their
+     * optionals cost about 100 bytes a file, bench/rss.sh).
      */
-    private record Entry(FileStamp stamp, AppraisalKey key, AppraisalResult result,
-                         Map<AppraisalKey, AppraisalResult> more, HashAlgo algo, byte[] digest,
-                         Map<HashAlgo, byte[]> moreDigests) {
-        Entry(FileStamp stamp) {
-            this(stamp, null, null, Map.of(), null, null, Map.of());
+    private static final class Entry {
+        final long size;
+        final long mtimeSec;
+        final long ctimeSec;
+        final int mtimeNsec;
+        final int ctimeNsec;
+        final AppraisalKey key;
+        /** The first result, or null with {@link #passReason} set when it is the slot's pass. */
+        final AppraisalResult result;
+        final String passReason;
+        final Map<AppraisalKey, AppraisalResult> more;
+        final HashAlgo algo;
+        final byte[] digest;
+        final Map<HashAlgo, byte[]> moreDigests;
+
+        private Entry(long size, long mtimeSec, int mtimeNsec, long ctimeSec, int ctimeNsec, AppraisalKey key,
+                AppraisalResult result, String passReason, Map<AppraisalKey, AppraisalResult> more, HashAlgo algo,
+                byte[] digest, Map<HashAlgo, byte[]> moreDigests) {
+            this.size = size;
+            this.mtimeSec = mtimeSec;
+            this.mtimeNsec = mtimeNsec;
+            this.ctimeSec = ctimeSec;
+            this.ctimeNsec = ctimeNsec;
+            this.key = key;
+            this.more = more;
+            this.algo = algo;
+            this.digest = digest;
+            this.moreDigests = moreDigests;
+            if (result != null && isSlotPass(result, algo, digest)) {
+                this.result = null;
+                this.passReason = result.reason();
+            } else {
+                this.result = result == null ? null : sharing(result, algo, digest);
+                this.passReason = result == null ? passReason : null;
+            }
+        }
+
+        Entry(FileStamp s) {
+            this(s.size(), s.mtimeSec(), s.mtimeNsec(), s.ctimeSec(), s.ctimeNsec(), null, null, null, Map.of(), null,
+                    null, Map.of());
+        }
+
+        boolean hasStamp(FileStamp s) {
+            return size == s.size() && mtimeSec == s.mtimeSec() && mtimeNsec == s.mtimeNsec()
+                    && ctimeSec == s.ctimeSec() && ctimeNsec == s.ctimeNsec();
+        }
+
+        private AppraisalResult first() {
+            if (result != null || passReason == null) {
+                return result;
+            }
+            return new AppraisalResult(dev.imans.appraise.IntegrityStatus.PASS, Optional.empty(), algo,
+                    Optional.of(digest), Optional.of(new dev.imans.xattr.ImaXattr.DigestNg(algo, digest)), passReason);
         }
 
         AppraisalResult result(AppraisalKey k) {
-            return k.equals(key) ? result : more.get(k);
+            return k.equals(key) ? first() : more.get(k);
         }
 
         byte[] digest(HashAlgo a) {
@@ -51,27 +101,35 @@ public final class IntegrityCache {
         }
 
         Entry withResult(AppraisalKey k, AppraisalResult r) {
-            r = sharing(r);
             if (key == null || key.equals(k)) {
-                return new Entry(stamp, k, r, more, algo, digest, moreDigests);
+                return new Entry(size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, k, r, null, more, algo, digest,
+                        moreDigests);
             }
-            return new Entry(stamp, key, result, plus(more, k, r), algo, digest, moreDigests);
+            return new Entry(size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, key, result, passReason,
+                    plus(more, k, sharing(r, algo, digest)), algo, digest, moreDigests);
         }
 
         Entry withDigest(HashAlgo a, byte[] d) {
             if (algo == null || algo == a) {
-                return new Entry(stamp, key, result, more, a, d, moreDigests).sharingAll();
+                // The first result is rebuilt from the slot if it was kept as its reason (same algorithm,
+                // same digest: the slot is only ever set again to the same file version's digest).
+                return new Entry(size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, key, first(), null, more, a, d,
+                        moreDigests);
             }
-            return new Entry(stamp, key, result, more, algo, digest, plus(moreDigests, a, d));
+            return new Entry(size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, key, result, passReason, more, algo,
+                    digest, plus(moreDigests, a, d));
         }
 
-        /** This entry with its first result sharing the digest slot's array, where they are equal. */
-        private Entry sharingAll() {
-            return result == null ? this : new Entry(stamp, key, sharing(result), more, algo, digest, moreDigests);
+        /** Whether {@code r} is a pass on a hash label that is exactly the digest slot's digest. */
+        private static boolean isSlotPass(AppraisalResult r, HashAlgo algo, byte[] digest) {
+            return digest != null && r.passed() && r.cause().isEmpty() && r.algo() == algo
+                    && r.digest().isPresent() && java.util.Arrays.equals(r.digest().get(), digest)
+                    && r.xattr().isPresent() && r.xattr().get() instanceof dev.imans.xattr.ImaXattr.DigestNg ng
+                    && ng.algo() == algo && java.util.Arrays.equals(ng.digest(), digest);
         }
 
         /** {@code r} with its digest and its label's digest as the digest slot's array, where equal. */
-        private AppraisalResult sharing(AppraisalResult r) {
+        private static AppraisalResult sharing(AppraisalResult r, HashAlgo algo, byte[] digest) {
             if (digest == null || r.algo() != algo || r.digest().isEmpty() || r.digest().get() == digest
                     || !java.util.Arrays.equals(r.digest().get(), digest)) {
                 return r;
@@ -116,7 +174,7 @@ public final class IntegrityCache {
     /** The result remembered for this file in this state under {@code req}. */
     public Optional<AppraisalResult> get(FileKey key, FileStamp stamp, AppraisalKey req) {
         Entry e = entries.get(key);
-        if (e == null || !e.stamp.equals(stamp)) {
+        if (e == null || !e.hasStamp(stamp)) {
             return Optional.empty();
         }
         return Optional.ofNullable(e.result(req));
@@ -140,7 +198,7 @@ public final class IntegrityCache {
             if (!current(k, token)) {
                 return old;
             }
-            Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
+            Entry e = old != null && old.hasStamp(stamp) ? old : new Entry(stamp);
             return e.withResult(canonical, result);
         });
     }
@@ -153,7 +211,7 @@ public final class IntegrityCache {
         Token token = token(key);
         return algo -> {
             Entry e = entries.get(key);
-            if (e != null && e.stamp.equals(stamp)) {
+            if (e != null && e.hasStamp(stamp)) {
                 byte[] d = e.digest(algo);
                 if (d != null) {
                     return d.clone();
@@ -173,7 +231,7 @@ public final class IntegrityCache {
             if (!current(k, token)) {
                 return old;
             }
-            Entry e = old != null && old.stamp.equals(stamp) ? old : new Entry(stamp);
+            Entry e = old != null && old.hasStamp(stamp) ? old : new Entry(stamp);
             return e.withDigest(algo, digest.clone());
         });
     }
@@ -203,13 +261,13 @@ public final class IntegrityCache {
             return false;
         }
         Entry shared = entries.get(other);
-        if (shared == null || !shared.stamp.equals(stamp)) {
+        if (shared == null || !shared.hasStamp(stamp)) {
             return false;
         }
         if (entries.size() >= MAX_FILES && !entries.containsKey(key)) {
             clear();
         }
-        return entries.compute(key, (k, old) -> !current(k, token) || old != null && old.stamp.equals(stamp)
+        return entries.compute(key, (k, old) -> !current(k, token) || old != null && old.hasStamp(stamp)
                 ? old : shared) == shared;
     }
 
@@ -229,7 +287,7 @@ public final class IntegrityCache {
     /** Whether anything is known of the file in this state. */
     boolean knows(FileKey key, FileStamp stamp) {
         Entry e = entries.get(key);
-        return e != null && e.stamp.equals(stamp);
+        return e != null && e.hasStamp(stamp);
     }
 
     /** Drops everything known about the file (it was written). */

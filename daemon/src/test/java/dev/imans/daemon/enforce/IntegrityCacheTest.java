@@ -50,6 +50,48 @@ class IntegrityCacheTest {
     }
 
     @Test
+    void aPassKeptAsItsReasonComesBackWholeWhicheverOfResultAndDigestCameFirst(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("f"), "hello\n");
+        try (dev.imans.linux.Fd fd = dev.imans.linux.Fd.open(f, dev.imans.linux.Fd.O_RDONLY)) {
+            byte[] digest = new IntegrityCache().digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256);
+            AppraisalResult pass = new AppraisalResult(IntegrityStatus.PASS, Optional.empty(), HashAlgo.SHA256,
+                    Optional.of(digest.clone()), Optional.of(new dev.imans.xattr.ImaXattr.DigestNg(HashAlgo.SHA256,
+                            digest.clone())), "the file's sha256 digest matches");
+            for (boolean digestFirst : new boolean[] {true, false}) {
+                IntegrityCache cache = new IntegrityCache();
+                IntegrityCache.Token t = cache.token(KEY);
+                if (digestFirst) {
+                    cache.digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256);
+                }
+                cache.put(KEY, STAMP, REQ, pass, t);
+                if (!digestFirst) {
+                    cache.digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256);
+                }
+                AppraisalResult got = cache.get(KEY, STAMP, REQ).orElseThrow();
+                assertThat(got.status()).isEqualTo(IntegrityStatus.PASS);
+                assertThat(got.cause()).isEmpty();
+                assertThat(got.algo()).isEqualTo(HashAlgo.SHA256);
+                assertThat(got.reason()).isEqualTo(pass.reason());
+                assertThat(got.digest().orElseThrow()).isEqualTo(digest);
+                assertThat(got.xattr().orElseThrow()).isInstanceOf(dev.imans.xattr.ImaXattr.DigestNg.class);
+                assertThat(((dev.imans.xattr.ImaXattr.DigestNg) got.xattr().get()).digest()).isEqualTo(digest);
+                assertThat(got.signed()).isFalse();
+                // Another file version's stamp misses.
+                assertThat(cache.get(KEY, new FileStamp(5, 100, 0, 101, 0), REQ)).isEmpty();
+            }
+            // A pass on another label (here none) is kept as it is.
+            IntegrityCache cache = new IntegrityCache();
+            cache.digests(KEY, STAMP, fd.value()).digest(HashAlgo.SHA256);
+            AppraisalResult unlabelled = new AppraisalResult(IntegrityStatus.PASS, Optional.empty(), HashAlgo.SHA256,
+                    Optional.of(digest.clone()), Optional.empty(), "no rule needs a label");
+            cache.put(KEY, STAMP, REQ, unlabelled, cache.token(KEY));
+            assertThat(cache.get(KEY, STAMP, REQ).orElseThrow().xattr()).isEmpty();
+            assertThat(cache.get(KEY, STAMP, REQ).orElseThrow().reason()).isEqualTo("no rule needs a label");
+        }
+    }
+
+    @Test
     void aResultComputedAcrossAWriteIsNotStored() {
         IntegrityCache cache = new IntegrityCache();
         IntegrityCache.Token before = cache.token(KEY);
