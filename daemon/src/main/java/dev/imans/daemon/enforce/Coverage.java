@@ -9,6 +9,7 @@ import dev.imans.policy.MatchResult;
 import dev.imans.policy.PolicyMatcher;
 import dev.imans.policy.Rule;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,6 +25,19 @@ import java.util.Set;
  */
 final class Coverage {
     private Coverage() {}
+
+    /**
+     * Every answer below for one kind of file under one snapshot, as {@link Policies#coverage} keeps
+     * them. Collections are immutable and in scope order.
+     */
+    record OfFile(boolean any, List<AppraisalKey> requirements, List<MeasuredPcr> measurePcrs,
+                  List<Scope> auditScopes, boolean rehash, boolean enforce, HashAlgo defaultAlgo) {}
+
+    static OfFile of(Policies p, FileFacts f, HashAlgo defaultAlgo) {
+        return new OfFile(anyMayCover(p, f), List.copyOf(requirements(p, f, defaultAlgo)),
+                List.copyOf(measurePcrs(p, f)), List.copyOf(auditScopes(p, f)), rehashMayCover(p, f),
+                enforceMayCover(p, f), defaultAlgo);
+    }
 
     /**
      * Whether any scope that appraises may ask for an appraisal of this file, or any scope (whatever

@@ -80,7 +80,7 @@ public final class EnforcementDecider implements Decider {
         } catch (LinuxException e) {
             return Verdict.DEFER;
         }
-        if (!Coverage.anyMayCover(p, file)) {
+        if (!p.coverage(file, ctx.config().hashAlgo()).any()) {
             event.afterAnswer(new Ignore(p, false));
             return Verdict.ALLOW;
         }
@@ -592,12 +592,12 @@ public final class EnforcementDecider implements Decider {
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask,
             boolean knownOnly) throws LinuxException {
-        if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key)
-                || Coverage.rehashMayCover(p, file)) {
+        Coverage.OfFile coverage = p.coverage(file, ctx.config().hashAlgo());
+        if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key) || coverage.rehash()) {
             return false;
         }
         FileStamp stamp = FileStamp.of(event);
-        for (AppraisalKey req : Coverage.requirements(p, file, ctx.config().hashAlgo())) {
+        for (AppraisalKey req : coverage.requirements()) {
             AppraisalResult r;
             if (knownOnly) {
                 Optional<AppraisalResult> known = ctx.cache().get(key, stamp, req);
@@ -610,17 +610,17 @@ public final class EnforcementDecider implements Decider {
                 r = appraised(event, key, stamp, req);
             }
             // An enforcing scope refuses writers of a signed file: each open must be seen to tell.
-            if (!r.passed() || r.signed() && Coverage.enforceMayCover(p, file)) {
+            if (!r.passed() || r.signed() && coverage.enforce()) {
                 return false;
             }
         }
-        for (Scope s : Coverage.auditScopes(p, file)) {
+        for (Scope s : coverage.auditScopes()) {
             if (!ctx.audited().audited(s.namespace(), key, stamp)) {
                 return false;
             }
         }
         // The mark silences every namespace: each list that may take the file must hold this version.
-        Set<Coverage.MeasuredPcr> measuring = Coverage.measurePcrs(p, file);
+        List<Coverage.MeasuredPcr> measuring = coverage.measurePcrs();
         for (Coverage.MeasuredPcr mp : measuring) {
             if (!ctx.measurements().measured(mp.scope().namespace(), key, stamp, mp.pcr())) {
                 return false;

@@ -11,9 +11,64 @@ import java.util.Map;
  * decider reads one snapshot per event; a policy or registration change installs a new one (and
  * flushes the ignore marks that {@linkplain #stricterOn may no longer hold}).
  */
-public record Policies(Scope host, Map<Long, Scope> namespaces) {
-    public Policies {
-        namespaces = Map.copyOf(namespaces);
+public final class Policies {
+    /** Kinds of file whose coverage a snapshot keeps ({@link #coverage}); past this it starts over. */
+    private static final int MAX_COVERAGE = 4096;
+
+    private final Scope host;
+    private final Map<Long, Scope> namespaces;
+    private final List<Scope> all;
+    private final java.util.concurrent.ConcurrentHashMap<dev.imans.policy.FileFacts, Coverage.OfFile> coverage =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    public Policies(Scope host, Map<Long, Scope> namespaces) {
+        this.host = host;
+        this.namespaces = Map.copyOf(namespaces);
+        List<Scope> every = new ArrayList<>(this.namespaces.size() + 1);
+        every.add(host);
+        every.addAll(this.namespaces.values());
+        this.all = List.copyOf(every);
+    }
+
+    public Scope host() {
+        return host;
+    }
+
+    public Map<Long, Scope> namespaces() {
+        return namespaces;
+    }
+
+    /**
+     * What the rules in force may ask of a file of this kind ({@link Coverage}), worked out once per kind
+     * of file (filesystem, owner, group, label) and snapshot: every cold event asks, and a walk of every
+     * rule of every scope for each question cost a 1,000-rule policy thousands of rule tests an event.
+     */
+    Coverage.OfFile coverage(dev.imans.policy.FileFacts f, dev.imans.crypto.HashAlgo defaultAlgo) {
+        Coverage.OfFile c = coverage.get(f);
+        if (c != null && c.defaultAlgo() == defaultAlgo) {
+            return c;
+        }
+        c = Coverage.of(this, f, defaultAlgo);
+        if (coverage.size() >= MAX_COVERAGE) {
+            coverage.clear();
+        }
+        coverage.put(f, c);
+        return c;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Policies p && host.equals(p.host) && namespaces.equals(p.namespaces);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * host.hashCode() + namespaces.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Policies[host=" + host + ", namespaces=" + namespaces + "]";
     }
 
     /** The scope of a registered namespace, or null for an unregistered one (the host policy alone applies). */
@@ -53,10 +108,7 @@ public record Policies(Scope host, Map<Long, Scope> namespaces) {
 
     /** Every scope: the host first. */
     public List<Scope> all() {
-        List<Scope> out = new ArrayList<>(namespaces.size() + 1);
-        out.add(host);
-        out.addAll(namespaces.values());
-        return out;
+        return all;
     }
 
     /**
