@@ -26,6 +26,8 @@ public final class EngineMetrics {
     final LongAdder responseErrors = new LongAdder();
     /** FAN_Q_OVERFLOW events (the kernel allowed opens unanswered). */
     final LongAdder overflows = new LongAdder();
+    /** After-answer work (ignore marks) the reader did itself because the marker's queue was full. */
+    final LongAdder afterAnswerInline = new LongAdder();
     final LongAdder ignoreMarksAdded = new LongAdder();
     final LongAdder ignoreMarksRemoved = new LongAdder();
     /** Modification events seen by the watcher. */
@@ -147,6 +149,10 @@ public final class EngineMetrics {
         return overflows.sum();
     }
 
+    public long afterAnswerInline() {
+        return afterAnswerInline.sum();
+    }
+
     public long ignoreMarksAdded() {
         return ignoreMarksAdded.sum();
     }
@@ -189,6 +195,7 @@ public final class EngineMetrics {
         m.put("released_at_shutdown", releasedAtShutdown());
         m.put("response_errors", responseErrors());
         m.put("overflows", overflows());
+        m.put("after_answer_inline", afterAnswerInline());
         m.put("ignore_marks_added", ignoreMarksAdded());
         m.put("ignore_marks_removed", ignoreMarksRemoved());
         m.put("modifications", modifications());

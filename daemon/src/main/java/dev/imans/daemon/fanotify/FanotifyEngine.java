@@ -52,6 +52,8 @@ public final class FanotifyEngine implements AutoCloseable {
     private final EventFd watcherWake;
     private final Fd devNull;
     private final Thread readerThread;
+    private final Marker marker;
+    private final Thread markerThread;
     private volatile Thread watcherThread;
     private final ModificationListener listener;
     private final Health health;
@@ -94,9 +96,10 @@ public final class FanotifyEngine implements AutoCloseable {
         this.ignoreMarks = new IgnoreMarks(permissions, modifications, attributes, role == Role.FILESYSTEMS, metrics,
                 health);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
+        this.marker = new Marker(decider, metrics);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
                 Unistd.getpid(), this::failOpen,
-                role == Role.FILESYSTEMS ? new BackingMounts(permissions, metrics) : null);
+                role == Role.FILESYSTEMS ? new BackingMounts(permissions, metrics) : null, marker);
         // Touch what the reader will need before it holds any event: logging and the failure paths load
         // classes and may read configuration files.
         LOG.isLoggable(Level.DEBUG);
@@ -104,6 +107,7 @@ public final class FanotifyEngine implements AutoCloseable {
         Fanotify.maskName(PERM_MASK);
         new Errno(Errno.EPERM).name();
         this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);
+        this.markerThread = Thread.ofPlatform().name("imans-fanotify-marker").daemon().unstarted(marker);
         this.watcherThread = watcherThread();
     }
 
@@ -165,6 +169,7 @@ public final class FanotifyEngine implements AutoCloseable {
     public static FanotifyEngine start(Decider decider, EngineConfig config, ModificationListener listener,
             Health health, Role role) throws LinuxException {
         FanotifyEngine e = new FanotifyEngine(decider, config, listener, health, role);
+        e.markerThread.start();
         e.readerThread.start();
         e.watcherThread.start();
         if (!e.permissions.reportsPidfd() && config.reportPidfd()) {
@@ -323,6 +328,11 @@ public final class FanotifyEngine implements AutoCloseable {
         closed = true;
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         boolean readerDone = stopThread(readerThread, readerWake, deadline);
+        // After the reader: nothing is offered to the marker any more. Its work uses the groups, which
+        // stay open until it is done or left behind.
+        marker.stop(markerThread);
+        boolean markerDone = joinQuietly(markerThread, deadline);
+        marker.drop();
         try (FanotifyResponder responder = new FanotifyResponder()) {
             workers.shutdown(responder);
         }
@@ -340,7 +350,7 @@ public final class FanotifyEngine implements AutoCloseable {
             attributes.close();
             watcherWake.close();
         }
-        if (readerDone && workersDone) {
+        if (readerDone && workersDone && markerDone) {
             permissions.close();
             readerWake.close();
             devNull.close();
@@ -370,6 +380,15 @@ public final class FanotifyEngine implements AutoCloseable {
         } catch (LinuxException e) {
             LOG.log(Level.ERROR, "could not wake " + t.getName(), e);
             return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean joinQuietly(Thread t, long deadline) {
+        try {
+            return t.join(Duration.ofMillis(Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

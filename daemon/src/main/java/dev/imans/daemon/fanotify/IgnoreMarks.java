@@ -77,36 +77,48 @@ public final class IgnoreMarks {
         MemorySegment err = errno.get();
         while (true) {
             int f = flavour;
-            int rc = Fanotify.markFd(err, group.fd(), Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | ADD_FLAGS[f],
-                    PERM_MASK, fd);
+            int evictable = ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE;
+            // The watches go first: a writer that opens the file after them is seen, and one that has it
+            // open when the ignore mark comes keeps the kernel from adding it. The other order left a
+            // writer opening between the two unseen, its shared-mapping writes hidden until its close.
+            int rc = Fanotify.markFd(err, openWatch.fd(), Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | evictable,
+                    Fanotify.FAN_OPEN, fd);
+            if (rc == 0 && attribPerInode) {
+                rc = Fanotify.markFd(err, attribWatch.fd(), Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | evictable,
+                        Fanotify.FAN_ATTRIB, fd);
+            }
+            if (rc == 0) {
+                rc = Fanotify.markFd(err, group.fd(), Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | ADD_FLAGS[f],
+                        PERM_MASK, fd);
+            }
             if (rc == Errno.EINVAL && f + 1 < ADD_FLAGS.length) {
+                removeWatches(fd);
                 flavour = f + 1;
                 continue;
             }
-            if (rc == 0) {
-                metrics.ignoreMarksAdded.increment();
-                int watchRc = Fanotify.markFd(err, openWatch.fd(),
-                        Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | (ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE),
-                        Fanotify.FAN_OPEN, fd);
-                if (watchRc == 0 && attribPerInode) {
-                    watchRc = Fanotify.markFd(err, attribWatch.fd(),
-                            Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_INODE | (ADD_FLAGS[f] & Fanotify.FAN_MARK_EVICTABLE),
-                            Fanotify.FAN_ATTRIB, fd);
-                }
-                if (watchRc != 0) {
-                    // Without the open watch a later shared-mapping write could hide behind the mark, and
-                    // without the attribute watch a chown or a new label.
-                    remove(fd);
-                    return watchRc;
-                }
-                // A degraded state entered while the mark was being added flushes before or after it:
-                // after, and this mark would survive it.
-                if (health.ignoreMarksSuspended()) {
-                    remove(fd);
-                    return Errno.EAGAIN;
-                }
+            if (rc != 0) {
+                // Without the open watch a later shared-mapping write could hide behind the mark, and
+                // without the attribute watch a chown or a new label; watches without the mark only cost.
+                removeWatches(fd);
+                return rc;
             }
-            return rc;
+            metrics.ignoreMarksAdded.increment();
+            // A degraded state entered while the mark was being added flushes before or after it:
+            // after, and this mark would survive it.
+            if (health.ignoreMarksSuspended()) {
+                remove(fd);
+                return Errno.EAGAIN;
+            }
+            return 0;
+        }
+    }
+
+    private void removeWatches(int fd) {
+        Fanotify.markFd(errno.get(), openWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
+                Fanotify.FAN_OPEN, fd);
+        if (attribPerInode) {
+            Fanotify.markFd(errno.get(), attribWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
+                    Fanotify.FAN_ATTRIB, fd);
         }
     }
 
@@ -116,12 +128,7 @@ public final class IgnoreMarks {
                 ? Fanotify.FAN_MARK_IGNORE : Fanotify.FAN_MARK_IGNORED_MASK;
         int rc = Fanotify.markFd(errno.get(), group.fd(),
                 Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE | ignoreFlag, PERM_MASK, fd);
-        Fanotify.markFd(errno.get(), openWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
-                Fanotify.FAN_OPEN, fd);
-        if (attribPerInode) {
-            Fanotify.markFd(errno.get(), attribWatch.fd(), Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_INODE,
-                    Fanotify.FAN_ATTRIB, fd);
-        }
+        removeWatches(fd);
         if (rc == 0) {
             metrics.ignoreMarksRemoved.increment();
             return true;

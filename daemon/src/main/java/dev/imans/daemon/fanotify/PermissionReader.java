@@ -19,7 +19,8 @@ import java.lang.System.Logger.Level;
  * filesystems group, after {@link BackingMounts} has looked at its mount); files
  * that are not regular (FIFOs, devices, sockets, directories: nothing to appraise) are allowed at once;
  * otherwise the decider's fast path answers, or the event is deferred to the workers. Answers go out as
- * soon as they are known; logging comes after the answer. Nothing here allocates per event.
+ * soon as they are known; logging comes after the answer; the work that follows an answer (ignore
+ * marks) goes to the {@link Marker}. Nothing here allocates per event but the marker's copy.
  *
  * <p>Must not: hash, block, log before answering, or open any file by path (a file on a marked
  * filesystem would raise an event only this thread can answer: a deadlock). Every class it uses is
@@ -39,6 +40,7 @@ final class PermissionReader implements Runnable {
     private final Runnable failOpen;
     /** Null in an overlays group, whose own opens are never through an overlay's private mounts. */
     private final BackingMounts backing;
+    private final Marker marker;
     private final PermissionEvent event = new PermissionEvent();
     private final QuietLog decisionErrors = new QuietLog("decision failed, answered by policy");
     private final QuietLog overload = new QuietLog("decision workers saturated, answered by policy");
@@ -51,8 +53,10 @@ final class PermissionReader implements Runnable {
     }
 
     PermissionReader(FanotifyGroup group, EventFd wake, Decider decider, DecisionWorkers workers, Reply reply,
-            EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen, BackingMounts backing) {
+            EngineMetrics metrics, EngineConfig config, int selfPid, Runnable failOpen, BackingMounts backing,
+            Marker marker) {
         this.backing = backing;
+        this.marker = marker;
         this.group = group;
         this.wake = wake;
         this.decider = decider;
@@ -175,6 +179,10 @@ final class PermissionReader implements Runnable {
         }
         if (v == Verdict.ALLOW || v == Verdict.DENY) {
             reply.answer(responder, fd, v, readAt);
+            if (event.afterAnswerWork() != null && marker.offer(event.copy())) {
+                responder.closeFd(pidfd);
+                return;
+            }
             answered(decider, event);
             reply.close(responder, fd, pidfd);
         } else if (v == Verdict.DEFER) {

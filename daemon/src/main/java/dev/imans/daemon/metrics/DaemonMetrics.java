@@ -123,6 +123,9 @@ public final class DaemonMetrics {
         t.single("imans_ignore_marks_added_total", "counter",
                 "Ignore marks added: the kernel answers later opens of the file itself until it changes.",
                 m.ignoreMarksAdded());
+        t.single("imans_after_answer_inline_total", "counter",
+                "Answers whose ignore marks the reader placed itself, the marker thread's queue being full"
+                        + " (each adds the marks' time to the next opener's wait).", m.afterAnswerInline());
         t.single("imans_ignore_marks_removed_total", "counter",
                 "Ignore marks removed because the file was or could be written.", m.ignoreMarksRemoved());
         t.single("imans_ignore_mark_flushes_total", "counter",
