@@ -9,42 +9,56 @@ public record ProcStatus(int tgid, int ppid, int ruid, int euid, int suid, int f
 
     /** Parses the text of {@code /proc/PID/status} (fs/proc/array.c, {@code task_state()} and {@code render_cap_t}). */
     public static ProcStatus parse(String text) {
-        int tgid = -1;
-        int ppid = -1;
-        int[] uids = null;
-        int[] gids = null;
-        long capEff = -1;
-        for (String line : text.split("\n")) {
-            int colon = line.indexOf(':');
-            if (colon < 0) {
-                continue;
-            }
-            String key = line.substring(0, colon);
-            String value = line.substring(colon + 1).strip();
-            switch (key) {
-                case "Tgid" -> tgid = Integer.parseInt(value);
-                case "PPid" -> ppid = Integer.parseInt(value);
-                case "Uid" -> uids = ids(value);
-                case "Gid" -> gids = ids(value);
-                case "CapEff" -> capEff = Long.parseUnsignedLong(value, 16);
-                default -> { }
-            }
-        }
-        if (uids == null || gids == null || capEff == -1 || tgid < 0) {
+        // Only five of the fifty-odd lines are wanted: found by their keys, not by splitting every line
+        // (which cost about 20 us per cold event that reads the file).
+        String tgid = value(text, "Tgid:");
+        String uid = value(text, "Uid:");
+        String gid = value(text, "Gid:");
+        String capEff = value(text, "CapEff:");
+        if (uid == null || gid == null || capEff == null || tgid == null) {
             throw new IllegalArgumentException("/proc status without Tgid, Uid, Gid or CapEff");
         }
-        return new ProcStatus(tgid, ppid, uids[0], uids[1], uids[2], uids[3], gids[0], gids[1], gids[2], gids[3],
-                capEff);
+        String ppid = value(text, "PPid:");
+        int[] uids = ids(uid);
+        int[] gids = ids(gid);
+        return new ProcStatus(Integer.parseInt(tgid), ppid == null ? -1 : Integer.parseInt(ppid), uids[0], uids[1],
+                uids[2], uids[3], gids[0], gids[1], gids[2], gids[3], Long.parseUnsignedLong(capEff, 16));
+    }
+
+    /** The value of the line that starts with {@code key}, stripped; null without one. */
+    private static String value(String text, String key) {
+        int at = text.startsWith(key) ? 0 : text.indexOf("\n" + key);
+        if (at < 0) {
+            return null;
+        }
+        int from = at == 0 && text.startsWith(key) ? key.length() : at + 1 + key.length();
+        int end = text.indexOf('\n', from);
+        return text.substring(from, end < 0 ? text.length() : end).strip();
     }
 
     private static int[] ids(String value) {
-        String[] f = value.split("\\s+");
-        if (f.length != 4) {
-            throw new IllegalArgumentException("expected 4 ids, got: " + value);
-        }
         int[] out = new int[4];
-        for (int i = 0; i < 4; i++) {
-            out[i] = Integer.parseUnsignedInt(f[i]);
+        int n = 0;
+        int i = 0;
+        int len = value.length();
+        while (i < len) {
+            while (i < len && Character.isWhitespace(value.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            while (i < len && !Character.isWhitespace(value.charAt(i))) {
+                i++;
+            }
+            if (start == i) {
+                break;
+            }
+            if (n == 4) {
+                throw new IllegalArgumentException("expected 4 ids, got: " + value);
+            }
+            out[n++] = Integer.parseUnsignedInt(value, start, i, 10);
+        }
+        if (n != 4) {
+            throw new IllegalArgumentException("expected 4 ids, got: " + value);
         }
         return out;
     }

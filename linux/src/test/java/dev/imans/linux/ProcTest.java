@@ -55,6 +55,21 @@ class ProcTest {
                 + "Gid:\t5\t6\t7\t8\nCapEff:\t000001ffffffffff\n");
         assertThat(s).isEqualTo(new ProcStatus(42, 1, 1000, 1001, 1002, 1003, 5, 6, 7, 8, 0x1ffffffffffL));
         assertThatThrownBy(() -> ProcStatus.parse("Name:\tx\n")).isInstanceOf(IllegalArgumentException.class);
+        // Keys are whole: NStgid is not Tgid, and a key's first line may be the text's first.
+        assertThat(ProcStatus.parse("Tgid:\t9\nNStgid:\t9\t1\nUid:\t0 0 0 0\nGid:\t1\t1\t1\t1\nCapEff:\t0\n"))
+                .isEqualTo(new ProcStatus(9, -1, 0, 0, 0, 0, 1, 1, 1, 1, 0));
+        assertThatThrownBy(() -> ProcStatus.parse("Tgid:\t9\nUid:\t0 0 0\nGid:\t1 1 1 1\nCapEff:\t0\n"))
+                .hasMessageContaining("expected 4 ids");
+        assertThatThrownBy(() -> ProcStatus.parse("Tgid:\t9\nUid:\t0 0 0 0 0\nGid:\t1 1 1 1\nCapEff:\t0\n"))
+                .hasMessageContaining("expected 4 ids");
+    }
+
+    @Test
+    void statusOfRealProcessesParsesAsTheirIds() throws Exception {
+        ProcStatus self = Proc.status((int) ProcessHandle.current().pid());
+        assertThat(self.tgid()).isEqualTo((int) ProcessHandle.current().pid());
+        assertThat(self.ppid()).isEqualTo((int) ProcessHandle.current().parent().orElseThrow().pid());
+        assertThat(self.euid()).isEqualTo(Stat.stat(Path.of("/proc/self")).uid());
     }
 
     @Test

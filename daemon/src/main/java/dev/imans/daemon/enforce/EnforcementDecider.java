@@ -191,7 +191,7 @@ public final class EnforcementDecider implements Decider {
         if (!mask && allowedForEveryOpener(event, p, file, key, false)) {
             return Verdict.ALLOW;
         }
-        Opener opener = OpenerProbe.probe(event, ids || mask, mask);
+        Opener opener = OpenerProbe.probe(event, ids, mask);
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
         AccessFacts facts = accessFacts(func, opener, file);
 
