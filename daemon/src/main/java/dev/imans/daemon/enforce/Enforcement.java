@@ -40,6 +40,15 @@ public final class Enforcement implements AutoCloseable {
     volatile FlushFault flushFault = () -> { };
     private final NamespaceLineage lineage;
     private volatile Policies policies;
+    /**
+     * Orders ignore marks against policy changes: a mark is placed under the read lock, after checking
+     * that the verdict's snapshot is still in force (or that what replaced it is stricter nowhere); a
+     * policy change installs its snapshot and flushes under the write lock. So no mark of an older
+     * verdict can stand once {@link #policiesChanged} returns, whichever thread places it and however
+     * late (marks are placed by the engines' marker threads, after the answer).
+     */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock markGate =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
     private FanotifyEngine engine;
     /** The overlay mounts' engine: a reader of its own, as one serving an overlay and its layers deadlocks. */
     private FanotifyEngine overlays;
@@ -224,23 +233,29 @@ public final class Enforcement implements AutoCloseable {
             // Unregistrations arrive while the daemon stops; the group is gone (its fd may be reused).
             return;
         }
-        Policies before = policies;
-        policies = source.current();
-        lineage.registrationsChanged(policies.namespaces().keySet());
-        audited.retainNamespaces(policies.namespaces().keySet());
         List<String> problems = new ArrayList<>();
-        // A namespace that ended, or one registered before its policy, leaves every mark right: flushing
-        // then would make every container's files cold again at every other container's start and end.
-        // Not while marks are suspended (stale marks may stand): the flush is then tried, and told.
-        Policies.Reach reach = before == null || health.ignoreMarksSuspended() ? Policies.Reach.ALL
-                : policies.stricterOn(before);
-        if (!syncGuard()) {
-            problems.add("the exec guard's map (memfd execs) could not be updated");
-        }
-        if (reach.equals(Policies.Reach.NONE)) {
-            metrics.flushesSkipped.increment();
-        } else if (!flush(reach)) {
-            problems.add("ignore marks of the previous policy could not be dropped");
+        markGate.writeLock().lock();
+        try {
+            Policies before = policies;
+            policies = source.current();
+            lineage.registrationsChanged(policies.namespaces().keySet());
+            audited.retainNamespaces(policies.namespaces().keySet());
+            if (!syncGuard()) {
+                problems.add("the exec guard's map (memfd execs) could not be updated");
+            }
+            // A namespace that ended, or one registered before its policy, leaves every mark right:
+            // flushing then would make every container's files cold again at every other container's
+            // start and end. Not while marks are suspended (stale marks may stand): the flush is then
+            // tried, and told.
+            Policies.Reach reach = before == null || health.ignoreMarksSuspended() ? Policies.Reach.ALL
+                    : policies.stricterOn(before);
+            if (reach.equals(Policies.Reach.NONE)) {
+                metrics.flushesSkipped.increment();
+            } else if (!flush(reach)) {
+                problems.add("ignore marks of the previous policy could not be dropped");
+            }
+        } finally {
+            markGate.writeLock().unlock();
         }
         if (tracker != null) {
             // Synchronously: a namespace's filesystems are marked before its registration (or policy
@@ -507,28 +522,31 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public void ignore(PermissionEvent event, Policies judgedUnder) {
             FanotifyEngine e = own.get();
-            if (e == overlays) {
-                if (tracker != null && tracker.overlayLayersUnwatched()) {
+            markGate.readLock().lock();
+            try {
+                // A verdict of a snapshot that a stricter one replaced gets no mark: the change's flush
+                // came before this, and a mark now would keep the file unchecked under the new policy.
+                Policies now = policies;
+                if (now != judgedUnder && !now.stricterOn(judgedUnder).equals(Policies.Reach.NONE)) {
+                    metrics.marksOfReplacedPolicies.increment();
                     return;
                 }
-                overlayMarked.add(event.ino() & XINO_LOW);
-            }
-            if (e.ignoreUntilModified(event) == 0) {
-                metrics.ignoreMarks.increment();
+                if (e == overlays) {
+                    if (tracker != null && tracker.overlayLayersUnwatched()) {
+                        return;
+                    }
+                    overlayMarked.add(event.ino() & XINO_LOW);
+                }
+                if (e.ignoreUntilModified(event) == 0) {
+                    metrics.ignoreMarks.increment();
+                }
+            } finally {
+                markGate.readLock().unlock();
             }
             // The tracker records an overlay with unwatched layers, then drops the overlays' marks: a mark
             // added after that drop is seen here.
             if (e == overlays && tracker != null && tracker.overlayLayersUnwatched()) {
                 flush(Policies.Reach.OVERLAYS);
-            }
-            // policiesChanged() installs the new snapshot, then flushes. A mark added after that flush
-            // for a verdict of the old snapshot would keep the file unchecked under the new policy.
-            Policies now = policies;
-            if (now != judgedUnder) {
-                Policies.Reach reach = now.stricterOn(judgedUnder);
-                if (!reach.equals(Policies.Reach.NONE)) {
-                    flush(reach);
-                }
             }
         }
 

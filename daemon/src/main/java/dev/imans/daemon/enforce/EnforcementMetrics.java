@@ -21,6 +21,8 @@ public final class EnforcementMetrics {
     public final LongAdder flushes = new LongAdder();
     /** Policy and registration changes that left the ignore marks in place: they made nothing stricter. */
     public final LongAdder flushesSkipped = new LongAdder();
+    /** Ignore marks not placed because a stricter policy replaced the one their verdict came from. */
+    public final LongAdder marksOfReplacedPolicies = new LongAdder();
     /** Measurements not taken because the file could not be read or hashed. */
     public final LongAdder measureFailures = new LongAdder();
     /** Filesystems marked. */

@@ -130,6 +130,9 @@ public final class DaemonMetrics {
                 "Ignore marks removed because the file was or could be written.", m.ignoreMarksRemoved());
         t.single("imans_ignore_mark_flushes_total", "counter",
                 "Times every ignore mark was dropped (policy, registration or key change).", d.flushes.sum());
+        t.single("imans_ignore_marks_of_replaced_policies_total", "counter",
+                "Ignore marks not placed because a stricter policy replaced the one their verdict came from"
+                        + " before the mark's turn came.", d.marksOfReplacedPolicies.sum());
         t.single("imans_ignore_mark_hits_total", "counter",
                 "Opens of ignore-marked files, answered by the kernel without an event (a lower bound: queued"
                         + " opens of one file by one process merge).", m.ignoredOpens());

@@ -143,6 +143,10 @@ class MemfdExecTest {
         assertThat(measured.sh(java("fexecve")).out()).isEqualTo("ran\n");
         daemon.policy(measured, "appraise func=BPRM_CHECK\n");
         assertThat(measured.sh(java("fexecve")).exit()).isEqualTo(128 + 9);
+        // The count follows the guard's report, which its reader thread takes after the kill.
+        for (int i = 0; i < 200 && daemon.enforcement().memfdExecs().refused() < 3; i++) {
+            Thread.sleep(10);
+        }
         assertThat(daemon.enforcement().memfdExecs().refused()).isEqualTo(3);
     }
 
