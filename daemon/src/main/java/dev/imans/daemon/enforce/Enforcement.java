@@ -558,7 +558,7 @@ public final class Enforcement implements AutoCloseable {
             // drop every mark if it moved.
             Stat.Buffer st = stamps.get();
             if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
-                cache.forget(new FileKey(event.dev(), event.ino()));
+                cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
                 flush();
             }
         }

@@ -301,6 +301,16 @@ public final class IntegrityCache {
         }
     }
 
+    /**
+     * Drops what is known of the file's version {@code stamp} only: a newer version's entry, judged on
+     * the new content, stays. For a check that runs late (after the answer, on the marker thread) and
+     * finds the file moved since its event: forgetting everything then threw away what a later open
+     * had learnt of the new version.
+     */
+    public void forgetVersion(FileKey key, FileStamp stamp) {
+        entries.computeIfPresent(key, (k, e) -> e.hasStamp(stamp) ? null : e);
+    }
+
     public void clear() {
         clears.incrementAndGet();
         entries.clear();

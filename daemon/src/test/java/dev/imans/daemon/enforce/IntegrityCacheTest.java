@@ -92,6 +92,17 @@ class IntegrityCacheTest {
     }
 
     @Test
+    void forgettingAVersionKeepsANewerOne() {
+        IntegrityCache cache = new IntegrityCache();
+        FileStamp newer = new FileStamp(5, 100, 0, 101, 0);
+        cache.put(KEY, newer, REQ, PASS, cache.token(KEY));
+        cache.forgetVersion(KEY, STAMP);
+        assertThat(cache.get(KEY, newer, REQ)).contains(PASS);
+        cache.forgetVersion(KEY, newer);
+        assertThat(cache.get(KEY, newer, REQ)).isEmpty();
+    }
+
+    @Test
     void aResultComputedAcrossAWriteIsNotStored() {
         IntegrityCache cache = new IntegrityCache();
         IntegrityCache.Token before = cache.token(KEY);
