@@ -20,8 +20,6 @@ public final class Unistd {
     private static final MethodHandle GETPID = Native.plain("getpid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETTID = Native.plain("gettid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle CLOSE = Native.withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle SETPRIORITY = Native.withErrno("setpriority",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = Native.withErrno("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = Native.withErrno("write",
@@ -68,22 +66,6 @@ public final class Unistd {
     }
 
     /** {@code close(fd)}: 0 or {@code -errno}. After a failed close the descriptor is gone anyway. */
-    /** {@code PRIO_PROCESS}, include/uapi/linux/resource.h: on Linux its "process" is one thread. */
-    private static final int PRIO_PROCESS = 0;
-
-    /**
-     * {@code setpriority(PRIO_PROCESS, tid, nice)}: the nice value of one thread (Linux keeps it per
-     * thread); 0 or {@code -errno}. Raising it needs no privilege.
-     */
-    public static int setThreadNice(MemorySegment err, int tid, int nice) {
-        try {
-            int rc = (int) SETPRIORITY.invokeExact(err, PRIO_PROCESS, tid, nice);
-            return rc == 0 ? 0 : -Native.errno(err);
-        } catch (Throwable t) {
-            throw Native.linkageBug(t);
-        }
-    }
-
     public static int close(MemorySegment err, int fd) {
         try {
             int rc = (int) CLOSE.invokeExact(err, fd);

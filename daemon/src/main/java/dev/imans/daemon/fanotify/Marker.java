@@ -49,7 +49,6 @@ final class Marker implements Runnable {
     /** Runs until interrupted ({@link #stop}); whatever ends it, later offers are refused. */
     @Override
     public void run() {
-        lowerPriority();
         try {
             while (!stopping) {
                 PermissionEvent e = queue.take();
@@ -61,22 +60,6 @@ final class Marker implements Runnable {
         } finally {
             stopping = true;
             drop();
-        }
-    }
-
-    /**
-     * Nice 19: woken once per answer, at normal priority the marker preempted the program that had
-     * just been answered (a python start in a second container ran about 5% slower than with the marks
-     * on the reader, bench/run.sh start); at 19 it runs when a CPU is free, and under a load that keeps
-     * it from running the full queue sends the work back to the reader. Failing that, it runs as it is.
-     */
-    private static void lowerPriority() {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            int rc = dev.imans.linux.Unistd.setThreadNice(dev.imans.linux.Native.errnoSegment(arena),
-                    dev.imans.linux.Unistd.gettid(), 19);
-            if (rc != 0) {
-                QuietLog.logger().log(System.Logger.Level.DEBUG, "marker thread keeps its priority: errno " + -rc);
-            }
         }
     }
 

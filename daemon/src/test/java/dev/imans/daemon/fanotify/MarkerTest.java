@@ -23,11 +23,9 @@ class MarkerTest {
     @Test
     void doesTheWorkThenClosesTheDescriptor() throws Exception {
         List<Object> done = new CopyOnWriteArrayList<>();
-        List<Integer> nice = new CopyOnWriteArrayList<>();
         CountDownLatch one = new CountDownLatch(1);
         Marker marker = new Marker(decider(e -> {
             done.add(e.afterAnswerWork());
-            nice.add(niceOfThisThread());
             assertThat(open(e.fd())).as("the fd is open while its work runs").isTrue();
             one.countDown();
         }), new EngineMetrics());
@@ -37,7 +35,6 @@ class MarkerTest {
         assertThat(one.await(5, TimeUnit.SECONDS)).isTrue();
         waitUntilClosed(fd);
         assertThat(done).containsExactly("mark");
-        assertThat(nice).as("the marker runs at nice 19, below the programs it follows").containsExactly(19);
         marker.stop(t);
         assertThat(t.join(Duration.ofSeconds(5))).isTrue();
         assertThat(marker.offer(event(devNull(), "late"))).as("refused once stopped").isFalse();
@@ -83,17 +80,6 @@ class MarkerTest {
             assertThat(open(fd)).as("fd %d of work never started is closed", fd).isFalse();
         }
         assertThat(open(busy)).isFalse();
-    }
-
-    /** Field 19 of /proc/thread-self/stat, after the command's closing parenthesis. */
-    private static int niceOfThisThread() {
-        try {
-            String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Integer.parseInt(f[16]);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private static Decider decider(java.util.function.Consumer<PermissionEvent> answered) {
