@@ -552,11 +552,19 @@ public final class Enforcement implements AutoCloseable {
 
         @Override
         public void ignoreChecked(PermissionEvent event, Policies judgedUnder) {
+            // The marker places marks after the answer, sometimes well after: a file changed since its
+            // event gets none (its verdict is of the old content, and the write's FS_MODIFY, which
+            // would have cleared the mark, has passed).
+            Stat.Buffer st = stamps.get();
+            if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
+                cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
+                metrics.marksOfChangedFiles.increment();
+                return;
+            }
             ignore(event, judgedUnder);
-            // A write that landed between the appraisal and the mark would leave a stale pass: the
+            // A write that landed between that check and the mark would leave a stale pass: the
             // watcher may have dropped the (not yet existing) mark already. Compare the file again and
             // drop every mark if it moved.
-            Stat.Buffer st = stamps.get();
             if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
                 cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
                 flush();

@@ -23,6 +23,8 @@ public final class EnforcementMetrics {
     public final LongAdder flushesSkipped = new LongAdder();
     /** Ignore marks not placed because a stricter policy replaced the one their verdict came from. */
     public final LongAdder marksOfReplacedPolicies = new LongAdder();
+    /** Ignore marks not placed because the file changed between its event and the mark's turn. */
+    public final LongAdder marksOfChangedFiles = new LongAdder();
     /** Measurements not taken because the file could not be read or hashed. */
     public final LongAdder measureFailures = new LongAdder();
     /** Filesystems marked. */

@@ -133,6 +133,9 @@ public final class DaemonMetrics {
         t.single("imans_ignore_marks_of_replaced_policies_total", "counter",
                 "Ignore marks not placed because a stricter policy replaced the one their verdict came from"
                         + " before the mark's turn came.", d.marksOfReplacedPolicies.sum());
+        t.single("imans_ignore_marks_of_changed_files_total", "counter",
+                "Ignore marks not placed because the file changed between its event and the mark's turn.",
+                d.marksOfChangedFiles.sum());
         t.single("imans_ignore_mark_hits_total", "counter",
                 "Opens of ignore-marked files, answered by the kernel without an event (a lower bound: queued"
                         + " opens of one file by one process merge).", m.ignoredOpens());
