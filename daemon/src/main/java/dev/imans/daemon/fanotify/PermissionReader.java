@@ -186,9 +186,11 @@ final class PermissionReader implements Runnable {
             answered(decider, event);
             reply.close(responder, fd, pidfd);
         } else if (v == Verdict.DEFER) {
-            if (workers.submit(event.copy())) {
-                metrics.deferred.increment();
-            } else {
+            // Counted first: a worker may answer before submit returns, and a count that follows the
+            // answer is one a reader of the metrics can miss.
+            metrics.deferred.increment();
+            if (!workers.submit(event.copy())) {
+                metrics.deferred.decrement();
                 reply.send(responder, fd, pidfd, config.onOverload().verdict(), readAt);
                 metrics.overloaded.increment();
                 overload.log(Level.WARNING, "pid " + pid, null);
