@@ -54,8 +54,8 @@ public final class Enforcement implements AutoCloseable {
     private FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
-    /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) is marked. */
-    private java.util.List<String> hugetlb = java.util.List.of();
+    /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) is marked, or could not be. */
+    private MemfdFilesystem.Hugetlb hugetlb = MemfdFilesystem.Hugetlb.NONE;
     /** Judges execs of memfds where the filesystem mark was refused; null where it is not attached. */
     private volatile MemfdExecGuard guard;
     private volatile boolean closed;
@@ -284,8 +284,8 @@ public final class Enforcement implements AutoCloseable {
         return memfd;
     }
 
-    /** The huge page sizes whose internal hugetlbfs (the filesystem of MFD_HUGETLB memfds) is marked. */
-    public java.util.List<String> hugetlbMarked() {
+    /** The huge page sizes whose internal hugetlbfs (the filesystem of MFD_HUGETLB memfds) is marked, or not. */
+    public MemfdFilesystem.Hugetlb hugetlb() {
         return hugetlb;
     }
 
@@ -555,9 +555,7 @@ public final class Enforcement implements AutoCloseable {
             // The marker places marks after the answer, sometimes well after: a file changed since its
             // event gets none (its verdict is of the old content, and the write's FS_MODIFY, which
             // would have cleared the mark, has passed).
-            Stat.Buffer st = stamps.get();
-            if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
-                cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
+            if (changedSince(event)) {
                 metrics.marksOfChangedFiles.increment();
                 return;
             }
@@ -565,10 +563,19 @@ public final class Enforcement implements AutoCloseable {
             // A write that landed between that check and the mark would leave a stale pass: the
             // watcher may have dropped the (not yet existing) mark already. Compare the file again and
             // drop every mark if it moved.
-            if (st.fstat(event.fd()) != 0 || !FileStamp.of(st).equals(FileStamp.of(event))) {
-                cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
+            if (changedSince(event)) {
                 flush();
             }
+        }
+
+        /** Whether the event's file moved from the stamp it was judged at; if so that version is forgotten. */
+        private boolean changedSince(PermissionEvent event) {
+            Stat.Buffer st = stamps.get();
+            if (st.fstat(event.fd()) == 0 && FileStamp.of(st).equals(FileStamp.of(event))) {
+                return false;
+            }
+            cache.forgetVersion(new FileKey(event.dev(), event.ino()), FileStamp.of(event));
+            return true;
         }
     }
 }

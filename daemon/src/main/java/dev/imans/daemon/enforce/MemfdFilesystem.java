@@ -6,6 +6,7 @@ import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Memfd;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -56,21 +57,21 @@ public final class MemfdFilesystem {
      * made with {@code MFD_HUGETLB}. Unlike the internal tmpfs they are not {@code SB_NOUSER}, so fanotify
      * takes a filesystem mark through such a memfd, and their opens and execs are judged like any file's
      * (label read, measured). Each is recorded in {@code filesystems} as hugetlbfs: no mount table shows
-     * it. Returns the page sizes marked; a size whose memfd cannot be made (no such page size) or marked is
-     * logged and left.
+     * it. A size whose memfd cannot be made or marked is logged and reported ({@link Hugetlb#unmarked}):
+     * its memfds' opens and execs are not judged.
      */
-    static java.util.List<String> markHugetlb(FanotifyEngine engine, FilesystemTable filesystems,
-            Set<String> fsTypes) {
-        java.util.List<String> marked = new java.util.ArrayList<>();
+    static Hugetlb markHugetlb(FanotifyEngine engine, FilesystemTable filesystems, Set<String> fsTypes) {
+        List<String> marked = new java.util.ArrayList<>();
+        List<String> unmarked = new java.util.ArrayList<>();
         if (!fsTypes.isEmpty() && !fsTypes.contains("hugetlbfs")) {
-            return marked;
+            return Hugetlb.NONE;
         }
-        java.util.List<String> sizes;
+        List<String> sizes;
         try (var dirs = java.nio.file.Files.list(HUGEPAGE_SIZES)) {
             sizes = dirs.map(d -> d.getFileName().toString()).filter(n -> n.matches("hugepages-\\d+kB")).sorted()
                     .toList();
         } catch (java.io.IOException e) {
-            return marked; // no huge pages in this kernel
+            return Hugetlb.NONE; // no huge pages in this kernel
         }
         for (String name : sizes) {
             long kib = Long.parseLong(name.substring("hugepages-".length(), name.length() - 2));
@@ -81,6 +82,7 @@ public final class MemfdFilesystem {
                 filesystems.internal(dev.imans.linux.Stat.fstat(probe.value()).dev(), "hugetlbfs");
                 marked.add(kib + " kB");
             } catch (LinuxException | RuntimeException e) {
+                unmarked.add(kib + " kB");
                 Log.warn("cannot mark the kernel's internal hugetlbfs for " + kib + " kB pages: " + e
                         + ": opens and execs of MFD_HUGETLB memfds of that size are not judged");
             }
@@ -88,7 +90,15 @@ public final class MemfdFilesystem {
         if (!marked.isEmpty()) {
             Log.info("enforcing on the kernel's internal hugetlbfs (MFD_HUGETLB memfds), pages of " + marked);
         }
-        return marked;
+        return new Hugetlb(List.copyOf(marked), List.copyOf(unmarked));
+    }
+
+    /**
+     * The huge page sizes whose internal hugetlbfs is marked, and those whose mark failed: a gap shown
+     * in the metrics ({@code imans_hugetlb_page_sizes_unjudged}), not only in the log.
+     */
+    public record Hugetlb(List<String> marked, List<String> unmarked) {
+        static final Hugetlb NONE = new Hugetlb(List.of(), List.of());
     }
 
     /** Tries the filesystem mark through a throw-away memfd; never throws. */

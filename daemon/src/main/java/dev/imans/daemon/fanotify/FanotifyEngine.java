@@ -375,15 +375,11 @@ public final class FanotifyEngine implements AutoCloseable {
     private static boolean stopThread(Thread t, EventFd wake, long deadline) {
         try {
             wake.signal();
-            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-            return t.join(Duration.ofMillis(left));
         } catch (LinuxException e) {
             LOG.log(Level.ERROR, "could not wake " + t.getName(), e);
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
+        return joinQuietly(t, deadline);
     }
 
     private static boolean joinQuietly(Thread t, long deadline) {

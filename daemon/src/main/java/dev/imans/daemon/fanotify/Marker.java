@@ -75,8 +75,4 @@ final class Marker implements Runnable {
             closer.closeFd(e.fd());
         }
     }
-
-    int pending() {
-        return queue.size();
-    }
 }

@@ -157,6 +157,9 @@ public final class DaemonMetrics {
                 engine.marked().size());
         t.single("imans_memfd_execs_judged", "gauge", "1 when execs of memfds are judged (their filesystem"
                 + " marked, or the exec guard attached), else 0.", e.memfdFilesystem().execsJudged() ? 1 : 0);
+        t.single("imans_hugetlb_page_sizes_unjudged", "gauge", "Huge page sizes whose kernel-internal hugetlbfs"
+                + " could not be marked: opens and execs of MFD_HUGETLB memfds of those sizes are not judged.",
+                e.hugetlb().unmarked().size());
         MemfdExecGuard.Counts memfd = e.memfdExecs();
         t.single("imans_memfd_execs_refused_total", "counter",
                 "Execs of memfds the exec guard refused (the process killed before the program ran).",

@@ -172,7 +172,8 @@ class MemfdExecTest {
                     java.nio.file.Files.readString(pages).strip()) > 0, "no huge page could be reserved");
             daemon = new DaemonFixture(AppraiseSetting.ENFORCE, java.util.Set.of(),
                     dev.imans.audit.AuditFormat.SEED, java.util.Set.of("tmpfs", "hugetlbfs"));
-            assertThat(daemon.enforcement().hugetlbMarked()).contains("2048 kB");
+            assertThat(daemon.enforcement().hugetlb().marked()).contains("2048 kB");
+            assertThat(daemon.enforcement().hugetlb().unmarked()).isEmpty();
             String probe = "import os, mmap\n"
                     + "fd = os.memfd_create('huge', os.MFD_HUGETLB)\n"
                     + "os.ftruncate(fd, 2 * 1024 * 1024)\n"

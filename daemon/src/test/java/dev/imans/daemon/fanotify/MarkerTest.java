@@ -37,7 +37,10 @@ class MarkerTest {
         assertThat(done).containsExactly("mark");
         marker.stop(t);
         assertThat(t.join(Duration.ofSeconds(5))).isTrue();
-        assertThat(marker.offer(event(devNull(), "late"))).as("refused once stopped").isFalse();
+        int late = devNull();
+        assertThat(marker.offer(event(late, "late"))).as("refused once stopped").isFalse();
+        assertThat(open(late)).as("a refused event's fd stays the caller's").isTrue();
+        new FanotifyResponderCloser().close(late);
     }
 
     @Test
