@@ -35,6 +35,8 @@ public final class Stat {
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int STATX_BASIC_STATS = 0x7ff;
     public static final int STATX_MNT_ID = 0x1000;
+    /** The mount's 64-bit id, never reused while the system runs (Linux 6.8), in {@code stx_mnt_id}. */
+    public static final int STATX_MNT_ID_UNIQUE = 0x4000;
     /** File type bits of st_mode, include/uapi/linux/stat.h. */
     public static final int S_IFMT = 0170000;
     public static final int S_IFSOCK = 0140000;
@@ -182,12 +184,24 @@ public final class Stat {
 
         /** Fills the buffer from the open file {@code fd}: 0 or the errno. */
         public int fstat(int fd) {
-            return statx(fd, EMPTY, AT_EMPTY_PATH);
+            return statx(fd, EMPTY, AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID);
+        }
+
+        /**
+         * As {@link #fstat}, with the mount's unique id ({@link #uniqueMountId}) in place of the
+         * mountinfo one ({@link #mountId} is then not to be read).
+         */
+        public int fstatUniqueMount(int fd) {
+            return statx(fd, EMPTY, AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID_UNIQUE);
         }
 
         int statx(int dirfd, MemorySegment path, int flags) {
+            return statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID);
+        }
+
+        private int statx(int dirfd, MemorySegment path, int flags, int mask) {
             try {
-                int rc = (int) STATX.invokeExact(err, dirfd, path, flags, STATX_BASIC_STATS | STATX_MNT_ID, buf);
+                int rc = (int) STATX.invokeExact(err, dirfd, path, flags, mask, buf);
                 return rc == 0 ? 0 : Native.errno(err);
             } catch (Throwable t) {
                 throw Native.linkageBug(t);
@@ -249,6 +263,14 @@ public final class Stat {
 
         public long mountId() {
             return buf.get(JAVA_LONG, OFF_MNT_ID);
+        }
+
+        /**
+         * After {@link #fstatUniqueMount}: the mount's unique id, or 0 where the kernel has none (before
+         * Linux 6.8, which then fills in the mountinfo id and says so in {@code stx_mask}).
+         */
+        public long uniqueMountId() {
+            return (buf.get(JAVA_INT, 0) & STATX_MNT_ID_UNIQUE) != 0 ? buf.get(JAVA_LONG, OFF_MNT_ID) : 0;
         }
 
         public FileStat toRecord() {

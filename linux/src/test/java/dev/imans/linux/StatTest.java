@@ -33,6 +33,48 @@ class StatTest {
         }
     }
 
+    /**
+     * A mount's unique id: the same for two files of one mount, another for a bind mount of the same
+     * directory (another mount), and a new one for a mount made after an unmount (the mountinfo id may be
+     * given again; this one never is).
+     */
+    @Test
+    void uniqueMountIdsTellMountsApartAndAreNeverReused() throws Exception {
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        long first;
+        try (TmpfsMount m = new TmpfsMount(a); Stat.Buffer st = new Stat.Buffer()) {
+            Files.writeString(m.dir.resolve("f"), "x");
+            Files.writeString(m.dir.resolve("g"), "y");
+            first = uniqueMountId(st, m.dir.resolve("f"));
+            assertThat(first).as("Linux 6.8 or later reports it").isNotZero();
+            assertThat(uniqueMountId(st, m.dir.resolve("g"))).isEqualTo(first);
+            Files.createDirectories(b);
+            TmpfsMount.run("mount", "--bind", a.toString(), b.toString());
+            try {
+                assertThat(uniqueMountId(st, b.resolve("f"))).isNotZero().isNotEqualTo(first);
+            } finally {
+                TmpfsMount.run("umount", b.toString());
+            }
+            try (Fd fd = Fd.open(m.dir.resolve("f"), Fd.O_RDONLY)) {
+                assertThat(st.fstat(fd.value())).isZero();
+                assertThat(st.uniqueMountId()).as("not asked for: not reported").isZero();
+                assertThat(st.mountId()).isPositive().isNotEqualTo(first);
+            }
+        }
+        try (TmpfsMount again = new TmpfsMount(a); Stat.Buffer st = new Stat.Buffer()) {
+            Files.writeString(again.dir.resolve("f"), "x");
+            assertThat(uniqueMountId(st, again.dir.resolve("f"))).isNotZero().isNotEqualTo(first);
+        }
+    }
+
+    private static long uniqueMountId(Stat.Buffer st, Path f) throws Exception {
+        try (Fd fd = Fd.open(f, Fd.O_RDONLY)) {
+            assertThat(st.fstatUniqueMount(fd.value())).isZero();
+            return st.uniqueMountId();
+        }
+    }
+
     @Test
     void lstatDoesNotFollowAndStatDoes() throws Exception {
         Path f = Files.writeString(tmp.resolve("f"), "x");

@@ -646,10 +646,15 @@ public final class EnforcementDecider implements Decider {
     }
 
     private FileFacts fileFacts(PermissionEvent event) throws LinuxException {
-        Stat.FsStat fs = Stat.fstatfs(event.fd());
         FilesystemTable table = ctx.filesystems();
-        String fsName = table.of(event.dev(), fs).fsName();
-        return new FileFacts(fs.type(), fsName, table.fsUuid(event.dev(), fs, event.fd()),
+        FilesystemTable.Superblock sb = event.uniqueMountId() == 0 ? null : table.ofMount(event.uniqueMountId());
+        if (sb == null) {
+            Stat.FsStat fs = Stat.fstatfs(event.fd());
+            sb = new FilesystemTable.Superblock(fs.type(), table.of(event.dev(), fs).fsName(),
+                    table.fsUuid(event.dev(), fs, event.fd()));
+            table.learnMount(event.uniqueMountId(), sb);
+        }
+        return new FileFacts(sb.magic(), sb.fsName(), sb.uuid(),
                 Integer.toUnsignedLong(event.uid()), Integer.toUnsignedLong(event.gid()),
                 SelinuxLabels.wanted(ctx.policies()) ? SelinuxLabels.file(event.fd()) : null);
     }

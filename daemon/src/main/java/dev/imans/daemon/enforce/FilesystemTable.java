@@ -47,12 +47,50 @@ public final class FilesystemTable {
     private final ConcurrentHashMap<Long, Uuid> uuids = new ConcurrentHashMap<>();
 
     /**
+     * What the rules test of a mount's filesystem: its magic, type name and UUID. A mount's superblock is
+     * fixed for the mount's life, and a unique mount id ({@code STATX_MNT_ID_UNIQUE}) is never given to
+     * another mount, so these hold for as long as the id is seen: an event on a known mount needs no
+     * {@code fstatfs} and no lookups.
+     */
+    public record Superblock(long magic, String fsName, UUID uuid) {}
+
+    /** Bounded: the ids of mounts that are gone are never seen again, and are dropped with the rest. */
+    static final int MOUNTS_MAX = 4096;
+
+    private final ConcurrentHashMap<Long, Superblock> byMount = new ConcurrentHashMap<>();
+
+    /** The superblock facts learnt for the mount with unique id {@code uniqueMountId} (not 0), or null. */
+    public Superblock ofMount(long uniqueMountId) {
+        return byMount.get(uniqueMountId);
+    }
+
+    /**
+     * Learns {@code sb} for the mount {@code uniqueMountId}; not kept when its type name is not known yet
+     * (a mount the mount tracker has still to read), so that it is looked up again.
+     */
+    public void learnMount(long uniqueMountId, Superblock sb) {
+        if (uniqueMountId == 0 || sb.fsName().isEmpty()) {
+            return;
+        }
+        if (byMount.size() >= MOUNTS_MAX) {
+            byMount.clear();
+        }
+        byMount.put(uniqueMountId, sb);
+    }
+
+    /**
      * Records the filesystem of one mount. A device number now showing another type is another
      * filesystem (the number was freed by an unmount and given to the next mount): learnt anew.
      */
     public void learn(MountInfo m) {
-        byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
+        Names before = byDev.get(m.dev());
+        Names now = byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
                 ? known : names(m));
+        if (before != null && before != now) {
+            // A reused number: what mounts learnt under its old names may be wrong (a mount's own facts
+            // cannot change, but the name it was given came from this table).
+            byMount.clear();
+        }
     }
 
     /**

@@ -26,6 +26,7 @@ public final class PermissionEvent {
     private int mtimeNsec;
     private long ctimeSec;
     private int ctimeNsec;
+    private long uniqueMountId;
     private Object note;
     private Object afterAnswer;
     /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
@@ -33,6 +34,7 @@ public final class PermissionEvent {
 
     PermissionEvent() {}
 
+    /** From {@code st} as {@link Stat.Buffer#fstatUniqueMount} filled it. */
     void fill(int fd, int pid, int pidfd, long mask, Stat.Buffer st) {
         this.fd = fd;
         this.pid = pid;
@@ -48,6 +50,7 @@ public final class PermissionEvent {
         this.mtimeNsec = st.mtimeNsec();
         this.ctimeSec = st.ctimeSec();
         this.ctimeNsec = st.ctimeNsec();
+        this.uniqueMountId = st.uniqueMountId();
         this.note = null;
         this.afterAnswer = null;
     }
@@ -77,6 +80,7 @@ public final class PermissionEvent {
         c.mtimeNsec = mtimeNsec;
         c.ctimeSec = ctimeSec;
         c.ctimeNsec = ctimeNsec;
+        c.uniqueMountId = uniqueMountId;
         c.note = note;
         c.afterAnswer = afterAnswer;
         c.readNanos = readNanos;
@@ -174,6 +178,14 @@ public final class PermissionEvent {
 
     public int ctimeNsec() {
         return ctimeNsec;
+    }
+
+    /**
+     * The unique id of the mount the file was opened through ({@code STATX_MNT_ID_UNIQUE}), never reused
+     * while the system runs; 0 where the kernel has none.
+     */
+    public long uniqueMountId() {
+        return uniqueMountId;
     }
 
     @Override

@@ -155,7 +155,7 @@ final class PermissionReader implements Runnable {
             metrics.selfAllowed.increment();
             return;
         }
-        int statErrno = st.fstat(fd);
+        int statErrno = st.fstatUniqueMount(fd);
         if (statErrno != 0) {
             reply.send(responder, fd, pidfd, config.onDecisionError().verdict(), readAt);
             metrics.decisionErrors.increment();

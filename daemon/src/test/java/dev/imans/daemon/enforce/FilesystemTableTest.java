@@ -55,4 +55,35 @@ class FilesystemTableTest {
             Files.delete(dir);
         }
     }
+
+    @Test
+    void aMountsFactsAreKeptByItsUniqueIdAndForgottenWhenADeviceNumberIsReused() {
+        FilesystemTable t = new FilesystemTable();
+        var sb = new FilesystemTable.Superblock(Stat.TMPFS_MAGIC, "tmpfs", new UUID(1, 2));
+        t.learnMount(77, sb);
+        assertThat(t.ofMount(77)).isEqualTo(sb);
+        assertThat(t.ofMount(78)).isNull();
+        t.learnMount(0, sb);
+        assertThat(t.ofMount(0)).as("0: the kernel has no unique id").isNull();
+        t.learnMount(79, new FilesystemTable.Superblock(Stat.TMPFS_MAGIC, "", null));
+        assertThat(t.ofMount(79)).as("a name not known yet is looked up again").isNull();
+
+        MountInfo tmpfs = mount("tmpfs", 4001);
+        t.learn(tmpfs);
+        t.learn(tmpfs);
+        assertThat(t.ofMount(77)).as("the same filesystem learnt again changes nothing").isEqualTo(sb);
+        t.learn(mount("ramfs", 4001));
+        assertThat(t.ofMount(77)).as("names given under a reused device number are not trusted").isNull();
+    }
+
+    @Test
+    void theMountsKeptAreBounded() {
+        FilesystemTable t = new FilesystemTable();
+        var sb = new FilesystemTable.Superblock(Stat.TMPFS_MAGIC, "tmpfs", null);
+        for (long id = 1; id <= FilesystemTable.MOUNTS_MAX + 10; id++) {
+            t.learnMount(id, sb);
+        }
+        assertThat(t.ofMount(FilesystemTable.MOUNTS_MAX + 10)).isEqualTo(sb);
+        assertThat(t.ofMount(1)).isNull();
+    }
 }
