@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The benchmarks (as root): builds what they need, then runs
 #   bench/run.sh [--files N] [--size BYTES] [--rounds R] [--prime N] [--fs tmpfs,ext4,overlay,host]
-#                [--configs no_policy,appraise,...]          dev.imans.bench.OpenBenchmark (open() cost)
+#                [--configs no_policy,appraise,...] [--start-rounds R]
+#                                                           dev.imans.bench.OpenBenchmark (open() cost, then
+#                                                           in the same table python3's start in containers,
+#                                                           --start-rounds 0 to leave it out)
 #   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
 #                                                           a new mount in a namespace goes unchecked)
-#   bench/run.sh start [--rounds R]                         dev.imans.bench.StartBenchmark (python3 importing
-#                                                           the standard library in containers of one image)
+#   bench/run.sh start [--rounds R]                         dev.imans.bench.StartBenchmark alone (python3
+#                                                           importing the standard library in containers of
+#                                                           one image)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/jdk.sh"

@@ -44,9 +44,14 @@ import java.util.function.LongSupplier;
  * listener has not seen, not a listener that has not run (a fresh JVM compiles its decision path during
  * its first thousands of events, which the start benchmark measures).
  *
+ * <p>Then, in the same table, a real program's start in containers of one image ({@link StartBenchmark},
+ * {@code --start-rounds} rounds, 0 for none): the times in ms and their ratios, on the rows of no
+ * listener, the C listener that hashes every file, and imans appraising every file (a fresh daemon), and
+ * on a row of its own for a daemon warmed on another image.
+ *
  * <p>Usage (as root): {@code OpenBenchmark [--files N] [--size BYTES] [--rounds R] [--prime N] [--fs ...]
- * [--configs ...]}; defaults 20000, 4096, 3, 20000, every filesystem and configuration. The opener
- * ({@code bench/native/openloop.c}) times itself inside its loop.
+ * [--configs ...] [--start-rounds R]}; defaults 20000, 4096, 3, 20000, every filesystem and
+ * configuration, 5. The opener ({@code bench/native/openloop.c}) times itself inside its loop.
  */
 public final class OpenBenchmark {
     /** tmpfs, ext4 and overlay. */
@@ -90,6 +95,7 @@ public final class OpenBenchmark {
         int prime = 20_000;
         Set<Fs> filesystems = EnumSet.allOf(Fs.class);
         Set<Config> configs = EnumSet.allOf(Config.class);
+        int startRounds = 5;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--files" -> files = Integer.parseInt(args[i + 1]);
@@ -98,10 +104,13 @@ public final class OpenBenchmark {
                 case "--prime" -> prime = Integer.parseInt(args[i + 1]);
                 case "--fs" -> filesystems = names(Fs.class, args[i + 1]);
                 case "--configs" -> configs = names(Config.class, args[i + 1]);
+                case "--start-rounds" -> startRounds = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new OpenBenchmark(files, size, rounds, prime, filesystems, configs).run();
+        var open = new OpenBenchmark(files, size, rounds, prime, filesystems, configs).run();
+        StartBenchmark.Medians start = startRounds > 0 ? new StartBenchmark(startRounds).measure() : null;
+        report(open, start);
     }
 
     /** A comma-separated list of constant names, in any case ({@code tmpfs}, {@code c_watch,appraise}). */
@@ -191,7 +200,6 @@ public final class OpenBenchmark {
                     }
                 }
             }
-            report(results);
             return results;
         }
     }
@@ -359,7 +367,13 @@ public final class OpenBenchmark {
         return r;
     }
 
-    private static void report(Map<Fs, Map<Config, List<double[]>>> results) {
+    /** Where the start benchmark's judges go in the table: the open benchmark's rows that are the same setup. */
+    private static final Map<Config, StartBenchmark.Judge> START_ROWS = Map.of(Config.NO_LISTENER,
+            StartBenchmark.Judge.NONE, Config.C_SHA256, StartBenchmark.Judge.C_SHA256, Config.APPRAISE,
+            StartBenchmark.Judge.IMANS_FRESH);
+
+    /** The tables; {@code start} null when the start benchmark did not run. */
+    static void report(Map<Fs, Map<Config, List<double[]>>> results, StartBenchmark.Medians start) {
         System.out.println();
         StringBuilder head = new StringBuilder("| configuration |");
         StringBuilder rule = new StringBuilder("|---|");
@@ -368,17 +382,40 @@ public final class OpenBenchmark {
                     .append(" warm opens/s | ratio |");
             rule.append("---|---|---|---|");
         }
+        if (start != null) {
+            for (StartBenchmark.Start s : StartBenchmark.Start.values()) {
+                head.append(" python3 start: ").append(s.text).append(" (ms) | ratio |");
+                rule.append("---|---|");
+            }
+        }
         System.out.println(head);
         System.out.println(rule);
-        for (Config c : results.values().iterator().next().keySet()) {
+        Set<Config> rows = EnumSet.copyOf(results.values().iterator().next().keySet());
+        if (start != null) {
+            rows.addAll(START_ROWS.keySet());
+        }
+        for (Config c : rows) {
             StringBuilder row = new StringBuilder("| ").append(c.text).append(" |");
             for (Map<Config, List<double[]>> byConfig : results.values()) {
                 for (int pass = 0; pass < 2; pass++) {
+                    if (!byConfig.containsKey(c)) {
+                        row.append(" — | — |");
+                        continue;
+                    }
                     double v = median(byConfig.get(c), pass);
                     double base = median(byConfig.get(Config.NO_LISTENER), pass);
                     row.append(String.format(" %.0f | %.2f |", v, v / base));
                 }
             }
+            if (start != null) {
+                startCells(row, start, START_ROWS.get(c));
+            }
+            System.out.println(row);
+        }
+        if (start != null) {
+            StringBuilder row = new StringBuilder("| imans appraising every file, daemon warmed on another image |");
+            row.append(" — | — | — | — |".repeat(results.size()));
+            startCells(row, start, StartBenchmark.Judge.IMANS_WARMED);
             System.out.println(row);
         }
         // CPU time the opener spends per open, listener work in its own context included: steadier than
@@ -396,6 +433,16 @@ public final class OpenBenchmark {
                 row.append(String.format(" %.0f | %.0f |", median(byConfig.get(c), 2), median(byConfig.get(c), 3)));
             }
             System.out.println(row);
+        }
+    }
+
+    private static void startCells(StringBuilder row, StartBenchmark.Medians start, StartBenchmark.Judge judge) {
+        for (StartBenchmark.Start s : StartBenchmark.Start.values()) {
+            if (judge == null) {
+                row.append(" — | — |");
+            } else {
+                row.append(String.format(" %.0f | %.2f |", start.of(judge, s), start.ratio(judge, s)));
+            }
         }
     }
 

@@ -121,7 +121,38 @@ public final class StartBenchmark {
         new StartBenchmark(rounds).run();
     }
 
+    /** Who judged the starts: the columns of this benchmark's table, rows of bench/run.sh's. */
+    enum Judge {
+        NONE, C_SHA256, IMANS_FRESH, IMANS_WARMED
+    }
+
+    /** Median start times in ms, by judge and start. */
+    record Medians(Map<Judge, Map<Start, Double>> ms) {
+        double of(Judge j, Start s) {
+            return ms.get(j).get(s);
+        }
+
+        double ratio(Judge j, Start s) {
+            return of(j, s) / of(Judge.NONE, s);
+        }
+    }
+
+    /** Runs every round and prints this benchmark's own table. */
     void run() throws Exception {
+        Medians m = measure();
+        System.out.println();
+        System.out.println("| python3 start (ms, median) | no listener | C listener: SHA-256 of every file | ratio"
+                + " | imans, fresh daemon | ratio | imans, daemon warmed on another image | ratio |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (Start s : Start.values()) {
+            System.out.printf("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f |%n", s.text, m.of(Judge.NONE, s),
+                    m.of(Judge.C_SHA256, s), m.ratio(Judge.C_SHA256, s), m.of(Judge.IMANS_FRESH, s),
+                    m.ratio(Judge.IMANS_FRESH, s), m.of(Judge.IMANS_WARMED, s), m.ratio(Judge.IMANS_WARMED, s));
+        }
+    }
+
+    /** Runs every round (each judge in turn within a round); the medians. */
+    Medians measure() throws Exception {
         image = Files.createTempDirectory(Path.of("/run"), "imans-bench-start.");
         try {
             // Image storage on a filesystem of its own, with a UUID as ext4, xfs and tmpfs have (this machine's
@@ -138,34 +169,26 @@ public final class StartBenchmark {
             System.out.printf("image: python3 and its standard library, %d labelled files; the program imports %d"
                     + " modules; %d rounds%n", labelled, modules.size(), rounds);
             listener = NativeTools.build().listener();
-            Map<Start, List<Double>> without = new EnumMap<>(Start.class);
-            Map<Start, List<Double>> hashing = new EnumMap<>(Start.class);
-            Map<Start, List<Double>> fresh = new EnumMap<>(Start.class);
-            Map<Start, List<Double>> warmed = new EnumMap<>(Start.class);
-            for (Start s : Start.values()) {
-                without.put(s, new ArrayList<>());
-                hashing.put(s, new ArrayList<>());
-                fresh.put(s, new ArrayList<>());
-                warmed.put(s, new ArrayList<>());
+            Map<Judge, Map<Start, List<Double>>> times = new EnumMap<>(Judge.class);
+            for (Judge j : Judge.values()) {
+                times.put(j, new EnumMap<>(Start.class));
+                for (Start s : Start.values()) {
+                    times.get(j).put(s, new ArrayList<>());
+                }
             }
             for (int round = 1; round <= rounds; round++) {
-                record(round, "no daemon", containers(null, false), without);
-                record(round, "C SHA-256", containers(null, true), hashing);
-                record(round, "imans", withDaemon(false), fresh);
-                record(round, "imans, warmed", withDaemon(true), warmed);
+                record(round, "no daemon", containers(null, false), times.get(Judge.NONE));
+                record(round, "C SHA-256", containers(null, true), times.get(Judge.C_SHA256));
+                record(round, "imans", withDaemon(false), times.get(Judge.IMANS_FRESH));
+                record(round, "imans, warmed", withDaemon(true), times.get(Judge.IMANS_WARMED));
             }
-            System.out.println();
-            System.out.println("| python3 start (ms, median) | no listener | C listener: SHA-256 of every file | ratio"
-                    + " | imans, fresh daemon | ratio | imans, daemon warmed on another image | ratio |");
-            System.out.println("|---|---|---|---|---|---|---|---|");
-            for (Start s : Start.values()) {
-                double base = median(without.get(s));
-                double h = median(hashing.get(s));
-                double f = median(fresh.get(s));
-                double w = median(warmed.get(s));
-                System.out.printf("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f |%n", s.text, base, h, h / base,
-                        f, f / base, w, w / base);
-            }
+            Map<Judge, Map<Start, Double>> medians = new EnumMap<>(Judge.class);
+            times.forEach((j, byStart) -> {
+                Map<Start, Double> m = new EnumMap<>(Start.class);
+                byStart.forEach((s, v) -> m.put(s, median(v)));
+                medians.put(j, m);
+            });
+            return new Medians(medians);
         } finally {
             sh("umount -l \"$0\" 2>/dev/null; rm -rf \"$0\"", image.toString());
         }

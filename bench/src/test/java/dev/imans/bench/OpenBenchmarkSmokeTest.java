@@ -26,5 +26,37 @@ class OpenBenchmarkSmokeTest {
                 assertThat(runs.getFirst()[1]).isPositive();
             }
         }
+        // The table, with the start benchmark's columns (times made up here: StartBenchmark runs python3
+        // in containers, minutes of work, so bench/run.sh runs it, not the suite).
+        var ms = new java.util.EnumMap<StartBenchmark.Judge, Map<StartBenchmark.Start, Double>>(StartBenchmark.Judge.class);
+        double t = 100;
+        for (StartBenchmark.Judge j : StartBenchmark.Judge.values()) {
+            var byStart = new java.util.EnumMap<StartBenchmark.Start, Double>(StartBenchmark.Start.class);
+            for (StartBenchmark.Start s : StartBenchmark.Start.values()) {
+                byStart.put(s, t);
+                t += 10;
+            }
+            ms.put(j, byStart);
+        }
+        var out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream was = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            OpenBenchmark.report(results, new StartBenchmark.Medians(ms));
+        } finally {
+            System.setOut(was);
+        }
+        List<String> lines = out.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("| ")).toList();
+        int columns = 1 + 4 * BenchNamespace.Fs.values().length + 2 * StartBenchmark.Start.values().length;
+        assertThat(lines.getFirst()).contains("python3 start: first start, container 2 (same image) (ms)");
+        assertThat(lines.stream().filter(l -> l.split("\\|", -1).length - 2 == columns).count())
+                .as("every row of the first table has every column").isEqualTo(OpenBenchmark.Config.values().length + 2);
+        assertThat(lines).anyMatch(l -> l.startsWith("| no listener |") && l.endsWith(" 100 | 1.00 | 110 | 1.00 | 120 | 1.00 |"));
+        // C SHA-256 took 130, 140, 150 ms where no listener took 100, 110, 120.
+        assertThat(lines).anyMatch(l -> l.startsWith("| C listener: SHA-256") && l.endsWith(" 130 | 1.30 | 140 | 1.27 | 150 | 1.25 |"));
+        assertThat(lines).anyMatch(l -> l.startsWith("| imans appraising every file, daemon warmed on another image |")
+                && l.endsWith(" 190 | 1.90 | 200 | 1.82 | 210 | 1.75 |"));
+        assertThat(lines).anyMatch(l -> l.startsWith("| imans, no policy for the namespace |") && l.endsWith(" — | — | — | — | — | — |"));
     }
 }
