@@ -222,8 +222,15 @@ public final class StartBenchmark {
                     c.start(imports);
                 }
             }
-            Map<Start, Double> r = containers(config.control(), false);
             EngineMetrics overlays = daemon.enforcement().orElseThrow().overlayEngine().metrics();
+            EngineMetrics.Histogram[] before = new EngineMetrics.Histogram[1];
+            long[] deferredBefore = new long[1];
+            Map<Start, Double> r = containers(config.control(), false, () -> {
+                before[0] = overlays.latencyHistogram();
+                deferredBefore[0] = overlays.deferred();
+            });
+            System.out.println("         (container 2's start: " + latencies(before[0], overlays.latencyHistogram())
+                    + ", " + (overlays.deferred() - deferredBefore[0]) + " on the workers)");
             EngineMetrics.Histogram h = overlays.latencyHistogram();
             System.out.printf("         (overlay permission events %d%s, %.0f us from read to answer on average; %s)%n",
                     overlays.events(), warm ? ", warm-up included" : "",
@@ -242,15 +249,42 @@ public final class StartBenchmark {
      * (bench/native/listener.c, marking the container's overlay).
      */
     private Map<Start, Double> containers(Path control, boolean hashing) throws Exception {
+        return containers(control, hashing, () -> {});
+    }
+
+    /** As {@link #containers(Path, boolean)}; {@code beforeSecond} runs just before the second container's start. */
+    private Map<Start, Double> containers(Path control, boolean hashing, Runnable beforeSecond) throws Exception {
         Map<Start, Double> r = new EnumMap<>(Start.class);
         try (Container one = new Container(layer, control, hashing ? listener : null)) {
             r.put(Start.FIRST, one.start(imports));
             r.put(Start.SECOND, one.start(imports));
             try (Container two = new Container(layer, control, hashing ? listener : null)) {
+                beforeSecond.run();
                 r.put(Start.OTHER, two.start(imports));
             }
         }
         return r;
+    }
+
+    /** The answers between two snapshots of a latency histogram: how many, their mean, and how they spread. */
+    static String latencies(EngineMetrics.Histogram from, EngineMetrics.Histogram to) {
+        long n = to.count() - from.count();
+        StringBuilder b = new StringBuilder(String.format("%d overlay events, %.0f us from read to answer on average",
+                n, n == 0 ? 0.0 : (to.sum() - from.sum()) / n * 1e6));
+        long prior = 0;
+        StringBuilder spread = new StringBuilder();
+        for (int i = 0; i < to.bounds().length && prior < n; i++) {
+            long upTo = to.cumulative()[i] - from.cumulative()[i];
+            if (upTo > prior) {
+                spread.append(String.format("%s%d up to %.0f us", spread.isEmpty() ? "" : ", ", upTo - prior,
+                        to.bounds()[i] * 1e6));
+            }
+            prior = upTo;
+        }
+        if (n > prior) {
+            spread.append(", ").append(n - prior).append(" beyond");
+        }
+        return n == 0 ? b.toString() : b.append(" (").append(spread).append(")").toString();
     }
 
     /** Labels every regular file of the tree with its SHA-256 (evmctl ima_hash's value). */
