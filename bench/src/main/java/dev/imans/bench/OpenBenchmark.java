@@ -384,7 +384,7 @@ public final class OpenBenchmark {
         }
         if (start != null) {
             for (StartBenchmark.Start s : StartBenchmark.Start.values()) {
-                head.append(" python3 start: ").append(s.text).append(" (ms) | ratio |");
+                head.append(" start of ").append(s.text).append(" (ms) | ratio |");
                 rule.append("---|---|");
             }
         }

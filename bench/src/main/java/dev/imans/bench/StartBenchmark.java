@@ -46,7 +46,7 @@ public final class StartBenchmark {
     private static final String IMAGE = """
             set -e
             L=$0
-            mkdir -p "$L/usr/bin" "$L/usr/lib" "$L/tmp" "$L/dev"
+            mkdir -p "$L/usr/bin" "$L/usr/lib" "$L/tmp" "$L/dev" "$L/proc"
             cp -L /usr/bin/python3 "$L/usr/bin/python3"
             cp -a /usr/lib/python3.11 "$L/usr/lib/"
             for f in /usr/bin/python3 /usr/lib/python3.11/lib-dynload/*.so; do ldd "$f" 2>/dev/null || true; done \
@@ -54,13 +54,17 @@ public final class StartBenchmark {
               | while read -r lib; do [ -f "$lib" ] && cp --parents -L "$lib" "$L"; done
             """;
 
-    /** A container: a mount namespace whose /merged is an overlay of the image over a fresh tmpfs. */
+    /**
+     * A container: a mount namespace whose /merged is an overlay of the image over a fresh tmpfs, with a
+     * /proc (the JVM's launcher finds its libraries through /proc/self/exe).
+     */
     private static final String CONTAINER = """
             set -e
             mp=$(mktemp -d /run/imans-bench-start-c.XXXXXX)
             mount -t tmpfs container "$mp"
             mkdir "$mp/upper" "$mp/work" "$mp/merged"
             mount -t overlay overlay -o "lowerdir=$0,upperdir=$mp/upper,workdir=$mp/work" "$mp/merged"
+            mount -t proc proc "$mp/merged/proc"
             echo "$mp/merged"
             exec sleep 86400
             """;
@@ -87,15 +91,33 @@ public final class StartBenchmark {
             print("\\n".join(ok))
             """;
 
-    enum Start {
-        FIRST("first start, container 1"),
-        SECOND("second start, container 1"),
-        OTHER("first start, container 2 (same image)");
+    /** The programs started: python3 importing the standard library, and a JVM (a jlink'd java.base). */
+    enum Program {
+        PYTHON("python3"),
+        JVM("java -version");
 
         final String text;
 
-        Start(String text) {
+        Program(String text) {
             this.text = text;
+        }
+    }
+
+    /** One start of one program: the rows of this benchmark's table. */
+    enum Start {
+        FIRST(Program.PYTHON, "first start, container 1"),
+        SECOND(Program.PYTHON, "second start, container 1"),
+        OTHER(Program.PYTHON, "first start, container 2 (same image)"),
+        JVM_FIRST(Program.JVM, "first start, container 1"),
+        JVM_SECOND(Program.JVM, "second start, container 1"),
+        JVM_OTHER(Program.JVM, "first start, container 2 (same image)");
+
+        final Program program;
+        final String text;
+
+        Start(Program program, String text) {
+            this.program = program;
+            this.text = program.text + ", " + text;
         }
     }
 
@@ -141,7 +163,7 @@ public final class StartBenchmark {
     void run() throws Exception {
         Medians m = measure();
         System.out.println();
-        System.out.println("| python3 start (ms, median) | no listener | C listener: SHA-256 of every file | ratio"
+        System.out.println("| start (ms, median) | no listener | C listener: SHA-256 of every file | ratio"
                 + " | imans, fresh daemon | ratio | imans, daemon warmed on another image | ratio |");
         System.out.println("|---|---|---|---|---|---|---|---|");
         for (Start s : Start.values()) {
@@ -160,14 +182,15 @@ public final class StartBenchmark {
             sh("mount -t tmpfs -o size=1g imans-bench-image \"$0\"", image.toString());
             layer = image.resolve("layer");
             sh(IMAGE, layer.toString());
+            jre(layer);
             int labelled = labelTree(layer);
             // Another image of the same files (other inodes), for warming a daemon up on other files.
             other = image.resolve("other");
             sh("cp -a \"$0/layer\" \"$0/other\"", image.toString());
             List<String> modules = probe();
             imports = "import " + String.join(", ", modules);
-            System.out.printf("image: python3 and its standard library, %d labelled files; the program imports %d"
-                    + " modules; %d rounds%n", labelled, modules.size(), rounds);
+            System.out.printf("image: python3 and its standard library, and a JVM (java.base), %d labelled files;"
+                    + " python3 imports %d modules; %d rounds%n", labelled, modules.size(), rounds);
             listener = NativeTools.build().listener();
             Map<Judge, Map<Start, List<Double>>> times = new EnumMap<>(Judge.class);
             for (Judge j : Judge.values()) {
@@ -218,8 +241,10 @@ public final class StartBenchmark {
             daemon.enforcement().orElseThrow().awaitWarmup();
             if (warm) {
                 try (Container c = new Container(other, config.control(), null)) {
-                    c.start(imports);
-                    c.start(imports);
+                    for (int i = 0; i < 2; i++) {
+                        c.start(python());
+                        c.start(JAVA);
+                    }
                 }
             }
             EngineMetrics overlays = daemon.enforcement().orElseThrow().overlayEngine().metrics();
@@ -256,14 +281,45 @@ public final class StartBenchmark {
     private Map<Start, Double> containers(Path control, boolean hashing, Runnable beforeSecond) throws Exception {
         Map<Start, Double> r = new EnumMap<>(Start.class);
         try (Container one = new Container(layer, control, hashing ? listener : null)) {
-            r.put(Start.FIRST, one.start(imports));
-            r.put(Start.SECOND, one.start(imports));
+            r.put(Start.FIRST, one.start(python()));
+            r.put(Start.SECOND, one.start(python()));
+            r.put(Start.JVM_FIRST, one.start(JAVA));
+            r.put(Start.JVM_SECOND, one.start(JAVA));
             try (Container two = new Container(layer, control, hashing ? listener : null)) {
                 beforeSecond.run();
-                r.put(Start.OTHER, two.start(imports));
+                r.put(Start.OTHER, two.start(python()));
+                r.put(Start.JVM_OTHER, two.start(JAVA));
             }
         }
         return r;
+    }
+
+    /** The JVM's start: the runtime made by {@link #jre}, its class-data archive as a JDK ships it. */
+    private static final List<String> JAVA = List.of("/opt/jre/bin/java", "-Xshare:auto", "-version");
+
+    private List<String> python() {
+        return List.of("/usr/bin/python3", "-B", "-c", imports);
+    }
+
+    /**
+     * A JVM in the image: this JDK's {@code jlink} makes a runtime of {@code java.base} (with its class-data
+     * archive) in /opt/jre, and the shared objects it needs are copied as python3's are.
+     */
+    private static void jre(Path layer) throws IOException, InterruptedException {
+        Path jlink = Path.of(System.getProperty("java.home"), "bin", "jlink");
+        Process p = new ProcessBuilder(jlink.toString(), "--add-modules", "java.base", "--strip-debug", "--no-man-pages",
+                "--no-header-files", "--generate-cds-archive", "--output", layer.resolve("opt/jre").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException("jlink failed: " + out);
+        }
+        sh("""
+                set -e
+                find "$0/opt/jre" -type f \\( -name java -o -name '*.so' \\) | while read -r f; do ldd "$f" 2>/dev/null || true; done \\
+                  | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u \\
+                  | while read -r lib; do if [ -f "$lib" ] && [ ! -e "$0$lib" ]; then cp --parents -L "$lib" "$0"; fi; done
+                """, layer.toString());
     }
 
     /** The answers between two snapshots of a latency histogram: how many, their mean, and how they spread. */
@@ -359,14 +415,16 @@ public final class StartBenchmark {
             }
         }
 
-        /** Runs the program in the container; its wall-clock time in ms. */
-        double start(String imports) throws IOException, InterruptedException {
+        /** Runs {@code argv} in the container; its wall-clock time in ms. */
+        double start(List<String> argv) throws IOException, InterruptedException {
+            List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", Long.toString(holder.pid()), "-m", "--", "chroot",
+                    merged));
+            cmd.addAll(argv);
             long t0 = System.nanoTime();
-            Process p = new ProcessBuilder("nsenter", "-t", Long.toString(holder.pid()), "-m", "--", "chroot", merged,
-                    "/usr/bin/python3", "-B", "-c", imports).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new IOException("python3 failed in the container: " + out);
+                throw new IOException(argv.getFirst() + " failed in the container: " + out);
             }
             return (System.nanoTime() - t0) / 1e6;
         }
