@@ -73,7 +73,10 @@ final class DaemonProcess implements AutoCloseable {
         if (!Files.exists(log)) {
             Files.createFile(log);
         }
-        List<String> cmd = new ArrayList<>(wrapper);
+        // Dispositions as a service manager gives them, whatever the suite inherited (run under nohup or
+        // in the background, HUP or INT would reach the daemon ignored); a wrapper may change them again.
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=HUP,INT,TERM"));
+        cmd.addAll(wrapper);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.imans.cli.Main", "daemon", "--control", control.toString(), "--state", state.toString(),

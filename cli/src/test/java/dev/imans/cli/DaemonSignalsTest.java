@@ -54,6 +54,39 @@ class DaemonSignalsTest {
         }
     }
 
+    /**
+     * Started as {@code nohup} or a shell's background job starts it, with HUP and INT ignored: the JVM
+     * would register no handler for them and say nothing. HUP still reopens the log (it stops
+     * nothing); INT stays ignored, and the log says so.
+     */
+    @Test
+    void signalsInheritedAsIgnoredAreHupHandledAndStopsSaid() throws Exception {
+        try (DaemonProcess d = new DaemonProcess(List.of("bash", "-c", "trap '' HUP INT; exec \"$@\"", "bash"),
+                java.util.Map.of(), true); MountNamespace ns = new MountNamespace()) {
+            enforce(d, ns);
+            Matcher ignored = Pattern.compile("SigIgn:\\s+([0-9a-f]+)")
+                    .matcher(Files.readString(Path.of("/proc/" + d.process.pid() + "/status")));
+            assertThat(ignored.find()).isTrue();
+            long mask = Long.parseUnsignedLong(ignored.group(1), 16);
+            assertThat(mask & (1L << (2 - 1))).as("SIGINT still ignored").isNotZero();
+            assertThat(mask & (1L << (1 - 1))).as("SIGHUP no longer ignored").isZero();
+            DaemonProcess.await("the inherited dispositions said", () -> d.log().contains(
+                    "SIGHUP was inherited as ignored (nohup?): handled all the same"));
+            assertThat(d.log()).contains("inherited as ignored, so left ignored: SIGINT");
+            Path rotated = d.auditLog.resolveSibling("audit.log.1");
+            Files.move(d.auditLog, rotated);
+            d.signal("HUP");
+            DaemonProcess.await("the reopened log", () -> Files.exists(d.auditLog));
+            deny(ns, 1);
+            DaemonProcess.await("a denial in the new log", () -> denials(d.auditLog) == 1);
+            d.signal("INT");
+            Thread.sleep(500);
+            assertThat(d.process.isAlive()).as("an ignored SIGINT stops nothing").isTrue();
+            deny(ns, 1);
+            DaemonProcess.await("enforcement goes on", () -> denials(d.auditLog) == 2);
+        }
+    }
+
     @Test
     void aReopenThatFailsIsAHealthStateAndTheNextHupRecovers() throws Exception {
         try (DaemonProcess d = new DaemonProcess(); MountNamespace ns = new MountNamespace()) {

@@ -22,6 +22,9 @@ import sun.misc.Signal;
  *   <li>IO is ignored without a log line: a broken read lease of the modification watcher's probe
  *       sends it in normal operation. The real-time signals SIGRTMIN..SIGRTMAX are ignored too: the JVM
  *       cannot catch them, so they can be neither logged nor handled.
+ *   <li>A HUP inherited as ignored ({@code nohup}) is handled all the same (it stops nothing); an INT or
+ *       TERM inherited as ignored (a background job of a shell without job control) stays ignored,
+ *       and the log says so when the daemon is up.
  *   <li>QUIT, ILL, FPE, SEGV, BUS and (in HotSpot) USR2, PIPE, XFSZ belong to the JVM (thread dumps,
  *       implicit null checks, suspend/resume); a signal some handler already claimed is never taken
  *       over, so neither the JVM nor an agent is broken.
@@ -63,6 +66,10 @@ public final class DaemonSignals {
     private Daemon daemon;
     private Signal stopWhileStarting;
     private final List<String> leftAlone = new ArrayList<>();
+    /** Stop signals the process inherited as ignored, and left so. */
+    private final List<String> inheritedIgnored = new ArrayList<>();
+    /** Whether SIGHUP was inherited as ignored and taken over. */
+    private boolean hupTakenOver;
 
     private DaemonSignals() {}
 
@@ -89,6 +96,14 @@ public final class DaemonSignals {
         if (!leftAlone.isEmpty()) {
             Log.info("signals left to the JVM: " + String.join(" ", leftAlone));
         }
+        if (hupTakenOver) {
+            Log.info("SIGHUP was inherited as ignored (nohup?): handled all the same, it reopens the audit log"
+                    + " and stops nothing");
+        }
+        if (!inheritedIgnored.isEmpty()) {
+            Log.warn("inherited as ignored, so left ignored: SIG" + String.join(" SIG", inheritedIgnored)
+                    + " (they do not stop the daemon; SIGTERM does where it is not among them)");
+        }
         return stopWhileStarting == null ? java.util.OptionalInt.empty()
                 : java.util.OptionalInt.of(stopWhileStarting.getNumber());
     }
@@ -97,7 +112,18 @@ public final class DaemonSignals {
         for (Handled h : HANDLED) {
             Signal signal = new Signal(h.name());
             try {
-                if (!JVM_SHUTDOWN.contains(h.name()) && !Signals.isDefault(signal.getNumber())) {
+                if (JVM_SHUTDOWN.contains(h.name()) && Signals.isIgnored(signal.getNumber())) {
+                    // The JVM registers no handler for an ignored HUP, INT or TERM, and says nothing.
+                    // nohup ignores HUP so that a hangup does not end the program: here it ends
+                    // nothing, and log rotation relies on it. A stop signal ignored by whoever started
+                    // the daemon stays ignored, as in any program, but it is said.
+                    if (h.action() != Action.REOPEN) {
+                        inheritedIgnored.add(h.name());
+                        continue;
+                    }
+                    Signals.setDefault(signal.getNumber());
+                    hupTakenOver = true;
+                } else if (!JVM_SHUTDOWN.contains(h.name()) && !Signals.isDefault(signal.getNumber())) {
                     leftAlone.add(h.name());
                     continue;
                 }

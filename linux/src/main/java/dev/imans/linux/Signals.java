@@ -37,6 +37,18 @@ public final class Signals {
      * ignored. Only queries ({@code sigaction(signo, NULL, &old)}).
      */
     public static boolean isDefault(int signo) throws LinuxException {
+        return handler(signo) == SIG_DFL_ADDRESS;
+    }
+
+    /**
+     * Whether {@code signo} is ignored ({@code SIG_IGN}), as a process started by {@code nohup} (SIGHUP)
+     * or in the background by a shell without job control (SIGINT, SIGQUIT) inherits it. Only queries.
+     */
+    public static boolean isIgnored(int signo) throws LinuxException {
+        return handler(signo) == SIG_IGN.address();
+    }
+
+    private static long handler(int signo) throws LinuxException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Native.errnoSegment(arena);
             MemorySegment old = arena.allocate(SIGACTION_BYTES, 8);
@@ -44,12 +56,17 @@ public final class Signals {
             if (rc != 0) {
                 throw new LinuxException("sigaction", Native.errno(err), "signal " + signo);
             }
-            return old.get(ADDRESS, 0).address() == SIG_DFL_ADDRESS;
+            return old.get(ADDRESS, 0).address();
         } catch (LinuxException e) {
             throw e;
         } catch (Throwable t) {
             throw Native.linkageBug(t);
         }
+    }
+
+    /** Puts {@code signo} back to its default action for the whole process. */
+    public static void setDefault(int signo) throws LinuxException {
+        set(signo, MemorySegment.NULL);
     }
 
     /**
@@ -72,9 +89,13 @@ public final class Signals {
      * terminates it, and the JVM installs no handler of its own.
      */
     public static void ignore(int signo) throws LinuxException {
+        set(signo, SIG_IGN);
+    }
+
+    private static void set(int signo, MemorySegment handler) throws LinuxException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Native.errnoSegment(arena);
-            MemorySegment old = (MemorySegment) SIGNAL.invokeExact(err, signo, SIG_IGN);
+            MemorySegment old = (MemorySegment) SIGNAL.invokeExact(err, signo, handler);
             if (old.address() == SIG_ERR.address()) {
                 throw new LinuxException("signal", Native.errno(err), "signal " + signo);
             }
