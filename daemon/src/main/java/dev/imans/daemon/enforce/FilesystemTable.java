@@ -86,7 +86,7 @@ public final class FilesystemTable {
         Names before = byDev.get(m.dev());
         Names now = byDev.compute(m.dev(), (d, known) -> known != null && known.fsName().equals(typeName(m.fsType()))
                 ? known : names(m));
-        if (before != null && before != now) {
+        if (before != null && !before.equals(now)) {
             // A reused number: what mounts learnt under its old names may be wrong (a mount's own facts
             // cannot change, but the name it was given came from this table).
             byMount.clear();
@@ -98,8 +98,12 @@ public final class FilesystemTable {
      * device number for it (a btrfs subvolume's own number).
      */
     public void alias(long dev, MountInfo m) {
-        byDev.put(dev, names(m));
+        Names now = names(m);
+        Names before = byDev.put(dev, now);
         aliases.put(dev, m.dev());
+        if (before != null && !before.equals(now)) {
+            byMount.clear();
+        }
     }
 
     /**

@@ -74,6 +74,13 @@ class FilesystemTableTest {
         assertThat(t.ofMount(77)).as("the same filesystem learnt again changes nothing").isEqualTo(sb);
         t.learn(mount("ramfs", 4001));
         assertThat(t.ofMount(77)).as("names given under a reused device number are not trusted").isNull();
+
+        t.learnMount(77, sb);
+        t.alias(4002L, mount("tmpfs", 4001));
+        t.alias(4002L, mount("tmpfs", 4001));
+        assertThat(t.ofMount(77)).as("the same alias again changes nothing").isEqualTo(sb);
+        t.alias(4002L, mount("btrfs", 4001));
+        assertThat(t.ofMount(77)).as("an alias to another filesystem").isNull();
     }
 
     @Test
