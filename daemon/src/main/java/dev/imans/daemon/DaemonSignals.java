@@ -121,6 +121,8 @@ public final class DaemonSignals {
                         inheritedIgnored.add(h.name());
                         continue;
                     }
+                    // A HUP in the microseconds between these two calls would end the process, before
+                    // anything is mounted (the handlers come before the daemon starts).
                     Signals.setDefault(signal.getNumber());
                     hupTakenOver = true;
                 } else if (!JVM_SHUTDOWN.contains(h.name()) && !Signals.isDefault(signal.getNumber())) {
