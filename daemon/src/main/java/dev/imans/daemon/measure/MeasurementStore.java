@@ -217,19 +217,26 @@ public final class MeasurementStore implements Measurements, MeasurementSource, 
             // Closed first: an append racing with the end goes to memory only, never to the archived file.
             gone.close();
             String archivedAs = dev.imans.tpm.AnchorLog.End.DROPPED;
+            Optional<Path> to = Optional.empty();
+            IOException failed = null;
             try {
-                Optional<Path> to = files.archive(Long.toString(id), Instant.now(), archive);
+                to = files.archive(Long.toString(id), Instant.now(), archive);
                 archivedAs = archivedName(to);
-                Log.info(gone.label() + " unregistered: its measurement list is "
-                        + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
             } catch (IOException e) {
-                Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
-                        + e.getMessage() + "; it stays in place and is archived at the next start");
+                failed = e;
             }
             TpmAnchor a = anchor;
             if (a != null) {
                 // The inode may come back as another namespace, whose list starts again at entry 0.
                 a.ended(Long.toString(id), archivedAs);
+            }
+            // Logged once the anchor log records the end too: whoever reads this line finds both.
+            if (failed == null) {
+                Log.info(gone.label() + " unregistered: its measurement list is "
+                        + to.map(p -> "archived as " + p).orElse("dropped") + " (" + gone.pcrSummary() + ")");
+            } else {
+                Log.error("cannot archive the list of " + gone.label() + " (" + gone.pcrSummary() + "): "
+                        + failed.getMessage() + "; it stays in place and is archived at the next start");
             }
         }
     }
