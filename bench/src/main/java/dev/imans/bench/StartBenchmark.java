@@ -42,16 +42,27 @@ import java.util.stream.Stream;
 public final class StartBenchmark {
     private static final String POLICY = "appraise fsmagic=0x794c7630\n";
 
+    /**
+     * A shell function: {@code copy_libs IMAGE FILE...} copies into IMAGE the shared objects the FILEs
+     * need (ldd), where IMAGE lacks them.
+     */
+    private static final String COPY_LIBS = """
+            copy_libs() {
+              L=$1; shift
+              for f in "$@"; do ldd "$f" 2>/dev/null || true; done \
+                | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u \
+                | while read -r lib; do if [ -f "$lib" ] && [ ! -e "$L$lib" ]; then cp --parents -L "$lib" "$L"; fi; done
+            }
+            """;
+
     /** Copies the program, the shared objects it and its extension modules need, and its library. */
-    private static final String IMAGE = """
+    private static final String IMAGE = COPY_LIBS + """
             set -e
             L=$0
             mkdir -p "$L/usr/bin" "$L/usr/lib" "$L/tmp" "$L/dev" "$L/proc"
             cp -L /usr/bin/python3 "$L/usr/bin/python3"
             cp -a /usr/lib/python3.11 "$L/usr/lib/"
-            for f in /usr/bin/python3 /usr/lib/python3.11/lib-dynload/*.so; do ldd "$f" 2>/dev/null || true; done \
-              | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u \
-              | while read -r lib; do [ -f "$lib" ] && cp --parents -L "$lib" "$L"; done
+            copy_libs "$L" /usr/bin/python3 /usr/lib/python3.11/lib-dynload/*.so
             """;
 
     /**
@@ -91,33 +102,19 @@ public final class StartBenchmark {
             print("\\n".join(ok))
             """;
 
-    /** The programs started: python3 importing the standard library, and a JVM (a jlink'd java.base). */
-    enum Program {
-        PYTHON("python3"),
-        JVM("java -version");
-
-        final String text;
-
-        Program(String text) {
-            this.text = text;
-        }
-    }
-
-    /** One start of one program: the rows of this benchmark's table. */
+    /** One start of one program (python3 importing the standard library, or a JVM): the table's rows. */
     enum Start {
-        FIRST(Program.PYTHON, "first start, container 1"),
-        SECOND(Program.PYTHON, "second start, container 1"),
-        OTHER(Program.PYTHON, "first start, container 2 (same image)"),
-        JVM_FIRST(Program.JVM, "first start, container 1"),
-        JVM_SECOND(Program.JVM, "second start, container 1"),
-        JVM_OTHER(Program.JVM, "first start, container 2 (same image)");
+        FIRST("python3, first start, container 1"),
+        SECOND("python3, second start, container 1"),
+        OTHER("python3, first start, container 2 (same image)"),
+        JVM_FIRST("java -version, first start, container 1"),
+        JVM_SECOND("java -version, second start, container 1"),
+        JVM_OTHER("java -version, first start, container 2 (same image)");
 
-        final Program program;
         final String text;
 
-        Start(Program program, String text) {
-            this.program = program;
-            this.text = program.text + ", " + text;
+        Start(String text) {
+            this.text = text;
         }
     }
 
@@ -314,11 +311,9 @@ public final class StartBenchmark {
         if (p.waitFor() != 0) {
             throw new IOException("jlink failed: " + out);
         }
-        sh("""
+        sh(COPY_LIBS + """
                 set -e
-                find "$0/opt/jre" -type f \\( -name java -o -name '*.so' \\) | while read -r f; do ldd "$f" 2>/dev/null || true; done \\
-                  | awk '$2 == "=>" && $3 ~ /^\\// {print $3} $1 ~ /^\\// {print $1}' | sort -u \\
-                  | while read -r lib; do if [ -f "$lib" ] && [ ! -e "$0$lib" ]; then cp --parents -L "$lib" "$0"; fi; done
+                copy_libs "$0" $(find "$0/opt/jre" -type f \\( -name java -o -name '*.so' \\))
                 """, layer.toString());
     }
 

@@ -27,11 +27,14 @@ public record ProcStatus(int tgid, int ppid, int ruid, int euid, int suid, int f
 
     /** The value of the line that starts with {@code key}, stripped; null without one. */
     private static String value(String text, String key) {
-        int at = text.startsWith(key) ? 0 : text.indexOf("\n" + key);
-        if (at < 0) {
-            return null;
+        int from = key.length();
+        if (!text.startsWith(key)) {
+            int at = text.indexOf("\n" + key);
+            if (at < 0) {
+                return null;
+            }
+            from += at + 1;
         }
-        int from = at == 0 && text.startsWith(key) ? key.length() : at + 1 + key.length();
         int end = text.indexOf('\n', from);
         return text.substring(from, end < 0 ? text.length() : end).strip();
     }

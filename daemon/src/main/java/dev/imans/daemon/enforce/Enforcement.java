@@ -14,6 +14,7 @@ import dev.imans.linux.Stat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Enforcement as one piece: the fanotify engine with the {@link EnforcementDecider}, the mount tracker
@@ -47,14 +48,13 @@ public final class Enforcement implements AutoCloseable {
      * verdict can stand once {@link #policiesChanged} returns, whichever thread places it and however
      * late (marks are placed by the engines' marker threads, after the answer).
      */
-    private final java.util.concurrent.locks.ReentrantReadWriteLock markGate =
-            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final ReentrantReadWriteLock markGate = new ReentrantReadWriteLock();
     private FanotifyEngine engine;
     /** The overlay mounts' engine: a reader of its own, as one serving an overlay and its layers deadlocks. */
     private FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
-    /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) is marked, or could not be. */
+    /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) was marked at start, or could not be. */
     private MemfdFilesystem.Hugetlb hugetlb = MemfdFilesystem.Hugetlb.NONE;
     /** Judges execs of memfds where the filesystem mark was refused; null where it is not attached. */
     private volatile MemfdExecGuard guard;
@@ -128,7 +128,7 @@ public final class Enforcement implements AutoCloseable {
             e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
-            e.hugetlb = MemfdFilesystem.markHugetlb(e.engine, e.filesystems, config.fsTypes());
+            e.hugetlb = MemfdFilesystem.markHugetlb(e.engine, e.filesystems, config.fsTypes(), health);
             if (!e.memfd.marked() && e.memfd != MemfdFilesystem.Status.NOT_WANTED) {
                 e.startGuard();
             }
@@ -274,6 +274,11 @@ public final class Enforcement implements AutoCloseable {
         tracker.markFault = fails;
     }
 
+    /** What the daemon knows of each filesystem and mount (tests). */
+    FilesystemTable filesystems() {
+        return filesystems;
+    }
+
     /** Marks newly visible filesystems now (tests, after a mount made inside a namespace). */
     public void rescanMounts() {
         tracker.scan();
@@ -284,7 +289,11 @@ public final class Enforcement implements AutoCloseable {
         return memfd;
     }
 
-    /** The huge page sizes whose internal hugetlbfs (the filesystem of MFD_HUGETLB memfds) is marked, or not. */
+    /**
+     * The huge page sizes whose internal hugetlbfs (the filesystem of MFD_HUGETLB memfds) was marked at
+     * start, or not; a size not marked then is a {@code hugetlbfs-unmarked} health state until a retry
+     * marks it.
+     */
     public MemfdFilesystem.Hugetlb hugetlb() {
         return hugetlb;
     }

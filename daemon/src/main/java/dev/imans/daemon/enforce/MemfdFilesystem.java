@@ -2,11 +2,14 @@ package dev.imans.daemon.enforce;
 
 import dev.imans.daemon.Log;
 import dev.imans.daemon.fanotify.FanotifyEngine;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Health;
 import dev.imans.linux.Fd;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Memfd;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -57,10 +60,11 @@ public final class MemfdFilesystem {
      * made with {@code MFD_HUGETLB}. Unlike the internal tmpfs they are not {@code SB_NOUSER}, so fanotify
      * takes a filesystem mark through such a memfd, and their opens and execs are judged like any file's
      * (label read, measured). Each is recorded in {@code filesystems} as hugetlbfs: no mount table shows
-     * it. A size whose memfd cannot be made or marked is logged and reported ({@link Hugetlb#unmarked}):
-     * its memfds' opens and execs are not judged.
+     * it. A size whose memfd cannot be made or marked is a degraded state ({@link
+     * Condition#HUGETLBFS_UNMARKED}: its memfds' opens and execs are not judged) until a retry marks it.
      */
-    static Hugetlb markHugetlb(FanotifyEngine engine, FilesystemTable filesystems, Set<String> fsTypes) {
+    static Hugetlb markHugetlb(FanotifyEngine engine, FilesystemTable filesystems, Set<String> fsTypes,
+            Health health) {
         List<String> marked = new java.util.ArrayList<>();
         List<String> unmarked = new java.util.ArrayList<>();
         if (!fsTypes.isEmpty() && !fsTypes.contains("hugetlbfs")) {
@@ -75,16 +79,15 @@ public final class MemfdFilesystem {
         }
         for (String name : sizes) {
             long kib = Long.parseLong(name.substring("hugepages-".length(), name.length() - 2));
-            int log2 = Long.numberOfTrailingZeros(kib * 1024);
-            try (Fd probe = Memfd.create("imans-probe", Memfd.MFD_CLOEXEC | MFD_HUGETLB | log2 << MFD_HUGE_SHIFT)) {
-                Path path = Path.of("/proc/self/fd/" + probe.value());
-                engine.markFilesystem(path);
-                filesystems.internal(dev.imans.linux.Stat.fstat(probe.value()).dev(), "hugetlbfs");
-                marked.add(kib + " kB");
+            String size = kib + " kB";
+            try {
+                markHugetlb(engine, filesystems, kib);
+                marked.add(size);
             } catch (LinuxException | RuntimeException e) {
-                unmarked.add(kib + " kB");
-                Log.warn("cannot mark the kernel's internal hugetlbfs for " + kib + " kB pages: " + e
-                        + ": opens and execs of MFD_HUGETLB memfds of that size are not judged");
+                unmarked.add(size);
+                health.degrade(Condition.HUGETLBFS_UNMARKED, size, "cannot mark the kernel's internal hugetlbfs"
+                        + " for " + size + " pages: " + e + "; opens and execs of MFD_HUGETLB memfds of that size"
+                        + " are not checked", Optional.of(() -> markHugetlb(engine, filesystems, kib)));
             }
         }
         if (!marked.isEmpty()) {
@@ -93,10 +96,17 @@ public final class MemfdFilesystem {
         return new Hugetlb(List.copyOf(marked), List.copyOf(unmarked));
     }
 
-    /**
-     * The huge page sizes whose internal hugetlbfs is marked, and those whose mark failed: a gap shown
-     * in the metrics ({@code imans_hugetlb_page_sizes_unjudged}), not only in the log.
-     */
+    /** Marks the internal hugetlbfs of {@code kib} pages, through a throw-away memfd of that size. */
+    private static void markHugetlb(FanotifyEngine engine, FilesystemTable filesystems, long kib)
+            throws LinuxException {
+        int log2 = Long.numberOfTrailingZeros(kib * 1024);
+        try (Fd probe = Memfd.create("imans-probe", Memfd.MFD_CLOEXEC | MFD_HUGETLB | log2 << MFD_HUGE_SHIFT)) {
+            engine.markFilesystem(Path.of("/proc/self/fd/" + probe.value()));
+            filesystems.internal(dev.imans.linux.Stat.fstat(probe.value()).dev(), "hugetlbfs");
+        }
+    }
+
+    /** The huge page sizes whose internal hugetlbfs was marked at start, and those whose mark failed. */
     public record Hugetlb(List<String> marked, List<String> unmarked) {
         static final Hugetlb NONE = new Hugetlb(List.of(), List.of());
     }

@@ -19,6 +19,12 @@ public enum Condition {
     OVERLAY_LAYERS_UNWATCHED("overlay-layers-unwatched", false),
     /** A filesystem that should be enforced on has no fanotify mark: its opens are not seen at all. */
     FILESYSTEM_UNMARKED("filesystem-unmarked", false),
+    /**
+     * The kernel's internal hugetlbfs of one huge page size (the filesystem of MFD_HUGETLB memfds of that
+     * size) has no fanotify mark: opens and execs of such memfds are not seen. Apart from
+     * {@link #FILESYSTEM_UNMARKED}, whose states the mount scans settle: no mount table shows it.
+     */
+    HUGETLBFS_UNMARKED("hugetlbfs-unmarked", false),
     /** The registrations and policies in force are not saved: a restart would lose them. */
     STATE_UNSAVED("state-unsaved", false),
     /**

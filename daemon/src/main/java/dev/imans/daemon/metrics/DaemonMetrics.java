@@ -157,9 +157,6 @@ public final class DaemonMetrics {
                 engine.marked().size());
         t.single("imans_memfd_execs_judged", "gauge", "1 when execs of memfds are judged (their filesystem"
                 + " marked, or the exec guard attached), else 0.", e.memfdFilesystem().execsJudged() ? 1 : 0);
-        t.single("imans_hugetlb_page_sizes_unjudged", "gauge", "Huge page sizes whose kernel-internal hugetlbfs"
-                + " could not be marked: opens and execs of MFD_HUGETLB memfds of those sizes are not judged.",
-                e.hugetlb().unmarked().size());
         MemfdExecGuard.Counts memfd = e.memfdExecs();
         t.single("imans_memfd_execs_refused_total", "counter",
                 "Execs of memfds the exec guard refused (the process killed before the program ran).",
@@ -212,6 +209,9 @@ public final class DaemonMetrics {
         active.forEach(d -> on.add(d.condition()));
         t.single("imans_healthy", "gauge", "1 when no degraded state is active (.imans/health says ok).",
                 active.isEmpty() ? 1 : 0);
+        t.single("imans_hugetlb_page_sizes_unjudged", "gauge", "Huge page sizes whose kernel-internal hugetlbfs"
+                + " could not be marked: opens and execs of MFD_HUGETLB memfds of those sizes are not judged.",
+                active.stream().filter(d -> d.condition() == Condition.HUGETLBFS_UNMARKED).count());
         t.family("imans_health_condition", "gauge", "1 while the degraded state is active, by condition.");
         for (Condition c : Condition.values()) {
             t.sample("imans_health_condition", on.contains(c) ? 1 : 0, "condition", c.label());

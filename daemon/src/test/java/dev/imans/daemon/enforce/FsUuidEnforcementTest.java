@@ -59,6 +59,15 @@ class FsUuidEnforcementTest {
         daemon.policy(ns, "appraise fsuuid=" + IMAGE_UUID + "\n");
         assertDenied(ns.sh("cat /tmp/mnt/img/plain"));
         assertRead(ns, "/tmp/mnt/img/labelled");
+        // The image's facts are kept by its mount's unique id: the opens after the first one make no
+        // fstatfs, and what they are judged by is what the kernel says of the superblock.
+        try (Fd fd = Fd.open(ns.hostPath("/tmp/mnt/img/labelled"), Fd.O_RDONLY); Stat.Buffer st = new Stat.Buffer()) {
+            assertThat(st.fstatUniqueMount(fd.value())).isZero();
+            FilesystemTable.Superblock kept = daemon.enforcement().filesystems().ofMount(st.uniqueMountId());
+            assertThat(kept).isNotNull();
+            assertThat(kept.magic()).isEqualTo(Stat.fstatfs(fd.value()).type());
+            assertThat(kept.uuid()).isEqualTo(IMAGE_UUID);
+        }
         // The namespace's tmpfs has another UUID: its unlabelled files stay readable.
         ns.shOk("echo hello > /tmp/plain");
         assertRead(ns, "/tmp/plain");

@@ -6,6 +6,9 @@ import dev.imans.daemon.fanotify.EngineConfig;
 import dev.imans.daemon.fanotify.FanotifyEngine;
 import dev.imans.daemon.fanotify.ModificationListener;
 import dev.imans.daemon.fanotify.Verdict;
+import dev.imans.daemon.health.Condition;
+import dev.imans.daemon.health.Degradation;
+import dev.imans.daemon.health.Health;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +16,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** A huge page size whose hugetlbfs cannot be marked is reported as unjudged, not only logged. */
+/** A huge page size whose hugetlbfs cannot be marked is a degraded state, not only a log line. */
 class MemfdFilesystemTest {
     @Test
     void aHugetlbfsThatCannotBeMarkedIsReported() throws Exception {
@@ -29,11 +32,20 @@ class MemfdFilesystemTest {
         FanotifyEngine engine = FanotifyEngine.start(e -> Verdict.ALLOW, EngineConfig.defaults(),
                 ModificationListener.NONE);
         engine.close();
-        MemfdFilesystem.Hugetlb h = MemfdFilesystem.markHugetlb(engine, new FilesystemTable(), Set.of());
-        assertThat(h.marked()).isEmpty();
-        assertThat(h.unmarked()).containsExactlyInAnyOrderElementsOf(sizes);
-        // Not wanted: nothing tried, nothing missing.
-        assertThat(MemfdFilesystem.markHugetlb(engine, new FilesystemTable(), Set.of("ext4")))
-                .isEqualTo(MemfdFilesystem.Hugetlb.NONE);
+        try (Health health = new Health()) {
+            MemfdFilesystem.Hugetlb h = MemfdFilesystem.markHugetlb(engine, new FilesystemTable(), Set.of(), health);
+            assertThat(h.marked()).isEmpty();
+            assertThat(h.unmarked()).containsExactlyInAnyOrderElementsOf(sizes);
+            // A degraded state per size, as .imans/health, imans status and the metrics show them.
+            assertThat(health.active()).extracting(Degradation::condition).containsOnly(Condition.HUGETLBFS_UNMARKED);
+            assertThat(health.active()).extracting(Degradation::subject).containsExactlyInAnyOrderElementsOf(sizes);
+            assertThat(health.render()).contains("hugetlbfs-unmarked " + sizes.getFirst());
+            // Not wanted: nothing tried, nothing missing.
+            try (Health none = new Health()) {
+                assertThat(MemfdFilesystem.markHugetlb(engine, new FilesystemTable(), Set.of("ext4"), none))
+                        .isEqualTo(MemfdFilesystem.Hugetlb.NONE);
+                assertThat(none.active()).isEmpty();
+            }
+        }
     }
 }
