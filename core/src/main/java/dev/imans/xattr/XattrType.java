@@ -1,5 +1,7 @@
 package dev.imans.xattr;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -17,6 +19,9 @@ public enum XattrType {
     /** {@code IMA_XATTR_LAST}: setxattr(security.ima) rejects type bytes at or above it with EINVAL. */
     public static final int IMA_XATTR_LAST = 7;
 
+    /** By type byte, made once: every label decode looks its type up, and {@code values()} copies. */
+    private static final List<Optional<XattrType>> BY_ID = byIds();
+
     private final int id;
 
     XattrType(int id) {
@@ -28,12 +33,18 @@ public enum XattrType {
     }
 
     public static Optional<XattrType> byId(int id) {
+        return id >= 0 && id < BY_ID.size() ? BY_ID.get(id) : Optional.empty();
+    }
+
+    private static List<Optional<XattrType>> byIds() {
+        List<Optional<XattrType>> ids = new ArrayList<>();
         for (XattrType t : values()) {
-            if (t.id == id) {
-                return Optional.of(t);
+            while (ids.size() <= t.id) {
+                ids.add(Optional.empty());
             }
+            ids.set(t.id, Optional.of(t));
         }
-        return Optional.empty();
+        return List.copyOf(ids);
     }
 
     /** {@code 0x04 (IMA_XATTR_DIGEST_NG)}: how explanations name a type. */

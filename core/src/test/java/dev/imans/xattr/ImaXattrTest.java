@@ -25,6 +25,16 @@ class ImaXattrTest {
     }
 
     @Test
+    void typeBytesAreTheKernelsAndNothingElseIsAType() {
+        assertThat(IntStream.rangeClosed(-1, 256).filter(b -> XattrType.byId(b).isPresent()).boxed().toList())
+                .containsExactly(1, 2, 3, 4, 5, 6);
+        for (XattrType t : XattrType.values()) {
+            assertThat(XattrType.byId(t.id())).contains(t);
+        }
+        assertThat(XattrType.IMA_XATTR_LAST).isEqualTo(XattrType.IMA_VERITY_DIGSIG.id() + 1);
+    }
+
+    @Test
     void digestNgSha256AsEvmctlWritesIt() {
         ImaXattr x = decode("0404" + SHA256);
         assertThat(x).isInstanceOfSatisfying(ImaXattr.DigestNg.class, d -> {

@@ -70,6 +70,10 @@ final class Warmup {
         AppraisalKey key = new AppraisalKey(req, Keyring.empty());
         IntegrityCache cache = new IntegrityCache();
         Random random = new Random(1);
+        // Two buffers refilled in place: fresh arrays made this thread's garbage about 50 MB, whose
+        // young collection then came due during the first containers' starts.
+        byte[] small = new byte[4096];
+        byte[] large = new byte[256 * 1024];
         try (Fd fd = Memfd.create("imans-warmup", Memfd.MFD_CLOEXEC)) {
             int f = fd.value();
             Path self = Path.of("/proc/self/fd/" + f);
@@ -78,7 +82,7 @@ final class Warmup {
                     return false;
                 }
                 // Mostly small files, as a program's libraries and modules are; now and then a larger one.
-                byte[] content = new byte[i % 50 == 0 ? 256 * 1024 : 4096];
+                byte[] content = i % 50 == 0 ? large : small;
                 random.nextBytes(content);
                 Files.write(self, content);
                 byte[] digest = FdHasher.forThread().digest(f, algo, content.length);
