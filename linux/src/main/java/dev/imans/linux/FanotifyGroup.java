@@ -46,10 +46,13 @@ public final class FanotifyGroup implements AutoCloseable {
         return open(base, EVENT_F_FLAGS);
     }
 
-    /** A notification group ({@code FAN_CLASS_NOTIF}, unlimited queue) for modification events. */
+    /**
+     * A notification group ({@code FAN_CLASS_NOTIF}, unlimited queue) for modification events; its reads
+     * never block ({@code FAN_NONBLOCK}: an empty queue is EAGAIN), since more than one thread may drain it.
+     */
     public static FanotifyGroup openNotificationGroup() throws LinuxException {
-        return open(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_UNLIMITED_QUEUE
-                | Fanotify.FAN_UNLIMITED_MARKS, EVENT_F_FLAGS);
+        return open(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
+                | Fanotify.FAN_UNLIMITED_QUEUE | Fanotify.FAN_UNLIMITED_MARKS, EVENT_F_FLAGS);
     }
 
     /**

@@ -49,9 +49,9 @@ public final class Enforcement implements AutoCloseable {
      * late (marks are placed by the engines' marker threads, after the answer).
      */
     private final ReentrantReadWriteLock markGate = new ReentrantReadWriteLock();
-    private FanotifyEngine engine;
+    private volatile FanotifyEngine engine;
     /** The overlay mounts' engine: a reader of its own, as one serving an overlay and its layers deadlocks. */
-    private FanotifyEngine overlays;
+    private volatile FanotifyEngine overlays;
     private MountTracker tracker;
     private MemfdFilesystem.Status memfd = new MemfdFilesystem.Status(false, "not tried");
     /** The huge page sizes whose internal hugetlbfs (MFD_HUGETLB memfds) was marked at start, or could not be. */
@@ -486,6 +486,19 @@ public final class Enforcement implements AutoCloseable {
         @Override
         public IntegrityCache cache() {
             return cache;
+        }
+
+        /** Both engines': an exec through an overlay may follow a write to its layer's filesystem. */
+        @Override
+        public void catchUpModifications() {
+            FanotifyEngine e = engine;
+            if (e != null) {
+                e.catchUpModifications();
+            }
+            FanotifyEngine o = overlays;
+            if (o != null) {
+                o.catchUpModifications();
+            }
         }
 
         @Override

@@ -86,6 +86,7 @@ public final class EnforcementDecider implements Decider {
         }
         // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
         FileKey key = new FileKey(event.dev(), event.ino());
+        catchUp(event, key);
         if (ctx.rehash().isPending(key)) {
             event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
@@ -112,6 +113,24 @@ public final class EnforcementDecider implements Decider {
             event.attach(new ReaderFacts(p, file));
             return Verdict.DEFER;
         }
+    }
+
+    /**
+     * Before anything the cache holds for this file version may serve this open, and before any exec:
+     * the writes queued before the open are read first. A write through a shared mapping to a page
+     * already made writable moves no timestamp, so its version looks the same; only its
+     * close-after-write (or the writable open that made the mapping) tells, and the kernel queued that
+     * before the writer's call returned.
+     * Reading it here instead of waiting for the watcher's next batch keeps a verdict for the old
+     * content from being served in that pause. Execs are never ignore-marked ({@code IgnoreMarks}), so
+     * every exec comes here. Once per event, on whichever thread decides first.
+     */
+    private void catchUp(PermissionEvent event, FileKey key) {
+        if (event.caughtUp() || !event.isExec() && !ctx.cache().knows(key, FileStamp.of(event))) {
+            return;
+        }
+        event.markCaughtUp();
+        ctx.catchUpModifications();
     }
 
     /**
@@ -187,6 +206,7 @@ public final class EnforcementDecider implements Decider {
         }
         boolean mask = event.size() == 0 || needsOpenMode(p);
         FileKey key = new FileKey(event.dev(), event.ino());
+        catchUp(event, key);
         shareIfOverlay(event, file, key);
         if (!mask && allowedForEveryOpener(event, p, file, key, false)) {
             return Verdict.ALLOW;
@@ -713,5 +733,11 @@ public final class EnforcementDecider implements Decider {
 
         /** Ignore-marks the event's file, then checks it did not change meanwhile (worker). */
         void ignoreChecked(PermissionEvent event, Policies judgedUnder);
+
+        /**
+         * Reads, on the calling thread, the writes and writable opens the engines' notification groups
+         * hold now, so that caches forget what they name before the caller relies on them.
+         */
+        void catchUpModifications();
     }
 }

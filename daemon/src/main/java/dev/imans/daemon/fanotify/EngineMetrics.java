@@ -46,6 +46,11 @@ public final class EngineMetrics {
      * file by one process), and it includes opens made while a writer kept the mark from being added.
      */
     final LongAdder ignoredOpens = new LongAdder();
+    /**
+     * Times a deciding thread read the notification group itself before using a cached verdict or
+     * judging an exec ({@link Modifications#catchUp}).
+     */
+    final LongAdder modificationCatchUps = new LongAdder();
 
     /**
      * Upper bounds (inclusive, nanoseconds) of the decision latency histogram's buckets: from reading
@@ -103,6 +108,10 @@ public final class EngineMetrics {
 
     public long ignoredOpens() {
         return ignoredOpens.sum();
+    }
+
+    public long modificationCatchUps() {
+        return modificationCatchUps.sum();
     }
 
     public long events() {
@@ -204,6 +213,7 @@ public final class EngineMetrics {
         m.put("backing_mounts_ignored", backingMountsIgnored());
         m.put("backing_mark_errors", backingMarkErrors());
         m.put("ignored_opens", ignoredOpens());
+        m.put("modification_catch_ups", modificationCatchUps());
         return m;
     }
 

@@ -57,8 +57,13 @@ public final class FanotifyEngine implements AutoCloseable {
     private volatile Thread watcherThread;
     private final ModificationListener listener;
     private final Health health;
-    /** Run by the watcher before each batch: tests make it throw to stop the watcher. */
+    /** Run by the watcher before each batch: tests make it throw to stop the watcher, or hold it. */
     volatile Runnable watcherFault = () -> { };
+    /** The notification group's events, read by the watcher and by deciding threads that catch up. */
+    private final Modifications modificationEvents;
+    /** Each deciding thread's buffers for {@link #catchUpModifications}, made on that thread (its arena is confined). */
+    private final ThreadLocal<Modifications.Buffers> catchUpBuffers =
+            ThreadLocal.withInitial(() -> new Modifications.Buffers(16 * 1024));
     private final Map<Path, Marked> marked = new ConcurrentHashMap<>();
     /** Filesystems watched for writes and attribute changes only ({@link #watchModifications}). */
     private final java.util.Set<Path> watched = ConcurrentHashMap.newKeySet();
@@ -95,6 +100,7 @@ public final class FanotifyEngine implements AutoCloseable {
         Reply reply = new Reply(permissions, metrics);
         this.ignoreMarks = new IgnoreMarks(permissions, modifications, attributes, role == Role.FILESYSTEMS, metrics,
                 health);
+        this.modificationEvents = new Modifications(modifications, ignoreMarks, listener, metrics);
         this.workers = new DecisionWorkers(decider, reply, metrics, config);
         this.marker = new Marker(decider, metrics);
         this.reader = new PermissionReader(permissions, readerWake, decider, workers, reply, metrics, config,
@@ -113,8 +119,8 @@ public final class FanotifyEngine implements AutoCloseable {
 
     private Thread watcherThread() {
         AttributeChanges changes = new AttributeChanges(attributes, ignoreMarks, listener, metrics, this::reachable);
-        ModificationWatcher watcher = new ModificationWatcher(modifications, watcherWake, ignoreMarks, changes, listener,
-                metrics, this::watcherStopped, () -> watcherFault.run());
+        ModificationWatcher watcher = new ModificationWatcher(modificationEvents, watcherWake, changes,
+                this::watcherStopped, () -> watcherFault.run());
         return Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
     }
 
@@ -151,6 +157,24 @@ public final class FanotifyEngine implements AutoCloseable {
         }
         // Modifications made while no watcher ran were dropped from no cache.
         listener.lostTrack();
+    }
+
+    /**
+     * Reads and handles, on the calling thread, every write and writable open this engine's notification
+     * group holds now (what the watcher would do at its next batch): when it returns, caches have
+     * forgotten every file written before the call, and ignore marks of those files are gone. Never
+     * throws; waits at most for the watcher's batch under way.
+     */
+    public void catchUpModifications() {
+        modificationEvents.catchUp(catchUpBuffers.get());
+    }
+
+    /**
+     * For tests: {@code hook} runs on the watcher thread before each of its batches, so a test can hold
+     * the watcher there and show that a decision does not depend on its timing.
+     */
+    public void watcherHook(Runnable hook) {
+        watcherFault = hook;
     }
 
     /** Opens the groups and starts the reader, the workers and the watcher; nothing is marked yet. */

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 /**
  * Agent: the inode ignore marks of the permission group, the kernel-side verdict cache.
  *
- * <p>Owns: adding an ignore mark for FAN_OPEN_PERM|FAN_OPEN_EXEC_PERM on one event's file, removing it
+ * <p>Owns: adding an ignore mark for FAN_OPEN_PERM on one event's file, removing it
  * when the file is modified, flushing them all when policy or keys change. Must not: mark anything but
  * inodes (the group's sb marks are the engine's), or be used for verdicts that depend on the opener's
  * namespace: an ignore mark silences the group for every namespace alike.
@@ -23,7 +23,9 @@ import java.nio.file.Path;
  * open for write (so a file being written never gets one); writes through a shared writable mapping
  * clear nothing. So every ignore-marked inode also gets a FAN_OPEN inode mark in the notification
  * group: the modification watcher sees each later open, probes whether the file is now open for
- * write ({@link dev.imans.linux.Leases}), and drops the ignore mark before a mapping can be written.
+ * write ({@link dev.imans.linux.Leases}), and drops the ignore mark. It reads in batches, so a read
+ * open made just after such a write can still be answered by the mark; execs never are (they are not
+ * in the mask, and their decision reads the pending events itself, {@link Modifications#catchUp}).
  * Nor is a mark cleared by a change of owner, mode or {@code security.ima} (FS_ATTRIB), which can turn a
  * file a policy did not cover (fowner=, fgroup=) into one it does, or a passing label into a failing
  * one: every ignore-marked inode also gets a FAN_ATTRIB inode mark in a group that reports file
@@ -31,7 +33,14 @@ import java.nio.file.Path;
  * inode such an event names. The window left is the time the watcher takes to read that notification.
  */
 public final class IgnoreMarks {
-    static final long PERM_MASK = Fanotify.FAN_OPEN_PERM | Fanotify.FAN_OPEN_EXEC_PERM;
+    /**
+     * Opens only, never execs: an exec of an ignore-marked file still comes to the decider, which reads
+     * the writes queued before it ({@link Modifications#catchUp}). A write through a shared mapping
+     * leaves the mark in place until the watcher reads the writer's open or close; an exec in that
+     * pause would run content nobody judged. Execs are few, and their round trip is small beside an
+     * exec's own cost.
+     */
+    static final long PERM_MASK = Fanotify.FAN_OPEN_PERM;
     /** Newest first: FAN_MARK_IGNORE (6.0) and FAN_MARK_EVICTABLE (5.19, the mark does not pin the inode). */
     private static final int[] ADD_FLAGS = {
         Fanotify.FAN_MARK_IGNORE | Fanotify.FAN_MARK_EVICTABLE,

@@ -3,17 +3,9 @@ package dev.imans.daemon.fanotify;
 import dev.imans.linux.Errno;
 import dev.imans.linux.EventFd;
 import dev.imans.linux.FanotifyEvents;
-import dev.imans.linux.FanotifyGroup;
-import dev.imans.linux.Fanotify;
-import dev.imans.linux.FanotifyResponder;
-import dev.imans.linux.Leases;
 import dev.imans.linux.LinuxException;
-import dev.imans.linux.Native;
 import dev.imans.linux.Poll;
-import dev.imans.linux.Stat;
 import java.lang.System.Logger.Level;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -27,20 +19,17 @@ import java.util.concurrent.locks.LockSupport;
  * open after which the file has a writer drops the mark at once (the mapping's own FAN_CLOSE_WRITE
  * comes only when its last reference goes, which may be long after the writes). Attribute changes of
  * ignore-marked files come from a second group, handled by {@link AttributeChanges} on this thread.
+ * What each event does is {@link Modifications}'s, which a deciding thread also drains itself when it
+ * must not wait for the next batch.
  *
  * <p>Must not: answer permission events (it has none), or open files by path.
  */
 final class ModificationWatcher implements Runnable {
-    private final FanotifyGroup group;
+    private final Modifications modifications;
     private final EventFd wake;
-    private final IgnoreMarks ignoreMarks;
     private final AttributeChanges attributes;
-    private final ModificationListener listener;
-    private final EngineMetrics metrics;
     private static final long BATCH_PAUSE_NANOS = 1_000_000;
-    private static final long WRITES = Fanotify.FAN_CLOSE_WRITE | Fanotify.FAN_MODIFY;
 
-    private final QuietLog listenerErrors = new QuietLog("modification listener failed");
     private final java.util.function.Consumer<Throwable> stopped;
     private final Runnable fault;
 
@@ -48,29 +37,21 @@ final class ModificationWatcher implements Runnable {
      * @param stopped told why, when the watcher stops on its own (not through {@code wake})
      * @param fault run at start and after each batch; throws only in tests that stop the watcher on purpose
      */
-    ModificationWatcher(FanotifyGroup group, EventFd wake, IgnoreMarks ignoreMarks, AttributeChanges attributes,
-            ModificationListener listener, EngineMetrics metrics, java.util.function.Consumer<Throwable> stopped,
-            Runnable fault) {
+    ModificationWatcher(Modifications modifications, EventFd wake, AttributeChanges attributes,
+            java.util.function.Consumer<Throwable> stopped, Runnable fault) {
+        this.modifications = modifications;
         this.attributes = attributes;
         this.stopped = stopped;
         this.fault = fault;
-        this.group = group;
         this.wake = wake;
-        this.ignoreMarks = ignoreMarks;
-        this.listener = listener;
-        this.metrics = metrics;
     }
 
     @Override
     public void run() {
-        try (FanotifyEvents events = new FanotifyEvents(64 * 1024);
+        try (Modifications.Buffers buffers = new Modifications.Buffers(64 * 1024);
                 FanotifyEvents attributeEvents = new FanotifyEvents(16 * 1024);
-                FanotifyResponder closer = new FanotifyResponder();
-                Stat.Buffer st = new Stat.Buffer();
-                Poll poll = new Poll(3);
-                Arena arena = Arena.ofConfined()) {
-            MemorySegment err = Native.errnoSegment(arena);
-            poll.set(0, group.fd(), Poll.POLLIN);
+                Poll poll = new Poll(3)) {
+            poll.set(0, modifications.group().fd(), Poll.POLLIN);
             poll.set(1, wake.fd(), Poll.POLLIN);
             poll.set(2, attributes.group().fd(), Poll.POLLIN);
             while (true) {
@@ -80,59 +61,23 @@ final class ModificationWatcher implements Runnable {
                     continue;
                 }
                 if (n < 0) {
-                    throw new LinuxException("poll", -n, "fanotify notification group " + group.fd());
+                    throw new LinuxException("poll", -n, "fanotify notification group " + modifications.group().fd());
                 }
                 if (poll.revents(1) != 0) {
                     return;
                 }
                 if (poll.revents(2) != 0) {
-                    attributes.drain(attributeEvents, st, err);
+                    attributes.drain(attributeEvents, buffers.st, buffers.err);
                 }
                 if (poll.revents(0) == 0) {
                     continue;
                 }
-                long r = events.read(group.fd());
-                if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
-                    continue;
-                }
-                if (r < 0) {
-                    throw new LinuxException("read", (int) -r, "fanotify notification group " + group.fd());
-                }
-                while (events.next()) {
-                    int fd = events.fd();
-                    if (fd < 0) {
-                        continue;
-                    }
-                    long mask = events.mask();
-                    // A bare open matters only if it left a writer (a failed probe counts as one: dropping
-                    // a mark costs one more permission event, keeping a stale one costs integrity).
-                    if ((mask & Fanotify.FAN_OPEN) != 0) {
-                        metrics.ignoredOpens.increment();
-                    }
-                    if ((mask & WRITES) == 0 && Leases.openForWrite(err, fd) == 0) {
-                        if (listener.wantsOpens() && st.fstat(fd) == 0) {
-                            listener.opened(st.dev(), st.ino(), events.pid());
-                        }
-                        closer.closeFd(fd);
-                        continue;
-                    }
-                    metrics.modifications.increment();
-                    ignoreMarks.remove(fd);
-                    if (st.fstat(fd) == 0) {
-                        try {
-                            listener.modified(st.dev(), st.ino(), mask);
-                            if ((mask & WRITES) == 0) {
-                                listener.openedWithWriter(st.dev(), st.ino(), fd, events.pid());
-                            }
-                        } catch (RuntimeException e) {
-                            listenerErrors.log(Level.WARNING, e.toString(), e);
-                        }
-                    }
-                    closer.closeFd(fd);
-                }
+                // Empty by now if a deciding thread caught up meanwhile: the group does not block.
+                modifications.drain(buffers);
                 // Let events pile up for a moment: a reader that is not waiting costs openers no wake-up,
                 // and queued events of one file merge. This delays only dropping marks that the kernel
-                // itself already dropped on FS_MODIFY, and the shared-mapping probe, by BATCH_PAUSE.
+                // itself already dropped on FS_MODIFY, and the shared-mapping probe, by BATCH_PAUSE; a
+                // decision that must not wait for it reads the group itself (Modifications#catchUp).
                 LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         } catch (Throwable t) {

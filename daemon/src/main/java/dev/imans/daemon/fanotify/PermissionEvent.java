@@ -29,6 +29,8 @@ public final class PermissionEvent {
     private long uniqueMountId;
     private Object note;
     private Object afterAnswer;
+    /** Whether the writes queued before this event were read ({@link #caughtUp()}). */
+    private boolean caughtUp;
     /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
     private long readNanos;
 
@@ -53,6 +55,7 @@ public final class PermissionEvent {
         this.uniqueMountId = st.uniqueMountId();
         this.note = null;
         this.afterAnswer = null;
+        this.caughtUp = false;
     }
 
     void readAt(long nanos) {
@@ -83,8 +86,21 @@ public final class PermissionEvent {
         c.uniqueMountId = uniqueMountId;
         c.note = note;
         c.afterAnswer = afterAnswer;
+        c.caughtUp = caughtUp;
         c.readNanos = readNanos;
         return c;
+    }
+
+    /**
+     * Whether the decider has read the modifications queued before this event (a catch-up is once per
+     * event; the copy a worker gets keeps it). Cleared for every new event.
+     */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    public void markCaughtUp() {
+        this.caughtUp = true;
     }
 
     /**

@@ -141,6 +141,10 @@ public final class DaemonMetrics {
                         + " opens of one file by one process merge).", m.ignoredOpens());
         t.single("imans_modifications_total", "counter",
                 "Writes and writable opens seen by the modification watcher.", m.modifications());
+        t.single("imans_modification_catch_ups_total", "counter",
+                "Times a deciding thread read the pending writes itself before judging an exec or using a"
+                        + " cached verdict, so that no write queued before the open is missed.",
+                m.modificationCatchUps());
         t.single("imans_appraisals_total", "counter", "Appraisals computed (security.ima read, file hashed).",
                 d.appraisals.sum());
         t.single("imans_appraisal_cache_hits_total", "counter", "Appraisals answered from the integrity cache.",

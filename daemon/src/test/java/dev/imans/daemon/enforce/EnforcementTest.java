@@ -8,11 +8,14 @@ import dev.imans.audit.ParsedRecord;
 import dev.imans.daemon.fanotify.EngineMetrics;
 import dev.imans.linux.Xattr;
 import dev.imans.ns.AppraiseSetting;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -82,6 +85,116 @@ class EnforcementTest {
         assertThat(Run.ok("cat", ns.hostPath("/tmp/m").toString())).isEqualTo("Jello\n");
         eventually(() -> assertDenied(ns.sh("cat /tmp/m")));
         assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    /**
+     * An exec just after a write through a shared mapping is judged on the new content however late the
+     * watcher is (held here, so that it cannot help): execs are never ignore-marked, and the decision
+     * reads the writer's close itself. Before, the exec rode the file's ignore mark and ran the changed
+     * script.
+     */
+    @Test
+    void anExecJustAfterASharedMmapWriteIsJudgedWithoutTheWatcher() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        String script = "#!/bin/sh\necho good\n";
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(script.getBytes(StandardCharsets.UTF_8)));
+        ns.shOk("printf '#!/bin/sh\\necho good\\n' > /tmp/s && chmod 755 /tmp/s"
+                + " && setfattr -n security.ima -v 0x0404" + sha + " /tmp/s");
+        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        daemon.enforcement().engine().watcherHook(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            // The hook runs once the watcher's batch under way is done: give it one.
+            ns.shOk("echo x > /tmp/other");
+            assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
+            long catchUps = engine().modificationCatchUps();
+            Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Run.Result w = Run.run(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/s").toString(), "15");
+            assertThat(w.exit()).as(w.err()).isZero();
+            assertThat(Run.ok("cat", ns.hostPath("/tmp/s").toString())).isEqualTo("#!/bin/sh\necho Jood\n");
+
+            Run.Result exec = ns.sh("/tmp/s");
+            assertThat(exec.out()).doesNotContain("Jood");
+            assertDenied(exec);
+            assertThat(engine().modificationCatchUps()).isGreaterThan(catchUps);
+            assertThat(causes()).containsExactly("invalid-hash");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * A verdict cached while a writer held a dirty shared mapping is not served after the writer's last
+     * write and close: that write faulted no page and moved no timestamp, so the file's version looks
+     * the same; only its close-after-write tells, which the exec's decision reads itself (the watcher is
+     * held here).
+     */
+    @Test
+    void aVerdictCachedWhileAMappingWasWritableIsNotServedAfterItsLastWrite() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace(TMPFS_POLICY);
+        String script = "#!/bin/sh\necho good\n";
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(script.getBytes(StandardCharsets.UTF_8)));
+        ns.shOk("printf '#!/bin/sh\\necho good\\n' > /tmp/s && chmod 755 /tmp/s"
+                + " && setfattr -n security.ima -v 0x0404" + sha + " /tmp/s");
+        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+
+        Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Process writer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/s").toString(), "15", "J", "hold")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        CountDownLatch release = new CountDownLatch(1);
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            assertThat(out.readLine()).isEqualTo("ready");
+            // The writer is seen (its open left one): the mark is gone, and a read is judged and cached.
+            eventually(() -> assertThat(engine().ignoreMarksRemoved()).isPositive());
+            long appraisals = daemon.enforcement().metrics().appraisals.sum();
+            assertThat(ns.sh("cat /tmp/s").out()).isEqualTo(script);
+            assertThat(daemon.enforcement().metrics().appraisals.sum()).isGreaterThan(appraisals);
+
+            CountDownLatch held = new CountDownLatch(1);
+            daemon.enforcement().engine().watcherHook(() -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            ns.shOk("echo x > /tmp/other");
+            assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
+            long catchUps = engine().modificationCatchUps();
+            writer.getOutputStream().write('\n');
+            writer.getOutputStream().flush();
+            assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(writer.exitValue()).isZero();
+            assertThat(Run.ok("cat", ns.hostPath("/tmp/s").toString())).isEqualTo("#!/bin/sh\necho Jood\n");
+
+            Run.Result exec = ns.sh("/tmp/s");
+            assertThat(exec.out()).doesNotContain("Jood");
+            assertDenied(exec);
+            assertThat(engine().modificationCatchUps()).isGreaterThan(catchUps);
+            assertThat(causes()).containsExactly("invalid-hash");
+        } finally {
+            release.countDown();
+            writer.destroyForcibly();
+        }
     }
 
     /**
