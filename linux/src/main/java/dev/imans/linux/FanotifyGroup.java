@@ -29,14 +29,16 @@ public final class FanotifyGroup implements AutoCloseable {
     /**
      * A permission group ({@code FAN_CLASS_CONTENT}, unlimited queue and marks: a full queue would allow
      * opens unanswered), with {@code FAN_REPORT_PIDFD} when asked for and the kernel has it (5.15+);
-     * without it {@link #reportsPidfd()} is false and events carry a pid only.
+     * without it {@link #reportsPidfd()} is false and events carry a pid only: the opening thread's
+     * ({@code FAN_REPORT_TID}, 4.20+, which the kernel refuses beside a pidfd) where the kernel has it,
+     * see {@link #reportsTid()}.
      */
     public static FanotifyGroup openPermissionGroup(boolean wantPidfd) throws LinuxException {
         int base = Fanotify.FAN_CLASS_CONTENT | Fanotify.FAN_CLOEXEC
                 | Fanotify.FAN_UNLIMITED_QUEUE | Fanotify.FAN_UNLIMITED_MARKS;
-        if (wantPidfd) {
+        for (int extra : wantPidfd ? new int[] {Fanotify.FAN_REPORT_PIDFD} : new int[] {Fanotify.FAN_REPORT_TID}) {
             try {
-                return open(base | Fanotify.FAN_REPORT_PIDFD, EVENT_F_FLAGS);
+                return open(base | extra, EVENT_F_FLAGS);
             } catch (LinuxException e) {
                 if (e.errnoValue() != Errno.EINVAL) {
                     throw e;
@@ -75,6 +77,14 @@ public final class FanotifyGroup implements AutoCloseable {
 
     public boolean reportsPidfd() {
         return (flags & Fanotify.FAN_REPORT_PIDFD) != 0;
+    }
+
+    /**
+     * Whether an event's pid is the opening thread's id ({@code FAN_REPORT_TID}) rather than its thread
+     * group's: then {@code /proc/PID} is that thread's credentials, namespace and current call.
+     */
+    public boolean reportsTid() {
+        return (flags & Fanotify.FAN_REPORT_TID) != 0;
     }
 
     /** {@code fanotify_mark(fd, FAN_MARK_ADD | markFlags, mask, AT_FDCWD, path)}. */

@@ -27,6 +27,8 @@ public final class Signals {
      * with {@code sa_sigaction}) first; a larger buffer costs nothing and only the handler is read.
      */
     private static final long SIGACTION_BYTES = 256;
+    private static final MethodHandle TGKILL = Native.plain("tgkill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle RTMIN = Native.plain("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle RTMAX = Native.plain("__libc_current_sigrtmax", FunctionDescriptor.of(JAVA_INT));
 
@@ -59,6 +61,19 @@ public final class Signals {
             return old.get(ADDRESS, 0).address();
         } catch (LinuxException e) {
             throw e;
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /**
+     * Whether thread {@code tid} belongs to thread group {@code tgid}: {@code tgkill(tgid, tid, 0)}, which
+     * sends nothing and fails with ESRCH for a thread of another group (or none). One system call, no
+     * /proc read; exact while the thread cannot exit (a thread blocked in a permission event cannot).
+     */
+    public static boolean isThreadOf(int tgid, int tid) {
+        try {
+            return (int) TGKILL.invokeExact(tgid, tid, 0) == 0;
         } catch (Throwable t) {
             throw Native.linkageBug(t);
         }

@@ -55,6 +55,26 @@ class SignalsTest {
     }
 
     @Test
+    void threadsAreToldApartFromOtherProcessesWithoutSendingAnything() throws Exception {
+        int self = (int) ProcessHandle.current().pid();
+        // /proc/thread-self names the calling thread, "PID/task/TID": a JVM runs tests off its leader.
+        String link = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
+        int mine = Integer.parseInt(link.substring(link.lastIndexOf('/') + 1));
+        assertThat(mine).isNotEqualTo(self);
+        Process other = new ProcessBuilder("sleep", "30").start();
+        try {
+            assertThat(Signals.isThreadOf(self, self)).isTrue();
+            assertThat(Signals.isThreadOf(self, mine)).as("a thread of this process").isTrue();
+            assertThat(Signals.isThreadOf(self, (int) other.pid())).as("another process").isFalse();
+            assertThat(Signals.isThreadOf((int) other.pid(), mine)).as("this thread, another group").isFalse();
+            assertThat(Signals.isThreadOf(self, 0)).isFalse();
+            assertThat(other.isAlive()).as("nothing was sent").isTrue();
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
     void aBadSignalIsAnError() {
         assertThatThrownBy(() -> Signals.ignore(0)).isInstanceOf(LinuxException.class);
     }

@@ -391,7 +391,7 @@ public final class EnforcementDecider implements Decider {
                 return;
             }
             long ns = dev.imans.ns.NamespaceId.fromLink(dev.imans.linux.Proc.readlink("/proc/" + pid + "/ns/mnt")).inode();
-            Opener opener = new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OpenCall.NOT_CONSULTED, false);
+            Opener opener = new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, OpenCall.NOT_CONSULTED, false, false);
             Policies p = ctx.policies();
             UntrustedString name = null;
             for (Scope scope : p.judging(ns, ctx.lineage().rootsOf(ns, pid, p))) {

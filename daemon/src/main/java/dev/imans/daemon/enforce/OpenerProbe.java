@@ -36,14 +36,14 @@ final class OpenerProbe {
         // PIDFD_GET_MNT_NAMESPACE would give the same nsfs inode with one more descriptor per event.
         long ns = NamespaceId.fromLink(Proc.readlink(base + "/ns/mnt")).inode();
         if (!credentials) {
-            OpenCall call = openMask ? call(pid, threads(pid)) : OpenCall.NOT_CONSULTED;
-            return new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, call, false);
+            OpenCall call = openMask ? call(pid, event.pidIsThread() ? 1 : threads(pid)) : OpenCall.NOT_CONSULTED;
+            return new Opener(pid, ns, 0, 0, 0, 0, 0, 0, false, false, call, false, event.pidIsThread());
         }
         String statusText = Proc.readSmall(base + "/status");
         ProcStatus st = ProcStatus.parse(statusText);
-        OpenCall call = openMask ? call(pid, threads(statusText)) : OpenCall.NOT_CONSULTED;
+        OpenCall call = openMask ? call(pid, event.pidIsThread() ? 1 : threads(statusText)) : OpenCall.NOT_CONSULTED;
         return new Opener(pid, ns, st.ruid(), st.euid(), st.suid(), st.rgid(), st.egid(), st.sgid(),
-                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), call, true);
+                st.hasCapability(CAP_SETUID), st.hasCapability(CAP_SETGID), call, true, event.pidIsThread());
     }
 
     /**
@@ -55,7 +55,7 @@ final class OpenerProbe {
             return opener.call();
         }
         try {
-            return call(opener.pid(), threads(opener.pid()));
+            return call(opener.pid(), opener.thread() ? 1 : threads(opener.pid()));
         } catch (LinuxException e) {
             return OpenCall.UNKNOWN;
         }
@@ -70,7 +70,11 @@ final class OpenerProbe {
         return Stat.stat(Path.of("/proc/" + pid + "/task")).nlink() - 2;
     }
 
-    /** /proc/PID/syscall shows the thread group leader's call: only a single-threaded opener's is its open. */
+    /**
+     * /proc/PID/syscall shows that task's call: the opening thread's when events carry thread ids
+     * ({@code threads} 1 then), else the thread group leader's, which is the open only in a
+     * single-threaded opener.
+     */
     private static OpenCall call(int pid, int threads) {
         if (threads != 1) {
             return OpenCall.UNKNOWN;

@@ -112,6 +112,7 @@ public final class FanotifyEngine implements AutoCloseable {
         QuietLog.dropped();
         Fanotify.maskName(PERM_MASK);
         new Errno(Errno.EPERM).name();
+        Signals.isThreadOf(Unistd.getpid(), Unistd.getpid());
         this.readerThread = Thread.ofPlatform().name("imans-fanotify-reader").daemon().unstarted(reader);
         this.markerThread = Thread.ofPlatform().name("imans-fanotify-marker").daemon().unstarted(marker);
         this.watcherThread = watcherThread();
@@ -167,6 +168,11 @@ public final class FanotifyEngine implements AutoCloseable {
      */
     public void catchUpModifications() {
         modificationEvents.catchUp(catchUpBuffers.get());
+    }
+
+    /** Whether events name the opening thread (FAN_REPORT_TID) rather than its thread group. */
+    public boolean reportsThreadIds() {
+        return permissions.reportsTid();
     }
 
     /**

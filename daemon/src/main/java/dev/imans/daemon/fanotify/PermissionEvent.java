@@ -31,6 +31,8 @@ public final class PermissionEvent {
     private Object afterAnswer;
     /** Whether the writes queued before this event were read ({@link #caughtUp()}). */
     private boolean caughtUp;
+    /** Whether {@link #pid} is the opening thread's id (FAN_REPORT_TID), not its thread group's. */
+    private boolean pidIsThread;
     /** {@link System#nanoTime} when the daemon read the batch holding this event (decision latency). */
     private long readNanos;
 
@@ -56,6 +58,12 @@ public final class PermissionEvent {
         this.note = null;
         this.afterAnswer = null;
         this.caughtUp = false;
+        this.pidIsThread = false;
+    }
+
+    /** Set after {@link #fill} when the group reports thread ids. */
+    void pidIsThread(boolean thread) {
+        this.pidIsThread = thread;
     }
 
     void readAt(long nanos) {
@@ -87,6 +95,7 @@ public final class PermissionEvent {
         c.note = note;
         c.afterAnswer = afterAnswer;
         c.caughtUp = caughtUp;
+        c.pidIsThread = pidIsThread;
         c.readNanos = readNanos;
         return c;
     }
@@ -136,9 +145,20 @@ public final class PermissionEvent {
         return fd;
     }
 
-    /** The opener's pid in the daemon's pid namespace (0 if it is not visible there). */
+    /**
+     * The opener's pid in the daemon's pid namespace (0 if it is not visible there): the opening
+     * thread's id when {@link #pidIsThread()}, else its thread group's.
+     */
     public int pid() {
         return pid;
+    }
+
+    /**
+     * Whether {@link #pid()} names the opening thread itself: its {@code /proc/PID} entries are then that
+     * thread's credentials, mount namespace and current call, whatever the other threads do.
+     */
+    public boolean pidIsThread() {
+        return pidIsThread;
     }
 
     /** The opener's pidfd, or a negative FAN_NOPIDFD / FAN_EPIDFD when the group has none for it. */

@@ -8,6 +8,7 @@ import dev.imans.linux.FanotifyGroup;
 import dev.imans.linux.FanotifyResponder;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Poll;
+import dev.imans.linux.Signals;
 import dev.imans.linux.Stat;
 import java.lang.System.Logger.Level;
 
@@ -15,7 +16,8 @@ import java.lang.System.Logger.Level;
  * Agent: the reader, one platform thread serving one permission group.
  *
  * <p>Owns: the group's event stream, its batch buffer, and every event until it is answered or handed to
- * the workers. For each event, in order: the daemon's own process (same tgid) is allowed at once (in a
+ * the workers. For each event, in order: the daemon's own process (same tgid; with thread ids, one
+ * {@code tgkill(self, tid, 0)} tells) is allowed at once (in a
  * filesystems group, after {@link BackingMounts} has looked at its mount); files
  * that are not regular (FIFOs, devices, sockets, directories: nothing to appraise) are allowed at once;
  * otherwise the decider's fast path answers, or the event is deferred to the workers. Answers go out as
@@ -37,6 +39,8 @@ final class PermissionReader implements Runnable {
     private final EngineMetrics metrics;
     private final EngineConfig config;
     private final int selfPid;
+    /** Whether events name the opening thread (FAN_REPORT_TID): the daemon's own are then any of its threads. */
+    private final boolean threadIds;
     private final Runnable failOpen;
     /** Null in an overlays group, whose own opens are never through an overlay's private mounts. */
     private final BackingMounts backing;
@@ -65,6 +69,7 @@ final class PermissionReader implements Runnable {
         this.metrics = metrics;
         this.config = config;
         this.selfPid = selfPid;
+        this.threadIds = group.reportsTid();
         this.failOpen = failOpen;
     }
 
@@ -147,7 +152,7 @@ final class PermissionReader implements Runnable {
         }
         metrics.events.increment();
         int pid = events.pid();
-        if (pid == selfPid) {
+        if (pid == selfPid || threadIds && Signals.isThreadOf(selfPid, pid)) {
             if (backing != null) {
                 backing.selfOpen(fd, st);
             }
@@ -168,6 +173,7 @@ final class PermissionReader implements Runnable {
             return;
         }
         event.fill(fd, pid, pidfd, mask, st);
+        event.pidIsThread(threadIds);
         event.readAt(readAt);
         Verdict v;
         Throwable thrown = null;

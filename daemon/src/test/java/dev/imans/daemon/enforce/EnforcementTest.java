@@ -198,6 +198,28 @@ class EnforcementTest {
     }
 
     /**
+     * A {@code mask=} rule sees the open's mode in a multi-threaded opener: events name the opening
+     * thread (FAN_REPORT_TID), whose /proc/TID/syscall is its open. A JVM opens from a thread that is
+     * not its leader; the leader's call (a futex wait) left the mode unknown before, judged as a read.
+     */
+    @Test
+    void aMaskRuleSeesTheModeOfAThreadThatIsNotTheLeader() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        assertThat(daemon.enforcement().engine().reportsThreadIds()).isTrue();
+        Namespace ns = namespace("appraise fsmagic=0x01021994 mask=^MAY_WRITE\n");
+        ns.shOk("echo unlabelled > /tmp/w");
+        assertThat(ns.sh("cat /tmp/w").out()).as("a read is not covered").isEqualTo("unlabelled\n");
+
+        Path classes = Path.of(WriteOpener.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Run.Result w = ns.sh(Path.of(System.getProperty("java.home"), "bin", "java") + " -cp " + classes + " "
+                + WriteOpener.class.getName() + " /tmp/w");
+        assertThat(w.exit()).as(w.toString()).isNotZero();
+        assertThat(w.out()).doesNotContain("opened");
+        assertThat(w.err()).contains("Operation not permitted");
+        assertThat(causes()).containsExactly("missing-hash");
+    }
+
+    /**
      * A container that starts (registered, before its policy) or ends leaves the other containers'
      * ignore marks standing: nothing became stricter. A policy written for it drops them.
      */
