@@ -127,8 +127,12 @@ final class MountTracker implements AutoCloseable {
         return scan(directory.members());
     }
 
+    /** This scan's mounts whose mount point leads elsewhere, by device: what they are, for the report. */
+    private final Map<Long, String> hiddenThisScan = new HashMap<>();
+
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
+        hiddenThisScan.clear();
         layersTried.clear();
         seenUnwatched.clear();
         seenLayers.clear();
@@ -201,6 +205,14 @@ final class MountTracker implements AutoCloseable {
         shared.retain(seen);
         Set<String> still = new HashSet<>();
         failed.forEach(dev -> still.add(subject(dev)));
+        hiddenThisScan.forEach((dev, what) -> {
+            if (!seen.contains(dev)) {
+                still.add(subject(dev));
+                health.degrade(Condition.FILESYSTEM_UNMARKED, subject(dev), "cannot mark " + what + ": its mount"
+                        + " point leads to another filesystem (hidden under a later mount, or just unmounted) and"
+                        + " no other mount of it is in reach; its opens are not checked");
+            }
+        });
         health.recoverUnless(Condition.FILESYSTEM_UNMARKED, still::contains);
         present.addAll(seen);
         table.retain(present);
@@ -274,15 +286,19 @@ final class MountTracker implements AutoCloseable {
         if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(table, m, root, this::reach)))) {
             return;
         }
-        seen.add(m.dev());
+        boolean seenBefore = !seen.add(m.dev());
         // A filesystem that failed before is tried again: every scan retries it.
         Path path = Path.of(root + m.mountPoint());
         try {
             // A mount point hidden under a later mount resolves to that other filesystem, and one just
-            // unmounted to nothing: mark only when the path really leads to this one (another mount of it
-            // will do otherwise). Not a failure: the device number may soon name another filesystem.
+            // unmounted to nothing: mark only when the path really leads to this one. Another mount of it
+            // will do; if none does, the scan reports it (a descriptor opened into it before it was hidden
+            // still reaches its files), and the next scan clears that once it is reached or gone.
             if (!leadsTo(path, m)) {
-                seen.remove(m.dev());
+                if (!seenBefore) {
+                    seen.remove(m.dev());
+                }
+                hiddenThisScan.putIfAbsent(m.dev(), m.fsType() + " " + path);
                 return;
             }
             // Marked again at every scan (the kernel merges it into the existing mark): the kernel gives

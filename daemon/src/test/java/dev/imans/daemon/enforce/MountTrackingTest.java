@@ -93,4 +93,29 @@ class MountTrackingTest {
         assertThat(text.lines().filter(l -> l.contains("cannot reach overlay layer /proc/" + ns.pid()
                 + "/root/tmp/l/lower")).count()).isEqualTo(1);
     }
+
+    /**
+     * A tmpfs hidden under a later mount on the same mount point cannot be marked through its path, yet a
+     * descriptor opened into it before still reaches its files: the scan says so, and clears it once the
+     * mount above is gone and the filesystem is marked.
+     */
+    @Test
+    void aFilesystemHiddenUnderALaterMountIsReportedUntilItIsMarked() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.namespace("appraise fsmagic=0x01021994\n");
+        ns.shOk("mkdir -p /tmp/a && mount -t tmpfs below /tmp/a && echo hello > /tmp/a/f"
+                + " && mount -t tmpfs above /tmp/a");
+        String dev = ns.shOk("awk '{for (i = 1; i <= NF; i++) if ($i == \"-\" && $(i + 2) == \"below\") print $3}'"
+                + " /proc/self/mountinfo").out().strip();
+        assertThat(dev).matches("\\d+:\\d+");
+        daemon.enforcement().rescanMounts();
+        java.nio.file.Path health = daemon.control.resolve(".imans/health");
+        assertThat(java.nio.file.Files.readString(health)).contains("filesystem-unmarked dev " + dev + " since ",
+                "cannot mark tmpfs /proc/" + ns.pid() + "/root/tmp/a", "hidden under a later mount");
+
+        ns.shOk("umount /tmp/a");
+        assertDeniedWithin(ns, "cat /tmp/a/f", 5000);
+        daemon.enforcement().rescanMounts();
+        assertThat(java.nio.file.Files.readString(health)).doesNotContain("dev " + dev + " ");
+    }
 }
