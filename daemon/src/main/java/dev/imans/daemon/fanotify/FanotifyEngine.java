@@ -57,6 +57,14 @@ public final class FanotifyEngine implements AutoCloseable {
     private volatile Thread watcherThread;
     private final ModificationListener listener;
     private final Health health;
+    /** The running watcher, for the watchdog: replaced when the watcher is restarted. */
+    private volatile ModificationWatcher watcher;
+    /** A watcher busy longer than this is stalled ({@link #watchdog}). */
+    static final Duration STALL = Duration.ofSeconds(2);
+    private static final long WATCHDOG_PERIOD_MILLIS = 250;
+    private final Thread watchdogThread = Thread.ofPlatform().name("imans-watcher-watchdog").daemon()
+            .unstarted(this::watchdog);
+
     /** Run by the watcher before each batch: tests make it throw to stop the watcher, or hold it. */
     volatile Runnable watcherFault = () -> { };
     /** The notification group's events, read by the watcher and by deciding threads that catch up. */
@@ -122,6 +130,7 @@ public final class FanotifyEngine implements AutoCloseable {
         AttributeChanges changes = new AttributeChanges(attributes, ignoreMarks, listener, metrics, this::reachable);
         ModificationWatcher watcher = new ModificationWatcher(modificationEvents, watcherWake, changes,
                 this::watcherStopped, () -> watcherFault.run());
+        this.watcher = watcher;
         return Thread.ofPlatform().name("imans-fanotify-modifications").daemon().unstarted(watcher);
     }
 
@@ -142,6 +151,45 @@ public final class FanotifyEngine implements AutoCloseable {
         } catch (LinuxException e) {
             health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
                     Optional.of(ignoreMarks::flush));
+        }
+    }
+
+    /**
+     * Watches the watcher: one that stays inside a batch longer than {@link #STALL} (a path walk waiting
+     * on a FUSE server that never answers, through a namespace's mounts) probes no open for a writer
+     * and drops no mark on an attribute change meanwhile. That is a degraded state, as a watcher that
+     * stopped: the marks are dropped (after the state suspends new ones) and the cache forgets, so every
+     * open is judged until the watcher is back; the state's retry clears it then.
+     */
+    private void watchdog() {
+        String subject = role.name().toLowerCase(java.util.Locale.ROOT);
+        while (!closed) {
+            try {
+                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            ModificationWatcher w = watcher;
+            if (closed || w == null || w.busyFor(System.nanoTime()) <= STALL.toNanos()
+                    || health.isDegraded(Condition.MODIFICATION_WATCHER_STALLED, subject)) {
+                continue;
+            }
+            health.degrade(Condition.MODIFICATION_WATCHER_STALLED, subject, "the " + subject
+                    + " engine's modification watcher has been in one batch for over " + STALL.toSeconds()
+                    + " s: opens of ignore-marked files are not probed for writers meanwhile",
+                    Optional.of(() -> {
+                        ModificationWatcher now = watcher;
+                        if (now != null && now.busyFor(System.nanoTime()) > STALL.toNanos()) {
+                            throw new IllegalStateException("still in the same batch");
+                        }
+                    }));
+            listener.lostTrack();
+            try {
+                ignoreMarks.flush();
+            } catch (LinuxException e) {
+                health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
+                        Optional.of(ignoreMarks::flush));
+            }
         }
     }
 
@@ -202,6 +250,7 @@ public final class FanotifyEngine implements AutoCloseable {
         e.markerThread.start();
         e.readerThread.start();
         e.watcherThread.start();
+        e.watchdogThread.start();
         if (!e.permissions.reportsPidfd() && config.reportPidfd()) {
             LOG.log(Level.INFO, "kernel has no FAN_REPORT_PIDFD (5.15+): events carry pids only");
         }
@@ -356,6 +405,7 @@ public final class FanotifyEngine implements AutoCloseable {
             return;
         }
         closed = true;
+        watchdogThread.interrupt();
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         boolean readerDone = stopThread(readerThread, readerWake, deadline);
         // After the reader: nothing is offered to the marker any more. Its work uses the groups, which

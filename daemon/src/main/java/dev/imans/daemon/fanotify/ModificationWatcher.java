@@ -32,6 +32,11 @@ final class ModificationWatcher implements Runnable {
 
     private final java.util.function.Consumer<Throwable> stopped;
     private final Runnable fault;
+    /**
+     * {@link System#nanoTime} (odd, so never 0) when the work under way began; 0 while it waits for
+     * events or pauses between batches. Read by the engine's watchdog ({@link #busyFor}).
+     */
+    private volatile long busySince;
 
     /**
      * @param stopped told why, when the watcher stops on its own (not through {@code wake})
@@ -55,8 +60,11 @@ final class ModificationWatcher implements Runnable {
             poll.set(1, wake.fd(), Poll.POLLIN);
             poll.set(2, attributes.group().fd(), Poll.POLLIN);
             while (true) {
+                busySince = System.nanoTime() | 1;
                 fault.run();
+                busySince = 0;
                 int n = poll.await(-1);
+                busySince = System.nanoTime() | 1;
                 if (n == -Errno.EINTR) {
                     continue;
                 }
@@ -74,6 +82,7 @@ final class ModificationWatcher implements Runnable {
                 }
                 // Empty by now if a deciding thread caught up meanwhile: the group does not block.
                 modifications.drain(buffers);
+                busySince = 0;
                 // Let events pile up for a moment: a reader that is not waiting costs openers no wake-up,
                 // and queued events of one file merge. This delays only dropping marks that the kernel
                 // itself already dropped on FS_MODIFY, and the shared-mapping probe, by BATCH_PAUSE; a
@@ -81,8 +90,15 @@ final class ModificationWatcher implements Runnable {
                 LockSupport.parkNanos(BATCH_PAUSE_NANOS);
             }
         } catch (Throwable t) {
+            busySince = 0;
             QuietLog.logger().log(Level.ERROR, "modification watcher stopped", t);
             stopped.accept(t);
         }
+    }
+
+    /** How long the work under way has taken at {@code now}: 0 while waiting or pausing. */
+    long busyFor(long now) {
+        long since = busySince;
+        return since == 0 ? 0 : now - since;
     }
 }

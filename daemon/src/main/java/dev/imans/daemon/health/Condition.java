@@ -11,6 +11,12 @@ public enum Condition {
     /** The thread that drops ignore marks when files are written is not running. */
     MODIFICATION_WATCHER_DOWN("modification-watcher-down", true),
     /**
+     * The modification watcher has been inside one batch for too long (a path walk it makes through a
+     * namespace's mounts can wait on a FUSE server that does not answer): while it is, no open of an
+     * ignore-marked file is probed for a writer and no attribute change drops a mark.
+     */
+    MODIFICATION_WATCHER_STALLED("modification-watcher-stalled", true),
+    /**
      * A marked overlay has a layer whose writes the daemon cannot watch (its path, as the mount options
      * name it, leads nowhere from the daemon, or the watch was refused): a write beside the overlay
      * would leave the overlay's ignore marks standing on changed content, so no overlay file gets one

@@ -88,6 +88,68 @@ class WatcherRecoveryTest {
         });
     }
 
+    /**
+     * A watcher that stays inside one batch (here held there; in life a path walk waiting on a FUSE
+     * server that never answers) is a degraded state too: its marks are dropped and none is added until
+     * it is back, and the cache is told it lost track.
+     */
+    @Test
+    void aStalledWatcherDropsAndSuspendsIgnoreMarksUntilItMovesAgain() throws Exception {
+        fs = new TmpfsMount(tmp.resolve("fs"));
+        Path f = Files.writeString(fs.dir.resolve("cache-s"), "v1\n");
+        NameDecider decider = new NameDecider();
+        Health health = new Health();
+        java.util.concurrent.atomic.AtomicInteger lostTrack = new java.util.concurrent.atomic.AtomicInteger();
+        ModificationListener listener = new ModificationListener() {
+            @Override
+            public void modified(long dev, long ino, long mask) {}
+
+            @Override
+            public void lostTrack() {
+                lostTrack.incrementAndGet();
+            }
+        };
+        engine = FanotifyEngine.start(decider, EngineConfig.defaults(), listener, health);
+        engine.markFilesystem(fs.dir);
+        decider.onCache = e -> engine.ignoreUntilModified(e);
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout("cache-s")).as("ignore-marked after the first open").hasSize(1);
+
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        engine.watcherFault = () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try {
+            Files.writeString(fs.dir.resolve("other"), "x");
+            eventually(() -> assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_STALLED, "filesystems"))
+                    .isTrue());
+            assertThat(health.ignoreMarksSuspended()).isTrue();
+            assertThat(health.render()).startsWith("modification-watcher-stalled filesystems since ")
+                    .contains("in one batch for over 2 s");
+            eventually(() -> assertThat(lostTrack.get()).as("the cache is told").isPositive());
+            eventually(() -> {
+                cat(f);
+                assertThat(decider.askedAbout("cache-s")).as("the old mark is gone").hasSizeGreaterThan(1);
+            });
+            int asked = decider.askedAbout("cache-s").size();
+            cat(f);
+            assertThat(decider.askedAbout("cache-s")).as("no new mark is added").hasSize(asked + 1);
+        } finally {
+            engine.watcherFault = () -> { };
+            release.countDown();
+        }
+        eventually(() -> assertThat(health.render()).isEqualTo("ok\n"));
+        int asked = decider.askedAbout("cache-s").size();
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout("cache-s")).as("marked again once the watcher moves").hasSize(asked + 1);
+    }
+
     private static void cat(Path f) throws Exception {
         assertThat(catOut(f)).isNotEmpty();
     }
