@@ -127,8 +127,11 @@ final class MountTracker implements AutoCloseable {
         return scan(directory.members());
     }
 
-    /** This scan's mounts whose mount point leads elsewhere, by device: what they are, for the report. */
+    /** This scan's mounts that cannot be marked through their path, by device: why, for the report. */
     private final Map<Long, String> hiddenThisScan = new HashMap<>();
+    /** The mount table being walked (the host's, or a member's), for {@link #underFuse}. */
+    private List<MountInfo> walking = List.of();
+    private List<MountInfo> hostMounts = List.of();
 
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
         List<String> newFailures = new ArrayList<>();
@@ -155,6 +158,8 @@ final class MountTracker implements AutoCloseable {
         }
         lastHostDevs = Set.copyOf(hostDevs.keySet());
         present.addAll(hostDevs.keySet());
+        hostMounts = host;
+        walking = host;
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen, newFailures);
@@ -176,6 +181,7 @@ final class MountTracker implements AutoCloseable {
                 continue;
             }
             String root = "/proc/" + member.pid() + "/root";
+            walking = mounts;
             Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
@@ -205,12 +211,11 @@ final class MountTracker implements AutoCloseable {
         shared.retain(seen);
         Set<String> still = new HashSet<>();
         failed.forEach(dev -> still.add(subject(dev)));
-        hiddenThisScan.forEach((dev, what) -> {
+        hiddenThisScan.forEach((dev, why) -> {
             if (!seen.contains(dev)) {
                 still.add(subject(dev));
-                health.degrade(Condition.FILESYSTEM_UNMARKED, subject(dev), "cannot mark " + what + ": its mount"
-                        + " point leads to another filesystem (hidden under a later mount, or just unmounted) and"
-                        + " no other mount of it is in reach; its opens are not checked");
+                health.degrade(Condition.FILESYSTEM_UNMARKED, subject(dev), why
+                        + ", and no other mount of it is in reach; its opens are not checked");
             }
         });
         health.recoverUnless(Condition.FILESYSTEM_UNMARKED, still::contains);
@@ -283,12 +288,26 @@ final class MountTracker implements AutoCloseable {
     }
 
     private void consider(MountInfo m, String root, List<MountInfo> all, Set<Long> seen, List<String> newFailures) {
-        if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(table, m, root, this::reach)))) {
+        PathStat layerStat = p -> {
+            if (underFuse(p.toString().substring(root.length()), all)) {
+                throw new LinuxException("stat", Errno.EXDEV, p + " (below a FUSE mount: not walked)");
+            }
+            return reach(p);
+        };
+        if (!filter.marks(m) && !(isOverlay(m) && filter.marksOverlayOver(layerTypes(table, m, root, layerStat)))) {
             return;
         }
         boolean seenBefore = !seen.add(m.dev());
         // A filesystem that failed before is tried again: every scan retries it.
         Path path = Path.of(root + m.mountPoint());
+        if (underFuse(m.mountPoint(), all)) {
+            if (!seenBefore) {
+                seen.remove(m.dev());
+            }
+            hiddenThisScan.putIfAbsent(m.dev(), "cannot mark " + m.fsType() + " " + path + ": its mount point is"
+                    + " below a FUSE mount, whose server could hold the daemon's path walk forever");
+            return;
+        }
         try {
             // A mount point hidden under a later mount resolves to that other filesystem, and one just
             // unmounted to nothing: mark only when the path really leads to this one. Another mount of it
@@ -298,7 +317,8 @@ final class MountTracker implements AutoCloseable {
                 if (!seenBefore) {
                     seen.remove(m.dev());
                 }
-                hiddenThisScan.putIfAbsent(m.dev(), m.fsType() + " " + path);
+                hiddenThisScan.putIfAbsent(m.dev(), "cannot mark " + m.fsType() + " " + path + ": its mount point"
+                        + " leads to another filesystem (hidden under a later mount, or just unmounted)");
                 return;
             }
             // Marked again at every scan (the kernel merges it into the existing mark): the kernel gives
@@ -341,6 +361,11 @@ final class MountTracker implements AutoCloseable {
         for (String layer : layers(m.superOptions())) {
             Path path = Path.of(root + layer);
             long dev;
+            if (underFuse(layer, root.isEmpty() ? hostMounts : walking)) {
+                // Left unwatched: the overlay then keeps no ignore marks, and every open through it is judged.
+                unwatched.add(layer);
+                continue;
+            }
             try {
                 dev = reach(path).dev();
             } catch (LinuxException e) {
@@ -453,7 +478,9 @@ final class MountTracker implements AutoCloseable {
     private void layersInstead(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
         if (isOverlay(m)) {
             for (String layer : layers(m.superOptions())) {
-                markPath(Path.of(root + layer), seen, newFailures);
+                if (!underFuse(layer, root.isEmpty() ? hostMounts : walking)) {
+                    markPath(Path.of(root + layer), seen, newFailures);
+                }
             }
         }
     }
@@ -468,6 +495,27 @@ final class MountTracker implements AutoCloseable {
      * by device. btrfs gives each subvolume's files a device number of its own, unlike mountinfo's; the
      * table then also learns that number, so events on the subvolume find the filesystem's names.
      */
+    /**
+     * Whether {@code path} (in the terms of the mount table {@code all}) lies below a FUSE mount: a walk
+     * to it asks that filesystem's server to look names up (at least where its entries time out at
+     * once), and a server that never answers holds the walker for good. FUSE is never marked, and a
+     * process that can mount it can already run files nobody judges; a path below it is not walked.
+     */
+    static boolean underFuse(String path, List<MountInfo> all) {
+        for (MountInfo a : all) {
+            String type = a.fsType();
+            if (!type.equals("fuse") && !type.equals("fuseblk") && !type.startsWith("fuse.")) {
+                continue;
+            }
+            String mp = a.mountPoint();
+            if (mp.equals("/") ? !path.equals("/") : path.startsWith(mp) && path.length() > mp.length()
+                    && path.charAt(mp.length()) == '/') {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean leadsTo(Path path, MountInfo m) {
         FileStat st;
         try {

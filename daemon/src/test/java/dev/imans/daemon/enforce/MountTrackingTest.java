@@ -118,4 +118,46 @@ class MountTrackingTest {
         daemon.enforcement().rescanMounts();
         assertThat(java.nio.file.Files.readString(health)).doesNotContain("dev " + dev + " ");
     }
+
+    /**
+     * A filesystem mounted below a FUSE mount is not walked to (a FUSE server that stops answering would
+     * hold the scan, and with it every namespace's new mounts and every policy write): it is reported
+     * instead. The FUSE mount here is the daemon's own control filesystem, seen in the namespace.
+     */
+    @Test
+    void aFilesystemBelowAFuseMountIsReportedNotWalked() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.namespace("appraise fsmagic=0x01021994\n");
+        Path below = daemon.control.resolve(Long.toString(ns.nsid));
+        ns.shOk("mount -t tmpfs belowfuse " + below);
+        String dev = ns.shOk("awk '{for (i = 1; i <= NF; i++) if ($i == \"-\" && $(i + 2) == \"belowfuse\") print $3}'"
+                + " /proc/self/mountinfo").out().strip();
+        assertThat(dev).matches("\\d+:\\d+");
+        daemon.enforcement().rescanMounts();
+        assertThat(java.nio.file.Files.readString(daemon.control.resolve(".imans/health")))
+                .contains("filesystem-unmarked dev " + dev + " since ", "below a FUSE mount");
+        ns.shOk("umount " + below);
+        daemon.enforcement().rescanMounts();
+        assertThat(java.nio.file.Files.readString(daemon.control.resolve(".imans/health")))
+                .doesNotContain("dev " + dev + " ");
+    }
+
+    @Test
+    void pathsBelowAFuseMountAreToldApart() {
+        java.util.List<dev.imans.linux.MountInfo> all = java.util.List.of(
+                mount(1, "/", "ext4"), mount(2, "/run/user/1000/doc", "fuse.portal"), mount(3, "/mnt/f", "fuse"),
+                mount(4, "/mnt/fb", "tmpfs"));
+        assertThat(MountTracker.underFuse("/mnt/f/x", all)).isTrue();
+        assertThat(MountTracker.underFuse("/run/user/1000/doc/a/b", all)).isTrue();
+        assertThat(MountTracker.underFuse("/mnt/f", all)).as("the FUSE mount point itself").isFalse();
+        assertThat(MountTracker.underFuse("/mnt/fb", all)).as("a sibling sharing a prefix").isFalse();
+        assertThat(MountTracker.underFuse("/mnt/fb/x", all)).isFalse();
+        assertThat(MountTracker.underFuse("/srv", java.util.List.of(mount(1, "/", "fuse.fuse-overlayfs"))))
+                .as("a FUSE root holds everything").isTrue();
+        assertThat(MountTracker.underFuse("/", java.util.List.of(mount(1, "/", "fuse.fuse-overlayfs")))).isFalse();
+    }
+
+    private static dev.imans.linux.MountInfo mount(int id, String at, String type) {
+        return new dev.imans.linux.MountInfo(id, 1, 0, id, "/", at, "rw", java.util.List.of(), type, "src", "rw");
+    }
 }
