@@ -28,6 +28,11 @@ final class SelinuxLabels {
 
     private SelinuxLabels() {}
 
+    /** Whether SELinux is active, so that an LSM condition of a rule can hold at all. */
+    static boolean active() {
+        return ACTIVE;
+    }
+
     /** Whether contexts must be read for events judged under {@code p}. */
     static boolean wanted(Policies p) {
         if (!ACTIVE) {

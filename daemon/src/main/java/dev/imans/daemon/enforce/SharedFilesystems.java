@@ -119,11 +119,19 @@ final class SharedFilesystems {
      * and type at open or exec: every condition about the filesystem holds, whatever the file and opener.
      */
     static boolean mayCover(Policies p, long nsInode, long fsMagic, String fsName) {
+        return mayCover(p, nsInode, fsMagic, fsName, SelinuxLabels.active());
+    }
+
+    /**
+     * As above; {@code lsmMayHold} says whether an LSM condition can hold at all (SELinux is active:
+     * then a rule with one may cover some file here, whose context is not known before it is opened).
+     */
+    static boolean mayCover(Policies p, long nsInode, long fsMagic, String fsName, boolean lsmMayHold) {
         for (Scope s : p.judging(nsInode)) {
             for (Rule r : s.policy().rules()) {
                 boolean acts = r.action() == Action.MEASURE || r.action() == Action.APPRAISE && s.mode() != AppraiseMode.OFF;
                 if (acts && (!r.hasFunc() || r.func() == Func.FILE_CHECK || r.func() == Func.BPRM_CHECK)
-                        && r.lsm().isEmpty() && (r.fsMagic() == null || r.fsMagic() == fsMagic)
+                        && (r.lsm().isEmpty() || lsmMayHold) && (r.fsMagic() == null || r.fsMagic() == fsMagic)
                         && (r.fsName() == null || r.fsName().equals(fsName))) {
                     return true;
                 }

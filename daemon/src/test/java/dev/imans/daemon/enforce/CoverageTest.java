@@ -69,4 +69,22 @@ class CoverageTest {
         return new Scope(ns, n == 0 ? dev.imans.policy.Policy.empty() : PolicyParser.parse(text.toString()), MODES[random.nextInt(MODES.length)],
                 random.nextBoolean(), Keyring.empty());
     }
+
+    /**
+     * A container's policy of LSM-conditioned rules may cover its root where SELinux is active (the
+     * file's context is known only at its open), so the root is marked; elsewhere no LSM condition holds.
+     */
+    @Test
+    void sharedFilesystemsCountLsmRulesWhereTheirConditionsCanHold() throws Exception {
+        Scope ns = new Scope(OptionalLong.of(100L), PolicyParser.parse(
+                "appraise func=BPRM_CHECK obj_type=container_file_t appraise_type=imasig\n",
+                dev.imans.policy.KernelProfile.defaults().withLsmRules(
+                        java.util.EnumSet.allOf(dev.imans.policy.LsmKey.class))), AppraiseMode.ENFORCE,
+                false, Keyring.empty());
+        Policies p = new Policies(new Scope(OptionalLong.empty(), dev.imans.policy.Policy.empty(), AppraiseMode.ENFORCE,
+                false, Keyring.empty()), Map.of(100L, ns));
+        assertThat(SharedFilesystems.mayCover(p, 100L, 0x794c7630L, "overlay", true)).isTrue();
+        assertThat(SharedFilesystems.mayCover(p, 100L, 0x794c7630L, "overlay", false)).isFalse();
+        assertThat(SharedFilesystems.mayCover(p, 101L, 0x794c7630L, "overlay", true)).as("another namespace").isFalse();
+    }
 }
