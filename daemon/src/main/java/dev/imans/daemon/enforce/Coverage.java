@@ -146,6 +146,26 @@ final class Coverage {
         return out;
     }
 
+    /**
+     * Whether every scope whose appraise rules may cover the file re-hashes on close: only then may an
+     * appraised writer's close relabel it. A scope that appraises it without re-hash (the host's, say,
+     * on a filesystem a container shares) keeps "changed means refused", which a namespace's
+     * {@code --rehash-on-close} must not lift for it.
+     */
+    static boolean onlyRehashingScopesMayAppraise(Policies p, FileFacts f) {
+        for (Scope s : p.all()) {
+            if (s.mode() == AppraiseMode.OFF || s.rehashOnClose()) {
+                continue;
+            }
+            for (Rule r : s.policy().rules()) {
+                if (r.action() == Action.APPRAISE && mayCover(r, f)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     static boolean mayCover(Rule r, FileFacts f) {
         return PolicyMatcher.mayCover(r, f);
     }

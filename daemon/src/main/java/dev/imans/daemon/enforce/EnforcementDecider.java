@@ -253,8 +253,9 @@ public final class EnforcementDecider implements Decider {
             }
         }
         // ima_update_xattr (ima_appraise.c) re-hashes only a file whose appraisal passed (ima_file_status):
-        // a failure let through by log mode keeps its label as the evidence.
-        if (allow && writerAppraised && passed) {
+        // a failure let through by log mode keeps its label as the evidence. And only where no scope that
+        // appraises the file without re-hash would see its change turned into a passing label.
+        if (allow && writerAppraised && passed && Coverage.onlyRehashingScopesMayAppraise(p, file)) {
             ctx.rehash().writerAppraised(key, event.fd());
         }
         if (!failures.isEmpty()) {

@@ -449,6 +449,33 @@ class EnforcementTest {
         assertDenied(ns.sh("cat /tmp/foo"));
     }
 
+    /**
+     * A namespace's --rehash-on-close relabels its appraised writer's file only where no other scope
+     * appraises that file without re-hash: the host's "changed means refused" stands for a file it
+     * appraises, whichever namespace the writer is in.
+     */
+    @Test
+    void aNamespacesRehashOnCloseDoesNotRelabelAFileTheHostAppraisesWithoutIt() throws Exception {
+        try (Namespace ns = new Namespace()) {
+            daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of(Long.toString(ns.nsid)));
+            daemon.register(ns);
+            daemon.policy(ns, TMPFS_POLICY);
+            ns.shOk("echo hello > /tmp/foo && chown 71452 /tmp/foo && setfattr -n security.ima -v 0x0404"
+                    + HELLO_SHA256 + " /tmp/foo");
+            assertThat(ns.sh("echo foo > /tmp/foo").exit()).isZero();
+            eventually(() -> assertThat(HexFormat.of().formatHex(Xattr.get(ns.hostPath("/tmp/foo"),
+                    Xattr.SECURITY_IMA).orElseThrow())).as("the namespace alone re-hashes").isEqualTo("0404" + FOO_SHA256));
+
+            java.nio.file.Files.writeString(daemon.control.resolve("policy"), "appraise fsmagic=0x01021994 fowner=71452\n");
+            assertThat(ns.sh("echo bar > /tmp/foo").exit()).isZero();
+            Thread.sleep(1000);
+            assertThat(HexFormat.of().formatHex(Xattr.get(ns.hostPath("/tmp/foo"), Xattr.SECURITY_IMA).orElseThrow()))
+                    .as("not relabelled: the host appraises it without re-hash").isEqualTo("0404" + FOO_SHA256);
+            assertDenied(Run.run("cat", ns.hostPath("/tmp/foo").toString()));
+            assertDenied(ns.sh("cat /tmp/foo"));
+        }
+    }
+
     @Test
     void stoppingTheDaemonReleasesEveryWaitingOpener() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
