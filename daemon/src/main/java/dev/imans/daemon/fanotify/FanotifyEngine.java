@@ -145,6 +145,14 @@ public final class FanotifyEngine implements AutoCloseable {
         }
         health.degrade(Condition.MODIFICATION_WATCHER_DOWN, "", "modification watcher stopped: " + why,
                 Optional.of(this::restartWatcher));
+        forgetUnwatched();
+    }
+
+    /**
+     * After a state that suspends new marks is entered: what the watcher no longer guards goes, the
+     * cache's verdicts and the ignore marks (a flush that fails is a state of its own, retried).
+     */
+    private void forgetUnwatched() {
         listener.lostTrack();
         try {
             ignoreMarks.flush();
@@ -183,13 +191,7 @@ public final class FanotifyEngine implements AutoCloseable {
                             throw new IllegalStateException("still in the same batch");
                         }
                     }));
-            listener.lostTrack();
-            try {
-                ignoreMarks.flush();
-            } catch (LinuxException e) {
-                health.degrade(Condition.IGNORE_MARKS_STALE, "", "cannot flush ignore marks: " + e.getMessage(),
-                        Optional.of(ignoreMarks::flush));
-            }
+            forgetUnwatched();
         }
     }
 

@@ -87,14 +87,8 @@ class EnforcementTest {
         assertThat(causes()).containsExactly("invalid-hash");
     }
 
-    /**
-     * An exec just after a write through a shared mapping is judged on the new content however late the
-     * watcher is (held here, so that it cannot help): execs are never ignore-marked, and the decision
-     * reads the writer's close itself. Before, the exec rode the file's ignore mark and ran the changed
-     * script.
-     */
-    @Test
-    void anExecJustAfterASharedMmapWriteIsJudgedWithoutTheWatcher() throws Exception {
+    /** A namespace appraising its tmpfs, whose labelled script /tmp/s printed "good" once (run as an exec). */
+    private Namespace withLabelledScript() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
         Namespace ns = namespace(TMPFS_POLICY);
         String script = "#!/bin/sh\necho good\n";
@@ -103,9 +97,14 @@ class EnforcementTest {
         ns.shOk("printf '#!/bin/sh\\necho good\\n' > /tmp/s && chmod 755 /tmp/s"
                 + " && setfattr -n security.ima -v 0x0404" + sha + " /tmp/s");
         assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
-        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
-        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+        return ns;
+    }
 
+    /**
+     * Holds the daemon's modification watcher before its next batch until the returned latch opens, so
+     * that a decision cannot count on it; returns once it is held.
+     */
+    private CountDownLatch holdWatcher(Namespace ns) throws Exception {
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         daemon.enforcement().engine().watcherHook(() -> {
@@ -116,22 +115,50 @@ class EnforcementTest {
                 Thread.currentThread().interrupt();
             }
         });
-        try {
-            // The hook runs once the watcher's batch under way is done: give it one.
-            ns.shOk("echo x > /tmp/other");
-            assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
-            long catchUps = engine().modificationCatchUps();
-            Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Run.Result w = Run.run(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/s").toString(), "15");
-            assertThat(w.exit()).as(w.err()).isZero();
-            assertThat(Run.ok("cat", ns.hostPath("/tmp/s").toString())).isEqualTo("#!/bin/sh\necho Jood\n");
+        // The hook runs once the watcher's batch under way is done: give it one.
+        ns.shOk("echo x > /tmp/other");
+        assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
+        return release;
+    }
 
-            Run.Result exec = ns.sh("/tmp/s");
-            assertThat(exec.out()).doesNotContain("Jood");
-            assertDenied(exec);
-            assertThat(engine().modificationCatchUps()).isGreaterThan(catchUps);
-            assertThat(causes()).containsExactly("invalid-hash");
+    /** {@link MmapWriter} on the namespace's /tmp/s, in a JVM of its own, with {@code args} after the path. */
+    private static ProcessBuilder mmapWriter(Namespace ns, String... args) throws Exception {
+        Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/s").toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /** /tmp/s now says "Jood", and its exec is refused on that content, its decision having read the writes itself. */
+    private void assertChangedScriptRefused(Namespace ns, long catchUpsBefore) throws Exception {
+        assertThat(Run.ok("cat", ns.hostPath("/tmp/s").toString())).isEqualTo("#!/bin/sh\necho Jood\n");
+        Run.Result exec = ns.sh("/tmp/s");
+        assertThat(exec.out()).doesNotContain("Jood");
+        assertDenied(exec);
+        assertThat(engine().modificationCatchUps()).isGreaterThan(catchUpsBefore);
+        assertThat(causes()).containsExactly("invalid-hash");
+    }
+
+    /**
+     * An exec just after a write through a shared mapping is judged on the new content however late the
+     * watcher is (held here, so that it cannot help): execs are never ignore-marked, and the decision
+     * reads the writer's close itself. Before, the exec rode the file's ignore mark and ran the changed
+     * script.
+     */
+    @Test
+    void anExecJustAfterASharedMmapWriteIsJudgedWithoutTheWatcher() throws Exception {
+        Namespace ns = withLabelledScript();
+        eventually(() -> assertThat(engine().ignoreMarksAdded()).isPositive());
+        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+
+        CountDownLatch release = holdWatcher(ns);
+        try {
+            long catchUps = engine().modificationCatchUps();
+            Process w = mmapWriter(ns, "15").start();
+            assertThat(w.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(w.exitValue()).isZero();
+            assertChangedScriptRefused(ns, catchUps);
         } finally {
             release.countDown();
         }
@@ -145,52 +172,26 @@ class EnforcementTest {
      */
     @Test
     void aVerdictCachedWhileAMappingWasWritableIsNotServedAfterItsLastWrite() throws Exception {
-        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
-        Namespace ns = namespace(TMPFS_POLICY);
-        String script = "#!/bin/sh\necho good\n";
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(script.getBytes(StandardCharsets.UTF_8)));
-        ns.shOk("printf '#!/bin/sh\\necho good\\n' > /tmp/s && chmod 755 /tmp/s"
-                + " && setfattr -n security.ima -v 0x0404" + sha + " /tmp/s");
-        assertThat(ns.sh("/tmp/s").out()).isEqualTo("good\n");
+        Namespace ns = withLabelledScript();
 
-        Path classes = Path.of(MmapWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Process writer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                classes.toString(), MmapWriter.class.getName(), ns.hostPath("/tmp/s").toString(), "15", "J", "hold")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        CountDownLatch release = new CountDownLatch(1);
+        Process writer = mmapWriter(ns, "15", "J", "hold").start();
+        CountDownLatch release = new CountDownLatch(0);
         try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream(),
                 StandardCharsets.UTF_8))) {
             assertThat(out.readLine()).isEqualTo("ready");
             // The writer is seen (its open left one): the mark is gone, and a read is judged and cached.
             eventually(() -> assertThat(engine().ignoreMarksRemoved()).isPositive());
             long appraisals = daemon.enforcement().metrics().appraisals.sum();
-            assertThat(ns.sh("cat /tmp/s").out()).isEqualTo(script);
+            assertThat(ns.sh("cat /tmp/s").out()).isEqualTo("#!/bin/sh\necho good\n");
             assertThat(daemon.enforcement().metrics().appraisals.sum()).isGreaterThan(appraisals);
 
-            CountDownLatch held = new CountDownLatch(1);
-            daemon.enforcement().engine().watcherHook(() -> {
-                held.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            ns.shOk("echo x > /tmp/other");
-            assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
+            release = holdWatcher(ns);
             long catchUps = engine().modificationCatchUps();
             writer.getOutputStream().write('\n');
             writer.getOutputStream().flush();
             assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(writer.exitValue()).isZero();
-            assertThat(Run.ok("cat", ns.hostPath("/tmp/s").toString())).isEqualTo("#!/bin/sh\necho Jood\n");
-
-            Run.Result exec = ns.sh("/tmp/s");
-            assertThat(exec.out()).doesNotContain("Jood");
-            assertDenied(exec);
-            assertThat(engine().modificationCatchUps()).isGreaterThan(catchUps);
-            assertThat(causes()).containsExactly("invalid-hash");
+            assertChangedScriptRefused(ns, catchUps);
         } finally {
             release.countDown();
             writer.destroyForcibly();

@@ -24,6 +24,7 @@ class WatcherRecoveryTest {
     Path tmp;
     TmpfsMount fs;
     FanotifyEngine engine;
+    NameDecider decider;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -40,16 +41,8 @@ class WatcherRecoveryTest {
 
     @Test
     void aStoppedWatcherDropsAndSuspendsIgnoreMarksUntilItRunsAgain() throws Exception {
-        fs = new TmpfsMount(tmp.resolve("fs"));
-        Path f = Files.writeString(fs.dir.resolve("cache-a"), "v1\n");
-        NameDecider decider = new NameDecider();
         Health health = new Health();
-        engine = FanotifyEngine.start(decider, EngineConfig.defaults(), ModificationListener.NONE, health);
-        engine.markFilesystem(fs.dir);
-        decider.onCache = e -> engine.ignoreUntilModified(e);
-        cat(f);
-        cat(f);
-        assertThat(decider.askedAbout("cache-a")).as("ignore-marked after the first open").hasSize(1);
+        Path f = markedFile("cache-a", ModificationListener.NONE, health);
 
         engine.watcherFault = () -> {
             throw new IllegalStateException("injected watcher failure");
@@ -95,9 +88,6 @@ class WatcherRecoveryTest {
      */
     @Test
     void aStalledWatcherDropsAndSuspendsIgnoreMarksUntilItMovesAgain() throws Exception {
-        fs = new TmpfsMount(tmp.resolve("fs"));
-        Path f = Files.writeString(fs.dir.resolve("cache-s"), "v1\n");
-        NameDecider decider = new NameDecider();
         Health health = new Health();
         java.util.concurrent.atomic.AtomicInteger lostTrack = new java.util.concurrent.atomic.AtomicInteger();
         ModificationListener listener = new ModificationListener() {
@@ -109,12 +99,7 @@ class WatcherRecoveryTest {
                 lostTrack.incrementAndGet();
             }
         };
-        engine = FanotifyEngine.start(decider, EngineConfig.defaults(), listener, health);
-        engine.markFilesystem(fs.dir);
-        decider.onCache = e -> engine.ignoreUntilModified(e);
-        cat(f);
-        cat(f);
-        assertThat(decider.askedAbout("cache-s")).as("ignore-marked after the first open").hasSize(1);
+        Path f = markedFile("cache-s", listener, health);
 
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         engine.watcherFault = () -> {
@@ -148,6 +133,23 @@ class WatcherRecoveryTest {
         cat(f);
         cat(f);
         assertThat(decider.askedAbout("cache-s")).as("marked again once the watcher moves").hasSize(asked + 1);
+    }
+
+    /**
+     * A tmpfs marked by a new engine ({@link #engine}, its decider {@link #decider}) whose file
+     * {@code name} was opened twice: judged once, then answered by its ignore mark.
+     */
+    private Path markedFile(String name, ModificationListener listener, Health health) throws Exception {
+        fs = new TmpfsMount(tmp.resolve("fs"));
+        Path f = Files.writeString(fs.dir.resolve(name), "v1\n");
+        decider = new NameDecider();
+        engine = FanotifyEngine.start(decider, EngineConfig.defaults(), listener, health);
+        engine.markFilesystem(fs.dir);
+        decider.onCache = e -> engine.ignoreUntilModified(e);
+        cat(f);
+        cat(f);
+        assertThat(decider.askedAbout(name)).as("ignore-marked after the first open").hasSize(1);
+        return f;
     }
 
     private static void cat(Path f) throws Exception {
