@@ -541,8 +541,7 @@ public final class Enforcement implements AutoCloseable {
             return audited;
         }
 
-        @Override
-        public void ignore(PermissionEvent event, Policies judgedUnder) {
+        private void ignore(PermissionEvent event, Policies judgedUnder) {
             FanotifyEngine e = own.get();
             markGate.readLock().lock();
             try {

@@ -71,7 +71,7 @@ public final class EnforcementDecider implements Decider {
     public Verdict decide(PermissionEvent event) {
         Policies p = ctx.policies();
         if (!p.judgesAnything()) {
-            event.afterAnswer(new Ignore(p, false));
+            event.afterAnswer(new Ignore(p));
             return Verdict.ALLOW;
         }
         FileFacts file;
@@ -81,7 +81,7 @@ public final class EnforcementDecider implements Decider {
             return Verdict.DEFER;
         }
         if (!p.coverage(file, ctx.config().hashAlgo()).any()) {
-            event.afterAnswer(new Ignore(p, false));
+            event.afterAnswer(new Ignore(p));
             return Verdict.ALLOW;
         }
         // A re-hash still owed may wait for the re-hash thread, which can be hashing a large file.
@@ -160,25 +160,23 @@ public final class EnforcementDecider implements Decider {
             return false;
         }
         ctx.metrics().openerSkipped.increment();
-        event.afterAnswer(new Ignore(p, true));
+        event.afterAnswer(new Ignore(p));
         return true;
     }
 
     /**
      * An ignore mark for the event's file, placed once the opener has its answer: the verdict it keeps
-     * holds for every opener and was reached under {@code judgedUnder}; {@code checked} compares the
-     * file's stamp again after the mark (a write between the appraisal and the mark drops it).
+     * holds for every opener and was reached under {@code judgedUnder}. The file's stamp is compared
+     * before and after the mark, for every mark: a write between the appraisal and the mark, or a
+     * chown, chmod or relabel (ctime) that brought a file no rule covered into a rule's reach before
+     * its attribute watch was placed, leaves no mark.
      */
-    private record Ignore(Policies judgedUnder, boolean checked) {}
+    private record Ignore(Policies judgedUnder) {}
 
     @Override
     public void answered(PermissionEvent event) {
         if (event.afterAnswerWork() instanceof Ignore i) {
-            if (i.checked()) {
-                ctx.ignoreChecked(event, i.judgedUnder());
-            } else {
-                ctx.ignore(event, i.judgedUnder());
-            }
+            ctx.ignoreChecked(event, i.judgedUnder());
         }
     }
 
@@ -262,7 +260,7 @@ public final class EnforcementDecider implements Decider {
             audit(event, opener, failures);
         }
         if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask(), false)) {
-            event.afterAnswer(new Ignore(p, true));
+            event.afterAnswer(new Ignore(p));
         }
         if (denial != null) {
             denial.count(ctx.metrics());
@@ -727,12 +725,10 @@ public final class EnforcementDecider implements Decider {
         NamespaceLineage lineage();
 
         /**
-         * Ignore-marks the event's file (fast path, reader thread). {@code judgedUnder} is the policy
-         * snapshot the verdict came from: a mark must not outlive a policy change that raced with it.
+         * Ignore-marks the event's file unless it changed since its event, and drops the marks if it
+         * changed while the mark was placed. {@code judgedUnder} is the policy snapshot the verdict
+         * came from: a mark must not outlive a policy change that raced with it.
          */
-        void ignore(PermissionEvent event, Policies judgedUnder);
-
-        /** Ignore-marks the event's file, then checks it did not change meanwhile (worker). */
         void ignoreChecked(PermissionEvent event, Policies judgedUnder);
 
         /**

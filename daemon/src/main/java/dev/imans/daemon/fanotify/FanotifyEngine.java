@@ -220,6 +220,14 @@ public final class FanotifyEngine implements AutoCloseable {
         modificationEvents.catchUp(catchUpBuffers.get());
     }
 
+    /**
+     * For tests: {@code hook} runs on the marker thread before each answer's after-work (its ignore
+     * mark), so a test can change a file between its answer and its mark.
+     */
+    public void markerHook(Runnable hook) {
+        marker.hook = hook;
+    }
+
     /** Whether events name the opening thread (FAN_REPORT_TID) rather than its thread group. */
     public boolean reportsThreadIds() {
         return permissions.reportsTid();

@@ -28,6 +28,8 @@ final class Marker implements Runnable {
     private final FanotifyResponder closer = new FanotifyResponder();
     private final EngineMetrics metrics;
     private volatile boolean stopping;
+    /** Run before each piece of work; tests hold the marker there to widen the time between answer and mark. */
+    volatile Runnable hook = () -> { };
 
     Marker(Decider decider, EngineMetrics metrics) {
         this.decider = decider;
@@ -52,6 +54,7 @@ final class Marker implements Runnable {
         try {
             while (!stopping) {
                 PermissionEvent e = queue.take();
+                hook.run();
                 PermissionReader.answered(decider, e);
                 closer.closeFd(e.fd());
             }

@@ -199,6 +199,41 @@ class EnforcementTest {
     }
 
     /**
+     * A file no rule covered when it was opened, chowned into a rule's reach before the marker placed
+     * its ignore mark, gets no mark: the mark would have kept the now covered file unjudged, as its
+     * attribute watch came after the chown.
+     */
+    @Test
+    void aFileChownedIntoReachBetweenItsAnswerAndItsMarkIsNotMarked() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace("appraise fsmagic=0x01021994 fowner=71452\n");
+        ns.shOk("echo unlabelled > /tmp/c");
+        CountDownLatch taken = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        daemon.enforcement().engine().markerHook(() -> {
+            taken.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long marks = engine().ignoreMarksAdded();
+        try {
+            assertThat(ns.sh("cat /tmp/c").out()).as("owned by root: not covered").isEqualTo("unlabelled\n");
+            assertThat(taken.await(30, TimeUnit.SECONDS)).as("its mark waits in the marker").isTrue();
+            ns.shOk("chown 71452 /tmp/c");
+        } finally {
+            daemon.enforcement().engine().markerHook(() -> { });
+            release.countDown();
+        }
+        Thread.sleep(500);
+        assertThat(engine().ignoreMarksAdded()).as("no mark for the changed file").isEqualTo(marks);
+        assertDenied(ns.sh("cat /tmp/c"));
+        assertThat(causes()).containsExactly("missing-hash");
+    }
+
+    /**
      * A {@code mask=} rule sees the open's mode in a multi-threaded opener: events name the opening
      * thread (FAN_REPORT_TID), whose /proc/TID/syscall is its open. A JVM opens from a thread that is
      * not its leader; the leader's call (a futex wait) left the mode unknown before, judged as a read.
