@@ -59,8 +59,16 @@ public final class FanotifyEngine implements AutoCloseable {
     private final Health health;
     /** The running watcher, for the watchdog: replaced when the watcher is restarted. */
     private volatile ModificationWatcher watcher;
-    /** A watcher busy longer than this is stalled ({@link #watchdog}). */
+    /** A watcher busy longer than this is behind ({@link #watchdog}). */
     static final Duration STALL = Duration.ofSeconds(2);
+    /**
+     * More events than this waiting (FIONREAD: bytes of queued events, 24 per event here) is behind too:
+     * more than one batch read takes, about 2,700 events or some 10 ms of the watcher's work. The state
+     * clears below a quarter of it.
+     */
+    static final int BACKLOG_BYTES = 64 * 1024;
+    /** include/uapi/asm-generic/ioctls.h. */
+    private static final long FIONREAD = 0x541B;
     private static final long WATCHDOG_PERIOD_MILLIS = 250;
     private final Thread watchdogThread = Thread.ofPlatform().name("imans-watcher-watchdog").daemon()
             .unstarted(this::watchdog);
@@ -164,35 +172,62 @@ public final class FanotifyEngine implements AutoCloseable {
 
     /**
      * Watches the watcher: one that stays inside a batch longer than {@link #STALL} (a path walk waiting
-     * on a FUSE server that never answers, through a namespace's mounts) probes no open for a writer
-     * and drops no mark on an attribute change meanwhile. That is a degraded state, as a watcher that
-     * stopped: the marks are dropped (after the state suspends new ones) and the cache forgets, so every
-     * open is judged until the watcher is back; the state's retry clears it then.
+     * on a FUSE server that never answers, through a namespace's mounts), or has more than
+     * {@link #BACKLOG_BYTES} of events waiting (a process that opens ignore-marked files or writes fast
+     * enough to keep it behind), leaves the ignore marks standing longer than a batch after a write
+     * through a shared mapping. That is a degraded state, as a watcher that stopped: the marks are
+     * dropped (after the state suspends new ones) and the cache forgets, so every open is judged (and
+     * reads the pending writes itself first, {@link #catchUpModifications}) until the watcher has caught
+     * up; the state's retry clears it then.
      */
     private void watchdog() {
         String subject = role.name().toLowerCase(java.util.Locale.ROOT);
-        while (!closed) {
-            try {
-                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                return;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment err = dev.imans.linux.Native.errnoSegment(arena);
+            java.lang.foreign.MemorySegment pending = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            while (!closed) {
+                try {
+                    Thread.sleep(WATCHDOG_PERIOD_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ModificationWatcher w = watcher;
+                if (closed || w == null || health.isDegraded(Condition.MODIFICATION_WATCHER_BEHIND, subject)) {
+                    continue;
+                }
+                String why = behind(w, err, pending, BACKLOG_BYTES);
+                if (why == null) {
+                    continue;
+                }
+                health.degrade(Condition.MODIFICATION_WATCHER_BEHIND, subject, "the " + subject
+                        + " engine's modification watcher " + why + ": writers' opens and closes are read late",
+                        Optional.of(() -> {
+                            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                                String still = behind(watcher, dev.imans.linux.Native.errnoSegment(a),
+                                        a.allocate(java.lang.foreign.ValueLayout.JAVA_INT), BACKLOG_BYTES / 4);
+                                if (still != null) {
+                                    throw new IllegalStateException("still " + still);
+                                }
+                            }
+                        }));
+                forgetUnwatched();
             }
-            ModificationWatcher w = watcher;
-            if (closed || w == null || w.busyFor(System.nanoTime()) <= STALL.toNanos()
-                    || health.isDegraded(Condition.MODIFICATION_WATCHER_STALLED, subject)) {
-                continue;
-            }
-            health.degrade(Condition.MODIFICATION_WATCHER_STALLED, subject, "the " + subject
-                    + " engine's modification watcher has been in one batch for over " + STALL.toSeconds()
-                    + " s: opens of ignore-marked files are not probed for writers meanwhile",
-                    Optional.of(() -> {
-                        ModificationWatcher now = watcher;
-                        if (now != null && now.busyFor(System.nanoTime()) > STALL.toNanos()) {
-                            throw new IllegalStateException("still in the same batch");
-                        }
-                    }));
-            forgetUnwatched();
         }
+    }
+
+    /** Why the watcher is behind (busy past {@link #STALL}, or more than {@code bytes} waiting), or null. */
+    private String behind(ModificationWatcher w, java.lang.foreign.MemorySegment err,
+            java.lang.foreign.MemorySegment pending, int bytes) {
+        if (w != null && w.busyFor(System.nanoTime()) > STALL.toNanos()) {
+            return "has been in one batch for over " + STALL.toSeconds() + " s";
+        }
+        if (Unistd.ioctl(err, modifications.fd(), FIONREAD, pending) == 0) {
+            int waiting = pending.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+            if (waiting > bytes) {
+                return "has " + waiting / 1024 + " KiB of events waiting";
+            }
+        }
+        return null;
     }
 
     /** Starts a new watcher on the same group (its queued events are kept); fails if it stops at once. */

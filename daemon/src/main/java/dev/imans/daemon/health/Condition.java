@@ -11,11 +11,13 @@ public enum Condition {
     /** The thread that drops ignore marks when files are written is not running. */
     MODIFICATION_WATCHER_DOWN("modification-watcher-down", true),
     /**
-     * The modification watcher has been inside one batch for too long (a path walk it makes through a
-     * namespace's mounts can wait on a FUSE server that does not answer): while it is, no open of an
-     * ignore-marked file is probed for a writer and no attribute change drops a mark.
+     * The modification watcher is behind: inside one batch for too long (a path walk it makes through a
+     * namespace's mounts can wait on a FUSE server that does not answer), or with more events waiting
+     * than it handles in a batch (a process that opens or writes files fast enough can keep it so).
+     * Meanwhile an open of an ignore-marked file just after a write through a shared mapping would be
+     * answered by a mark nobody has dropped yet.
      */
-    MODIFICATION_WATCHER_STALLED("modification-watcher-stalled", true),
+    MODIFICATION_WATCHER_BEHIND("modification-watcher-behind", true),
     /**
      * A marked overlay has a layer whose writes the daemon cannot watch (its path, as the mount options
      * name it, leads nowhere from the daemon, or the watch was refused): a write beside the overlay

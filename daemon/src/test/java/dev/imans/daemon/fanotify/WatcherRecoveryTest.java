@@ -111,10 +111,10 @@ class WatcherRecoveryTest {
         };
         try {
             Files.writeString(fs.dir.resolve("other"), "x");
-            eventually(() -> assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_STALLED, "filesystems"))
+            eventually(() -> assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_BEHIND, "filesystems"))
                     .isTrue());
             assertThat(health.ignoreMarksSuspended()).isTrue();
-            assertThat(health.render()).startsWith("modification-watcher-stalled filesystems since ")
+            assertThat(health.render()).startsWith("modification-watcher-behind filesystems since ")
                     .contains("in one batch for over 2 s");
             eventually(() -> assertThat(lostTrack.get()).as("the cache is told").isPositive());
             eventually(() -> {
@@ -133,6 +133,45 @@ class WatcherRecoveryTest {
         cat(f);
         cat(f);
         assertThat(decider.askedAbout("cache-s")).as("marked again once the watcher moves").hasSize(asked + 1);
+    }
+
+    /**
+     * A watcher with more events waiting than it reads in a batch is behind as well: the marks go until
+     * it has caught up, so a process that writes or opens fast enough to keep it behind does not keep
+     * the marks standing over a write it has not read.
+     */
+    @Test
+    void aWatcherFarBehindItsEventsDropsAndSuspendsIgnoreMarksUntilItCatchesUp() throws Exception {
+        Health health = new Health();
+        Path f = markedFile("cache-b", ModificationListener.NONE, health);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        engine.watcherFault = () -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try {
+            Files.writeString(fs.dir.resolve("other"), "x");
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            // About 4,000 close-after-write events of 24 bytes, written well within the 2 s a batch may take.
+            Sh.ok("sh", "-c", "cd " + fs.dir + " && i=0; while [ $i -lt 4000 ]; do echo x > w$i; i=$((i+1)); done");
+            eventually(() -> assertThat(health.render()).startsWith("modification-watcher-behind filesystems since ")
+                    .contains("KiB of events waiting"));
+            assertThat(health.ignoreMarksSuspended()).isTrue();
+            eventually(() -> {
+                cat(f);
+                assertThat(decider.askedAbout("cache-b")).as("the old mark is gone").hasSizeGreaterThan(1);
+            });
+        } finally {
+            engine.watcherFault = () -> { };
+            release.countDown();
+        }
+        eventually(() -> assertThat(health.render()).isEqualTo("ok\n"));
+        assertThat(health.ignoreMarksSuspended()).isFalse();
     }
 
     /**
