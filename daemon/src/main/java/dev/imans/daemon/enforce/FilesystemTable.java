@@ -145,8 +145,27 @@ public final class FilesystemTable {
      * rules and records name, is the overlay's: statfs tells it apart.
      */
     public Names of(long dev, Stat.FsStat fs) {
-        return fs.isOverlay() ? OVERLAY : lookup(dev);
+        if (fs.isOverlay()) {
+            return OVERLAY;
+        }
+        Names n = lookup(dev);
+        return n != UNKNOWN ? n : BY_MAGIC.getOrDefault(fs.type(), UNKNOWN);
     }
+
+    /**
+     * Names told by the magic alone, for a superblock no mount table shows (lazily unmounted while a
+     * descriptor keeps it, or hidden): an {@code fsname=} rule would otherwise match nothing on it,
+     * where the kernel matches the type's name. Only magics that one marked type owns (ext2/3/4 share
+     * theirs, vfat and msdos too); an anonymous superblock's {@code s_id} is its type's name (sget_fc).
+     */
+    private static final java.util.Map<Long, Names> BY_MAGIC = java.util.Map.of(
+            Stat.TMPFS_MAGIC, new Names("tmpfs", "tmpfs"),
+            0x858458f6L, new Names("ramfs", "ramfs"),
+            0x58465342L, new Names("xfs", "unknown"),
+            0x9123683eL, new Names("btrfs", "unknown"),
+            0x73717368L, new Names("squashfs", "unknown"),
+            0xe0f5e1e2L, new Names("erofs", "unknown"),
+            0xf2f52010L, new Names("f2fs", "unknown"));
 
     /**
      * The UUID of the superblock on {@code dev} that {@code fd} (an open file of it, with {@code fs} its

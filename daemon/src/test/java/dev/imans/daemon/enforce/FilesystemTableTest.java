@@ -93,4 +93,29 @@ class FilesystemTableTest {
         assertThat(t.ofMount(FilesystemTable.MOUNTS_MAX + 10)).isEqualTo(sb);
         assertThat(t.ofMount(1)).isNull();
     }
+
+    /**
+     * A tmpfs unmounted while a descriptor keeps it is in no mount table, yet its files are opened still:
+     * its name comes from its magic, so that fsname=tmpfs rules match it as the kernel's do. A magic that
+     * several types share (ext2/3/4) names nothing.
+     */
+    @Test
+    void aSuperblockNoMountTableShowsIsNamedByItsMagicWhereTheMagicIsOneTypes() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/run"), "imans-fstable-detached-");
+        try {
+            Run.ok("mount", "-t", "tmpfs", "detached", dir.toString());
+            Files.writeString(dir.resolve("f"), "x");
+            try (Fd fd = Fd.open(dir.resolve("f"), Fd.O_RDONLY)) {
+                Run.ok("umount", "-l", dir.toString());
+                long dev = Stat.fstat(fd.value()).dev();
+                FilesystemTable t = new FilesystemTable();
+                assertThat(Mounts.readSelf().stream().anyMatch(m -> m.dev() == dev)).as("detached").isFalse();
+                assertThat(t.of(dev, Stat.fstatfs(fd.value()))).isEqualTo(new FilesystemTable.Names("tmpfs", "tmpfs"));
+                assertThat(t.of(dev, new Stat.FsStat(0xef53L, 0, 0)).fsName()).as("ext2, ext3 or ext4").isEmpty();
+            }
+        } finally {
+            Run.run("umount", dir.toString());
+            Files.deleteIfExists(dir);
+        }
+    }
 }
