@@ -81,7 +81,7 @@ final class ModificationWatcher implements Runnable {
                     continue;
                 }
                 // Empty by now if a deciding thread caught up meanwhile: the group does not block.
-                modifications.drain(buffers);
+                modifications.batch(buffers);
                 busySince = 0;
                 // Let events pile up for a moment: a reader that is not waiting costs openers no wake-up,
                 // and queued events of one file merge. This delays only dropping marks that the kernel

@@ -80,6 +80,20 @@ final class Modifications {
      * @throws LinuxException when the group cannot be read
      */
     void drain(Buffers b) throws LinuxException {
+        read(b, true);
+    }
+
+    /**
+     * The watcher's batch: one read (as much as the buffer holds) and its events, under the lock. The
+     * watcher pauses between batches so that queued events merge and a busy group wakes it less.
+     *
+     * @throws LinuxException when the group cannot be read
+     */
+    void batch(Buffers b) throws LinuxException {
+        read(b, false);
+    }
+
+    private void read(Buffers b, boolean untilEmpty) throws LinuxException {
         lock.lock();
         try {
             while (true) {
@@ -95,6 +109,9 @@ final class Modifications {
                 }
                 while (b.events.next()) {
                     handle(b);
+                }
+                if (!untilEmpty) {
+                    return;
                 }
             }
         } finally {
