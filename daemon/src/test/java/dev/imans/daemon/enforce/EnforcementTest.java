@@ -107,18 +107,23 @@ class EnforcementTest {
     private CountDownLatch holdWatcher(Namespace ns) throws Exception {
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        daemon.enforcement().engine().watcherHook(() -> {
-            held.countDown();
+        daemon.enforcement().engine().watcherHook(holding(held, release));
+        // The hook runs once the watcher's batch under way is done: give it one.
+        ns.shOk("echo x > /tmp/other");
+        assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
+        return release;
+    }
+
+    /** A hook that says it was reached ({@code reached}) and waits there until {@code release} opens. */
+    private static Runnable holding(CountDownLatch reached, CountDownLatch release) {
+        return () -> {
+            reached.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        });
-        // The hook runs once the watcher's batch under way is done: give it one.
-        ns.shOk("echo x > /tmp/other");
-        assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
-        return release;
+        };
     }
 
     /** {@link MmapWriter} on the namespace's /tmp/s, in a JVM of its own, with {@code args} after the path. */
@@ -210,14 +215,7 @@ class EnforcementTest {
         ns.shOk("echo unlabelled > /tmp/c");
         CountDownLatch taken = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        daemon.enforcement().engine().markerHook(() -> {
-            taken.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        daemon.enforcement().engine().markerHook(holding(taken, release));
         long marks = engine().ignoreMarksAdded();
         try {
             assertThat(ns.sh("cat /tmp/c").out()).as("owned by root: not covered").isEqualTo("unlabelled\n");

@@ -102,13 +102,7 @@ class WatcherRecoveryTest {
         Path f = markedFile("cache-s", listener, health);
 
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        engine.watcherFault = () -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        engine.watcherFault = holding(new java.util.concurrent.CountDownLatch(1), release);
         try {
             Files.writeString(fs.dir.resolve("other"), "x");
             eventually(() -> assertThat(health.isDegraded(Condition.MODIFICATION_WATCHER_BEHIND, "filesystems"))
@@ -146,14 +140,7 @@ class WatcherRecoveryTest {
         Path f = markedFile("cache-b", ModificationListener.NONE, health);
         java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        engine.watcherFault = () -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        engine.watcherFault = holding(held, release);
         try {
             Files.writeString(fs.dir.resolve("other"), "x");
             assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
@@ -189,6 +176,18 @@ class WatcherRecoveryTest {
         cat(f);
         assertThat(decider.askedAbout(name)).as("ignore-marked after the first open").hasSize(1);
         return f;
+    }
+
+    /** A hook that says it was reached ({@code held}) and waits there until {@code release} opens. */
+    static Runnable holding(java.util.concurrent.CountDownLatch held, java.util.concurrent.CountDownLatch release) {
+        return () -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
     }
 
     private static void cat(Path f) throws Exception {
