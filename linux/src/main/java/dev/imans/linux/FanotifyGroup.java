@@ -97,6 +97,25 @@ public final class FanotifyGroup implements AutoCloseable {
         Fanotify.mark(fd, Fanotify.FAN_MARK_REMOVE | markFlags, mask, Fanotify.AT_FDCWD, path);
     }
 
+    /** include/uapi/asm-generic/ioctls.h. */
+    private static final long FIONREAD = 0x541B;
+
+    /**
+     * The bytes of events queued and not yet read ({@code FIONREAD}, fanotify_ioctl: each event's
+     * metadata and info records). The kernel walks the queue under its lock to count: for occasional
+     * checks, not per event.
+     */
+    public int queuedBytes() throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment n = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            int rc = Unistd.ioctl(Native.errnoSegment(arena), fd, FIONREAD, n);
+            if (rc < 0) {
+                throw new LinuxException("ioctl(FIONREAD)", -rc, toString());
+            }
+            return n.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+        }
+    }
+
     /** Removes every mark of one type ({@code FAN_MARK_INODE}, {@code _MOUNT} or {@code _FILESYSTEM}). */
     public void flush(int markType) throws LinuxException {
         Fanotify.mark(fd, Fanotify.FAN_MARK_FLUSH | markType, 0, Fanotify.AT_FDCWD, null);

@@ -56,6 +56,26 @@ class FanotifyTest {
     }
 
     @Test
+    void queuedBytesCountWhatIsWaitingAndReadsNeverBlock() throws Exception {
+        FanotifyGroup g = group(FanotifyGroup.openNotificationGroup());
+        g.add(Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_CLOSE_WRITE, fs.dir);
+        assertThat(g.queuedBytes()).isZero();
+        for (int i = 0; i < 3; i++) {
+            Files.writeString(fs.dir.resolve("q" + i), "x");
+        }
+        // One 24-byte metadata record per close-after-write (a descriptor group has no info records).
+        assertThat(g.queuedBytes()).isEqualTo(3 * 24);
+        try (FanotifyEvents events = new FanotifyEvents(4096); FanotifyResponder closer = new FanotifyResponder()) {
+            assertThat(events.read(g.fd())).isEqualTo(3 * 24);
+            while (events.next()) {
+                closer.closeFd(events.fd());
+            }
+            assertThat(g.queuedBytes()).isZero();
+            assertThat(events.read(g.fd())).as("empty: EAGAIN, not a wait").isEqualTo(-Errno.EAGAIN);
+        }
+    }
+
+    @Test
     void permissionRoundTripWithPidfdDenyAndAllow() throws Exception {
         Files.writeString(fs.dir.resolve("a"), "content-a\n");
         Files.writeString(fs.dir.resolve("b"), "content-b\n");

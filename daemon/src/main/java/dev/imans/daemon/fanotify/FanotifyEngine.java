@@ -67,8 +67,6 @@ public final class FanotifyEngine implements AutoCloseable {
      * clears below a quarter of it.
      */
     static final int BACKLOG_BYTES = 64 * 1024;
-    /** include/uapi/asm-generic/ioctls.h. */
-    private static final long FIONREAD = 0x541B;
     private static final long WATCHDOG_PERIOD_MILLIS = 250;
     private final Thread watchdogThread = Thread.ofPlatform().name("imans-watcher-watchdog").daemon()
             .unstarted(this::watchdog);
@@ -182,52 +180,47 @@ public final class FanotifyEngine implements AutoCloseable {
      */
     private void watchdog() {
         String subject = role.name().toLowerCase(java.util.Locale.ROOT);
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            java.lang.foreign.MemorySegment err = dev.imans.linux.Native.errnoSegment(arena);
-            java.lang.foreign.MemorySegment pending = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
-            while (!closed) {
-                try {
-                    Thread.sleep(WATCHDOG_PERIOD_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                ModificationWatcher w = watcher;
-                if (closed || w == null || health.isDegraded(Condition.MODIFICATION_WATCHER_BEHIND, subject)) {
-                    continue;
-                }
-                String why = behind(w, err, pending, BACKLOG_BYTES);
-                if (why == null) {
-                    continue;
-                }
-                health.degrade(Condition.MODIFICATION_WATCHER_BEHIND, subject, "the " + subject
-                        + " engine's modification watcher " + why + ": writers' opens and closes are read late",
-                        Optional.of(() -> {
-                            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-                                String still = behind(watcher, dev.imans.linux.Native.errnoSegment(a),
-                                        a.allocate(java.lang.foreign.ValueLayout.JAVA_INT), BACKLOG_BYTES / 4);
-                                if (still != null) {
-                                    throw new IllegalStateException("still " + still);
-                                }
-                            }
-                        }));
-                forgetUnwatched();
+        while (!closed) {
+            try {
+                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
             }
+            if (closed || health.isDegraded(Condition.MODIFICATION_WATCHER_BEHIND, subject)) {
+                continue;
+            }
+            String why = behind(BACKLOG_BYTES);
+            if (why == null) {
+                continue;
+            }
+            health.degrade(Condition.MODIFICATION_WATCHER_BEHIND, subject, "the " + subject
+                    + " engine's modification watcher " + why + ": writers' opens and closes are read late",
+                    Optional.of(() -> {
+                        String still = behind(BACKLOG_BYTES / 4);
+                        if (still != null) {
+                            throw new IllegalStateException("still " + still);
+                        }
+                    }));
+            forgetUnwatched();
         }
     }
 
-    /** Why the watcher is behind (busy past {@link #STALL}, or more than {@code bytes} waiting), or null. */
-    private String behind(ModificationWatcher w, java.lang.foreign.MemorySegment err,
-            java.lang.foreign.MemorySegment pending, int bytes) {
+    /**
+     * Why the watcher is behind (busy past {@link #STALL}, or more than {@code bytes} of events waiting),
+     * or null. A queue that cannot be measured is not taken for one that is behind: the watcher reading
+     * the same group would stop, which is a state of its own.
+     */
+    private String behind(int bytes) {
+        ModificationWatcher w = watcher;
         if (w != null && w.busyFor(System.nanoTime()) > STALL.toNanos()) {
             return "has been in one batch for over " + STALL.toSeconds() + " s";
         }
-        if (Unistd.ioctl(err, modifications.fd(), FIONREAD, pending) == 0) {
-            int waiting = pending.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
-            if (waiting > bytes) {
-                return "has " + waiting / 1024 + " KiB of events waiting";
-            }
+        try {
+            int waiting = modifications.queuedBytes();
+            return waiting > bytes ? "has " + waiting / 1024 + " KiB of events waiting" : null;
+        } catch (LinuxException e) {
+            return null;
         }
-        return null;
     }
 
     /** Starts a new watcher on the same group (its queued events are kept); fails if it stops at once. */

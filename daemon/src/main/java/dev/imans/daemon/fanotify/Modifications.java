@@ -74,16 +74,6 @@ final class Modifications {
     }
 
     /**
-     * Reads and handles what is queued now, until the group is empty. Under the lock: when it returns,
-     * every event the kernel queued before the call was handled, by this thread or the watcher.
-     *
-     * @throws LinuxException when the group cannot be read
-     */
-    void drain(Buffers b) throws LinuxException {
-        read(b, true);
-    }
-
-    /**
      * The watcher's batch: one read (as much as the buffer holds) and its events, under the lock. The
      * watcher pauses between batches so that queued events merge and a busy group wakes it less.
      *
@@ -120,14 +110,19 @@ final class Modifications {
     }
 
     /**
-     * {@link #drain} for a deciding thread, which must not fail: a group that cannot be read is the
-     * watcher's to report (it stops, and its state flushes the marks and caches). Counted.
+     * For a deciding thread: reads and handles what is queued now, until the group is empty. Under the
+     * lock, so that when it returns every event the kernel queued before the call was handled, by this
+     * thread or the watcher. Never throws: a catch-up that fails empties the caches instead
+     * ({@link ModificationListener#lostTrack}), so the decision that asked for it hashes the file
+     * rather than trust a verdict a write it could not read may have made stale (the watcher, reading
+     * the same group, stops and reports it). Counted.
      */
     void catchUp(Buffers b) {
         metrics.modificationCatchUps.increment();
         try {
-            drain(b);
+            read(b, true);
         } catch (LinuxException | RuntimeException e) {
+            listener.lostTrack();
             catchUpErrors.log(Level.WARNING, e.toString(), e);
         }
     }
