@@ -6,7 +6,6 @@ import dev.imans.daemon.health.Health;
 import dev.imans.linux.FanotifyGroup;
 import dev.imans.linux.Fd;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,27 +18,18 @@ class ModificationsTest {
     @Test
     void aCatchUpThatCannotReadTheGroupEmptiesTheCaches() throws Exception {
         FanotifyGroup group = FanotifyGroup.openNotificationGroup();
-        AtomicInteger lostTrack = new AtomicInteger();
-        ModificationListener listener = new ModificationListener() {
-            @Override
-            public void modified(long dev, long ino, long mask) {}
-
-            @Override
-            public void lostTrack() {
-                lostTrack.incrementAndGet();
-            }
-        };
+        LostTrackCounter listener = new LostTrackCounter();
         EngineMetrics metrics = new EngineMetrics();
         Modifications modifications = new Modifications(group,
                 new IgnoreMarks(group, group, group, false, metrics, new Health()), listener, metrics);
         try (Modifications.Buffers buffers = new Modifications.Buffers(4096)) {
             modifications.catchUp(buffers);
-            assertThat(lostTrack.get()).as("an empty group is read, nothing is lost").isZero();
+            assertThat(listener.count()).as("an empty group is read, nothing is lost").isZero();
             try (Fd writeOnly = Fd.open(Path.of("/dev/null"), Fd.O_WRONLY)) {
                 group.release(writeOnly.value());
             }
             modifications.catchUp(buffers);
-            assertThat(lostTrack.get()).as("EBADF: the caches go").isEqualTo(1);
+            assertThat(listener.count()).as("EBADF: the caches go").isEqualTo(1);
             assertThat(metrics.modificationCatchUps()).isEqualTo(2);
         } finally {
             group.close();

@@ -89,16 +89,7 @@ class WatcherRecoveryTest {
     @Test
     void aStalledWatcherDropsAndSuspendsIgnoreMarksUntilItMovesAgain() throws Exception {
         Health health = new Health();
-        java.util.concurrent.atomic.AtomicInteger lostTrack = new java.util.concurrent.atomic.AtomicInteger();
-        ModificationListener listener = new ModificationListener() {
-            @Override
-            public void modified(long dev, long ino, long mask) {}
-
-            @Override
-            public void lostTrack() {
-                lostTrack.incrementAndGet();
-            }
-        };
+        LostTrackCounter listener = new LostTrackCounter();
         Path f = markedFile("cache-s", listener, health);
 
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -110,7 +101,7 @@ class WatcherRecoveryTest {
             assertThat(health.ignoreMarksSuspended()).isTrue();
             assertThat(health.render()).startsWith("modification-watcher-behind filesystems since ")
                     .contains("in one batch for over 2 s");
-            eventually(() -> assertThat(lostTrack.get()).as("the cache is told").isPositive());
+            eventually(() -> assertThat(listener.count()).as("the cache is told").isPositive());
             eventually(() -> {
                 cat(f);
                 assertThat(decider.askedAbout("cache-s")).as("the old mark is gone").hasSizeGreaterThan(1);
