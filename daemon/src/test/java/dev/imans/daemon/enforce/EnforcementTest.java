@@ -254,6 +254,27 @@ class EnforcementTest {
     }
 
     /**
+     * {@code uid=} is the opening thread's, as the kernel judges the opening task: one thread of a
+     * root process that switched only its own uid is refused where its siblings are not, and the
+     * siblings' passes leave no ignore mark that would answer for it.
+     */
+    @Test
+    void aUidRuleSeesTheCredentialsOfTheOpeningThread() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = namespace("appraise fsmagic=0x01021994 uid=1000\n");
+        ns.shOk("echo unlabelled > /tmp/u && chmod 644 /tmp/u");
+
+        Path classes = Path.of(ThreadUidOpener.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Run.Result r = ns.sh(Path.of(System.getProperty("java.home"), "bin", "java")
+                + " --enable-native-access=ALL-UNNAMED -cp " + classes + " " + ThreadUidOpener.class.getName()
+                + " /tmp/u 1000");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out().lines().toList()).as(r.toString()).containsExactly(
+                "main read unlabelled", "thread denied /tmp/u: Operation not permitted", "main read unlabelled");
+        assertThat(causes()).containsExactly("missing-hash");
+    }
+
+    /**
      * A container that starts (registered, before its policy) or ends leaves the other containers'
      * ignore marks standing: nothing became stricter. A policy written for it drops them.
      */
