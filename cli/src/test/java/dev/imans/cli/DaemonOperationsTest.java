@@ -166,7 +166,7 @@ class DaemonOperationsTest {
             String after = "";
             for (int i = 0; i < 100; i++) {
                 after = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
-                if (sample(after, "imans_permission_answers_total{verdict=\"deny\"}") >= 1
+                if (sample(after, "imans_permission_answers_total{engine=\"filesystems\",verdict=\"deny\"}") >= 1
                         && sample(after, "imans_audit_records_written_total") >= 2) {
                     break;
                 }
@@ -175,7 +175,7 @@ class DaemonOperationsTest {
             assertThat(sample(after, "imans_namespaces_registered")).isEqualTo(1);
             assertThat(sample(after, "imans_policy_rules{scope=\"" + ns.nsid + "\"}")).isEqualTo(1);
             assertThat(sample(after, "imans_permission_denials_total{cause=\"missing-hash\"}")).isEqualTo(1);
-            assertThat(sample(after, "imans_permission_answers_total{verdict=\"deny\"}")).isEqualTo(1);
+            assertThat(sample(after, "imans_permission_answers_total{engine=\"filesystems\",verdict=\"deny\"}")).isEqualTo(1);
             assertThat(sample(after, "imans_audit_records_written_total")).isGreaterThanOrEqualTo(2);
 
             HttpResponse<String> other = http.send(HttpRequest.newBuilder(uri.resolve("/")).build(),

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * The daemon's counters and states in the Prometheus text format ({@code .imans/metrics}, and
@@ -70,64 +71,101 @@ public final class DaemonMetrics {
         return PrometheusText.CONTENT_TYPE;
     }
 
+    /** An engine and the value of its {@code engine} label. */
+    private record Engine(String label, FanotifyEngine engine) {
+        EngineMetrics m() {
+            return engine.metrics();
+        }
+    }
+
+    /**
+     * The engines' metrics carry an {@code engine} label: {@code filesystems} (marks on filesystems)
+     * and {@code overlays} (marks on overlay mounts, where a container's opens through its root are
+     * judged). Without it a scrape would show almost none of a container's events.
+     */
+    private static List<Engine> engines(Enforcement e) {
+        List<Engine> out = new ArrayList<>(2);
+        out.add(new Engine("filesystems", e.engine()));
+        if (e.overlayEngine() != null) {
+            out.add(new Engine("overlays", e.overlayEngine()));
+        }
+        return out;
+    }
+
+    /** A counter or gauge with one sample per engine. */
+    private static void perEngine(PrometheusText t, List<Engine> engines, String name, String type, String help,
+            ToLongFunction<Engine> value) {
+        t.family(name, type, help);
+        for (Engine g : engines) {
+            t.sample(name, value.applyAsLong(g), "engine", g.label());
+        }
+    }
+
     private static void engine(PrometheusText t, Enforcement e) {
-        FanotifyEngine engine = e.engine();
-        EngineMetrics m = engine.metrics();
+        List<Engine> engines = engines(e);
         EnforcementMetrics d = e.metrics();
         String onError = e.config().engine().onDecisionError().verdict().name().toLowerCase(Locale.ROOT);
         String onOverload = e.config().engine().onOverload().verdict().name().toLowerCase(Locale.ROOT);
 
-        t.single("imans_permission_events_total", "counter",
+        perEngine(t, engines, "imans_permission_events_total", "counter",
                 "Fanotify permission events read (FAN_OPEN_PERM, FAN_OPEN_EXEC_PERM); each is answered once.",
-                m.events());
-        t.family("imans_permission_answers_total", "counter", "Permission events answered, by verdict.")
-                .sample("imans_permission_answers_total", m.allowed(), "verdict", "allow")
-                .sample("imans_permission_answers_total", m.denied(), "verdict", "deny");
+                g -> g.m().events());
+        t.family("imans_permission_answers_total", "counter", "Permission events answered, by verdict.");
+        for (Engine g : engines) {
+            t.sample("imans_permission_answers_total", g.m().allowed(), "engine", g.label(), "verdict", "allow")
+                    .sample("imans_permission_answers_total", g.m().denied(), "engine", g.label(), "verdict", "deny");
+        }
         t.family("imans_permission_answers_by_reason_total", "counter",
-                        "Permission events answered without the decider or by a failure policy, by reason.")
-                .sample("imans_permission_answers_by_reason_total", m.selfAllowed(), "reason", "own_process",
-                        "verdict", "allow")
-                .sample("imans_permission_answers_by_reason_total", m.specialAllowed(), "reason",
-                        "not_regular_file", "verdict", "allow")
-                .sample("imans_permission_answers_by_reason_total", m.decisionErrors(), "reason", "decision_error",
-                        "verdict", onError)
-                .sample("imans_permission_answers_by_reason_total", m.overloaded(), "reason", "overload",
-                        "verdict", onOverload)
-                .sample("imans_permission_answers_by_reason_total", m.releasedAtShutdown(), "reason", "shutdown",
-                        "verdict", "allow");
+                "Permission events answered without the decider or by a failure policy, by reason.");
+        for (Engine g : engines) {
+            EngineMetrics m = g.m();
+            String engine = g.label();
+            t.sample("imans_permission_answers_by_reason_total", m.selfAllowed(), "engine", engine, "reason",
+                            "own_process", "verdict", "allow")
+                    .sample("imans_permission_answers_by_reason_total", m.specialAllowed(), "engine", engine,
+                            "reason", "not_regular_file", "verdict", "allow")
+                    .sample("imans_permission_answers_by_reason_total", m.decisionErrors(), "engine", engine,
+                            "reason", "decision_error", "verdict", onError)
+                    .sample("imans_permission_answers_by_reason_total", m.overloaded(), "engine", engine, "reason",
+                            "overload", "verdict", onOverload)
+                    .sample("imans_permission_answers_by_reason_total", m.releasedAtShutdown(), "engine", engine,
+                            "reason", "shutdown", "verdict", "allow");
+        }
         t.family("imans_permission_denials_total", "counter",
                 "Opens the decider denied, by the kernel audit cause of the first denying scope"
                         + " (signed-file-write: a writer of a file whose security.ima is a signature).");
         for (Map.Entry<String, Long> c : d.denialsByCause().entrySet()) {
             t.sample("imans_permission_denials_total", c.getValue(), "cause", c.getKey());
         }
-        t.single("imans_permission_deferred_total", "counter",
+        perEngine(t, engines, "imans_permission_deferred_total", "counter",
                 "Permission events handed to the decision workers (files too large to judge on the reader).",
-                m.deferred());
-        t.single("imans_permission_response_errors_total", "counter",
-                "Answers the kernel refused (the write to the fanotify group failed).", m.responseErrors());
-        t.single("imans_fanotify_overflows_total", "counter",
-                "FAN_Q_OVERFLOW events: the kernel's queue overflowed.", m.overflows());
+                g -> g.m().deferred());
+        perEngine(t, engines, "imans_permission_response_errors_total", "counter",
+                "Answers the kernel refused (the write to the fanotify group failed).", g -> g.m().responseErrors());
+        perEngine(t, engines, "imans_fanotify_overflows_total", "counter",
+                "FAN_Q_OVERFLOW events: the kernel's queue overflowed.", g -> g.m().overflows());
 
-        EngineMetrics.Histogram h = m.latencyHistogram();
         t.family("imans_decision_latency_seconds", "histogram",
                 "Time from reading a permission event's batch to writing its answer.");
-        for (int i = 0; i < h.bounds().length; i++) {
-            t.sample("imans_decision_latency_seconds_bucket", h.cumulative()[i], "le",
-                    PrometheusText.number(h.bounds()[i]));
+        for (Engine g : engines) {
+            EngineMetrics.Histogram h = g.m().latencyHistogram();
+            for (int i = 0; i < h.bounds().length; i++) {
+                t.sample("imans_decision_latency_seconds_bucket", h.cumulative()[i], "engine", g.label(), "le",
+                        PrometheusText.number(h.bounds()[i]));
+            }
+            t.sample("imans_decision_latency_seconds_bucket", h.count(), "engine", g.label(), "le", "+Inf");
+            t.sample("imans_decision_latency_seconds_sum", h.sum(), "engine", g.label());
+            t.sample("imans_decision_latency_seconds_count", h.count(), "engine", g.label());
         }
-        t.sample("imans_decision_latency_seconds_bucket", h.count(), "le", "+Inf");
-        t.sample("imans_decision_latency_seconds_sum", h.sum());
-        t.sample("imans_decision_latency_seconds_count", h.count());
 
-        t.single("imans_ignore_marks_added_total", "counter",
+        perEngine(t, engines, "imans_ignore_marks_added_total", "counter",
                 "Ignore marks added: the kernel answers later opens of the file itself until it changes.",
-                m.ignoreMarksAdded());
-        t.single("imans_after_answer_inline_total", "counter",
+                g -> g.m().ignoreMarksAdded());
+        perEngine(t, engines, "imans_after_answer_inline_total", "counter",
                 "Answers whose ignore marks the reader placed itself, the marker thread's queue being full"
-                        + " (each adds the marks' time to the next opener's wait).", m.afterAnswerInline());
-        t.single("imans_ignore_marks_removed_total", "counter",
-                "Ignore marks removed because the file was or could be written.", m.ignoreMarksRemoved());
+                        + " (each adds the marks' time to the next opener's wait).", g -> g.m().afterAnswerInline());
+        perEngine(t, engines, "imans_ignore_marks_removed_total", "counter",
+                "Ignore marks removed because the file was or could be written.", g -> g.m().ignoreMarksRemoved());
         t.single("imans_ignore_mark_flushes_total", "counter",
                 "Times every ignore mark was dropped (policy, registration or key change).", d.flushes.sum());
         t.single("imans_ignore_marks_of_replaced_policies_total", "counter",
@@ -136,15 +174,15 @@ public final class DaemonMetrics {
         t.single("imans_ignore_marks_of_changed_files_total", "counter",
                 "Ignore marks not placed because the file changed between its event and the mark's turn.",
                 d.marksOfChangedFiles.sum());
-        t.single("imans_ignore_mark_hits_total", "counter",
+        perEngine(t, engines, "imans_ignore_mark_hits_total", "counter",
                 "Opens of ignore-marked files, answered by the kernel without an event (a lower bound: queued"
-                        + " opens of one file by one process merge).", m.ignoredOpens());
-        t.single("imans_modifications_total", "counter",
-                "Writes and writable opens seen by the modification watcher.", m.modifications());
-        t.single("imans_modification_catch_ups_total", "counter",
+                        + " opens of one file by one process merge).", g -> g.m().ignoredOpens());
+        perEngine(t, engines, "imans_modifications_total", "counter",
+                "Writes and writable opens seen by the modification watcher.", g -> g.m().modifications());
+        perEngine(t, engines, "imans_modification_catch_ups_total", "counter",
                 "Times a deciding thread read the pending writes itself before judging an exec or using a"
                         + " cached verdict, so that no write queued before the open is missed.",
-                m.modificationCatchUps());
+                g -> g.m().modificationCatchUps());
         t.single("imans_appraisals_total", "counter", "Appraisals computed (security.ima read, file hashed).",
                 d.appraisals.sum());
         t.single("imans_appraisal_cache_hits_total", "counter", "Appraisals answered from the integrity cache.",
@@ -157,8 +195,8 @@ public final class DaemonMetrics {
         t.single("imans_measurement_failures_total", "counter",
                 "Measurements and audit-rule records not taken because the file could not be read.",
                 d.measureFailures.sum());
-        t.single("imans_filesystems_marked", "gauge", "Filesystems with a fanotify permission mark now.",
-                engine.marked().size());
+        perEngine(t, engines, "imans_filesystems_marked", "gauge", "Filesystems (engine filesystems) and overlay"
+                + " mounts (engine overlays) with a fanotify permission mark now.", g -> g.engine().marked().size());
         t.single("imans_memfd_execs_judged", "gauge", "1 when execs of memfds are judged (their filesystem"
                 + " marked, or the exec guard attached), else 0.", e.memfdFilesystem().execsJudged() ? 1 : 0);
         MemfdExecGuard.Counts memfd = e.memfdExecs();

@@ -68,7 +68,7 @@ class MetricsTest {
         Scrape registered = scrape();
         assertThat(registered.count("imans_namespaces_registered")).isEqualTo(1);
         assertThat(registered.count("imans_policy_rules" + scope)).isEqualTo(2);
-        assertThat(registered.count("imans_filesystems_marked")).isPositive();
+        assertThat(registered.count("imans_filesystems_marked{engine=\"filesystems\"}")).isPositive();
         long entries = registered.count("imans_measurement_entries" + scope);
 
         ns.shOk("echo hello > /tmp/ok && setfattr -n security.ima -v 0x0404" + HELLO_SHA256 + " /tmp/ok");
@@ -88,37 +88,67 @@ class MetricsTest {
         assertThat(after.count("imans_permission_denials_total{cause=\"signed-file-write\"}")).isZero();
         // Answers are counted once written, so the opener may see its refusal just before the count.
         eventually(() -> assertThat(scrape().count(
-                "imans_permission_answers_total{verdict=\"deny\"}")
-                - idle.count("imans_permission_answers_total{verdict=\"deny\"}")).isEqualTo(2));
-        assertThat(after.count("imans_permission_answers_total{verdict=\"allow\"}"))
-                .isGreaterThan(idle.count("imans_permission_answers_total{verdict=\"allow\"}"));
-        assertThat(after.count("imans_permission_events_total")).isGreaterThan(idle.count("imans_permission_events_total"));
+                "imans_permission_answers_total{engine=\"filesystems\",verdict=\"deny\"}")
+                - idle.count("imans_permission_answers_total{engine=\"filesystems\",verdict=\"deny\"}")).isEqualTo(2));
+        assertThat(after.count("imans_permission_answers_total{engine=\"filesystems\",verdict=\"allow\"}"))
+                .isGreaterThan(idle.count("imans_permission_answers_total{engine=\"filesystems\",verdict=\"allow\"}"));
+        assertThat(after.count("imans_permission_events_total{engine=\"filesystems\"}")).isGreaterThan(idle.count("imans_permission_events_total{engine=\"filesystems\"}"));
         assertThat(after.count("imans_appraisals_total")).isGreaterThanOrEqualTo(3);
         assertThat(after.count("imans_measurement_entries" + scope)).isGreaterThanOrEqualTo(entries + 3);
         assertThat(after.count("imans_audit_records_written_total")).isGreaterThanOrEqualTo(2);
 
         // Every answer is in the histogram once; buckets are cumulative and end at the count.
-        long answers = after.count("imans_permission_answers_total{verdict=\"allow\"}")
-                + after.count("imans_permission_answers_total{verdict=\"deny\"}");
-        assertThat(after.count("imans_decision_latency_seconds_count")).isEqualTo(answers);
-        assertThat(after.count("imans_decision_latency_seconds_bucket{le=\"+Inf\"}")).isEqualTo(answers);
-        assertThat(after.value("imans_decision_latency_seconds_sum")).isPositive();
+        long answers = after.count("imans_permission_answers_total{engine=\"filesystems\",verdict=\"allow\"}")
+                + after.count("imans_permission_answers_total{engine=\"filesystems\",verdict=\"deny\"}");
+        assertThat(after.count("imans_decision_latency_seconds_count{engine=\"filesystems\"}")).isEqualTo(answers);
+        assertThat(after.count("imans_decision_latency_seconds_bucket{engine=\"filesystems\",le=\"+Inf\"}")).isEqualTo(answers);
+        assertThat(after.value("imans_decision_latency_seconds_sum{engine=\"filesystems\"}")).isPositive();
         double last = 0;
         for (var e : after.samples().entrySet()) {
-            if (e.getKey().startsWith("imans_decision_latency_seconds_bucket")) {
+            if (e.getKey().startsWith("imans_decision_latency_seconds_bucket{engine=\"filesystems\"")) {
                 assertThat(e.getValue()).isGreaterThanOrEqualTo(last);
                 last = e.getValue();
             }
         }
-        assertThat(after.count("imans_decision_latency_seconds_bucket{le=\"5\"}")).isEqualTo(answers);
+        assertThat(after.count("imans_decision_latency_seconds_bucket{engine=\"filesystems\",le=\"5\"}")).isEqualTo(answers);
 
         // A passing file is ignore-marked; the kernel answers its next opens without asking.
-        eventually(() -> assertThat(scrape().count("imans_ignore_marks_added_total")).isPositive());
-        long events = scrape().count("imans_permission_events_total");
+        eventually(() -> assertThat(scrape().count("imans_ignore_marks_added_total{engine=\"filesystems\"}")).isPositive());
+        long events = scrape().count("imans_permission_events_total{engine=\"filesystems\"}");
         assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
         assertThat(ns.sh("cat /tmp/ok").out()).isEqualTo("hello\n");
-        eventually(() -> assertThat(scrape().count("imans_ignore_mark_hits_total")).isGreaterThanOrEqualTo(1));
-        assertThat(scrape().count("imans_permission_events_total")).isEqualTo(events);
+        eventually(() -> assertThat(scrape().count("imans_ignore_mark_hits_total{engine=\"filesystems\"}")).isGreaterThanOrEqualTo(1));
+        assertThat(scrape().count("imans_permission_events_total{engine=\"filesystems\"}")).isEqualTo(events);
+    }
+
+    /**
+     * A container's opens through its overlay root are judged by the overlays' engine: they are counted
+     * under {@code engine="overlays"}, not lost from the scrape, and the other engine's counts stay put.
+     */
+    @Test
+    void opensThroughAnOverlayAreCountedUnderTheOverlaysEngine() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.registered();
+        ns.shOk("mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged && echo plain > /tmp/lower/f"
+                + " && mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged");
+        daemon.policy(ns, "appraise fsmagic=0x794c7630 func=FILE_CHECK\n");
+        String overlays = "engine=\"overlays\"";
+        String filesystems = "engine=\"filesystems\"";
+        Scrape before = scrape();
+        assertThat(before.count("imans_filesystems_marked{" + overlays + "}")).isPositive();
+
+        assertThat(ns.sh("cat /tmp/merged/f").exit()).isNotZero();
+        String deny = "imans_permission_answers_total{%s,verdict=\"deny\"}";
+        eventually(() -> assertThat(scrape().count(deny.formatted(overlays))
+                - before.count(deny.formatted(overlays))).isEqualTo(1));
+        Scrape after = scrape();
+        assertThat(after.count(deny.formatted(filesystems))).isEqualTo(before.count(deny.formatted(filesystems)));
+        assertThat(after.count("imans_permission_events_total{" + overlays + "}"))
+                .isGreaterThan(before.count("imans_permission_events_total{" + overlays + "}"));
+        long answers = after.count(deny.formatted(overlays))
+                + after.count("imans_permission_answers_total{" + overlays + ",verdict=\"allow\"}");
+        assertThat(after.count("imans_decision_latency_seconds_count{" + overlays + "}")).isEqualTo(answers);
+        assertThat(after.count("imans_decision_latency_seconds_bucket{" + overlays + ",le=\"+Inf\"}")).isEqualTo(answers);
     }
 
     @Test
