@@ -7,9 +7,11 @@
 #                                                           --start-rounds 0 to leave it out)
 #   bench/run.sh mount-window [--mounts N] [--pause MS]     dev.imans.bench.MountWindowBenchmark (how long
 #                                                           a new mount in a namespace goes unchecked)
-#   bench/run.sh start [--rounds R]                         dev.imans.bench.StartBenchmark alone (python3
+#   bench/run.sh start [--rounds R] [--daemon process|embedded]
+#                                                           dev.imans.bench.StartBenchmark alone (python3
 #                                                           importing the standard library in containers of
-#                                                           one image)
+#                                                           one image; the daemon in a process of its own, as
+#                                                           in production, unless embedded in the harness)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/jdk.sh"

@@ -109,7 +109,7 @@ public final class OpenBenchmark {
             }
         }
         var open = new OpenBenchmark(files, size, rounds, prime, filesystems, configs).run();
-        StartBenchmark.Medians start = startRounds > 0 ? new StartBenchmark(startRounds).measure() : null;
+        StartBenchmark.Medians start = startRounds > 0 ? new StartBenchmark(startRounds, false).measure() : null;
         report(open, start);
     }
 

@@ -36,8 +36,13 @@ import java.util.stream.Stream;
  * with its policy before the program starts, as {@code imans oci-hook} does; and with a fresh daemon
  * first warmed up on another image of the same files, as a daemon that has run for a while is.
  *
- * <p>Usage (as root): {@code StartBenchmark [--rounds R]}; default 5. Times are wall-clock, from the
- * start of {@code nsenter ... chroot ... python3} to its exit, medians of the rounds.
+ * <p>Usage (as root): {@code StartBenchmark [--rounds R] [--daemon process|embedded]}; default 5 rounds,
+ * the daemon in a process of its own ({@code bin/imans daemon}), as it runs in production. {@code embedded}
+ * runs it inside this JVM, for profiling it beside the harness; its "fresh" daemons are not fresh then:
+ * each inherits the code the JIT compiler made for every earlier daemon of the run (a second container's
+ * decisions averaged 40 to 70 us there, against 220 to 380 us in a daemon of its own, on the same day).
+ * Times are wall-clock, from the start of
+ * {@code nsenter ... chroot ... python3} to its exit, medians of the rounds.
  */
 public final class StartBenchmark {
     private static final String POLICY = "appraise fsmagic=0x794c7630\n";
@@ -119,25 +124,33 @@ public final class StartBenchmark {
     }
 
     private final int rounds;
+    private final boolean embedded;
     private Path image;
     private Path layer;
     private Path other;
     private Path listener;
     private String imports;
 
-    StartBenchmark(int rounds) {
+    StartBenchmark(int rounds, boolean embedded) {
         this.rounds = rounds;
+        this.embedded = embedded;
     }
 
     public static void main(String[] args) throws Exception {
         int rounds = 5;
+        boolean embedded = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--daemon" -> embedded = switch (args[i + 1]) {
+                    case "process" -> false;
+                    case "embedded" -> true;
+                    default -> throw new IllegalArgumentException("--daemon is process or embedded, not " + args[i + 1]);
+                };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new StartBenchmark(rounds).run();
+        new StartBenchmark(rounds, embedded).run();
     }
 
     /** Who judged the starts: the columns of this benchmark's table, rows of bench/run.sh's. */
@@ -187,7 +200,8 @@ public final class StartBenchmark {
             List<String> modules = probe();
             imports = "import " + String.join(", ", modules);
             System.out.printf("image: python3 and its standard library, and a JVM (java.base), %d labelled files;"
-                    + " python3 imports %d modules; %d rounds%n", labelled, modules.size(), rounds);
+                    + " python3 imports %d modules; %d rounds; the daemon %s%n", labelled, modules.size(), rounds,
+                    embedded ? "inside the benchmark's JVM" : "in a process of its own (bin/imans daemon)");
             listener = NativeTools.build().listener();
             Map<Judge, Map<Start, List<Double>>> times = new EnumMap<>(Judge.class);
             for (Judge j : Judge.values()) {
@@ -228,6 +242,46 @@ public final class StartBenchmark {
      * (its JIT compiler has then seen the decision path; none of this image's files is known).
      */
     private Map<Start, Double> withDaemon(boolean warm) throws Exception {
+        return embedded ? withEmbeddedDaemon(warm) : withDaemonProcess(warm);
+    }
+
+    /** The daemon's options: as {@link #withEmbeddedDaemon}'s configuration. */
+    private static final List<String> DAEMON_OPTIONS = List.of("--watch-fs", "tmpfs,overlay",
+            "--namespace-filesystems-only");
+
+    private Map<Start, Double> withDaemonProcess(boolean warm) throws Exception {
+        Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
+        try (DaemonProcess daemon = new DaemonProcess(base, DAEMON_OPTIONS)) {
+            if (warm) {
+                warmUp(daemon.control());
+            }
+            EngineMetrics.Histogram[] before = new EngineMetrics.Histogram[1];
+            Map<Start, Double> r = containers(daemon.control(), false, () -> {
+                try {
+                    before[0] = daemon.latencies("overlays");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            System.out.println("         (container 2's start: " + latencies(before[0], daemon.latencies("overlays"))
+                    + ")");
+            return r;
+        } finally {
+            BenchNamespace.deleteTree(base);
+        }
+    }
+
+    /** Two starts of each program in a container of the other image. */
+    private void warmUp(Path control) throws Exception {
+        try (Container c = new Container(other, control, null)) {
+            for (int i = 0; i < 2; i++) {
+                c.start(python());
+                c.start(JAVA);
+            }
+        }
+    }
+
+    private Map<Start, Double> withEmbeddedDaemon(boolean warm) throws Exception {
         Path base = Path.of("/run/imans-bench-" + UUID.randomUUID());
         DaemonConfig config = new DaemonConfig(base.resolve("ima"), false, base.resolve("state"),
                 Optional.of(base.resolve("audit.log")), AppraiseSetting.ENFORCE)
@@ -237,12 +291,7 @@ public final class StartBenchmark {
             // A daemon starts before the containers it judges: its start's warm-up is over by then.
             daemon.enforcement().orElseThrow().awaitWarmup();
             if (warm) {
-                try (Container c = new Container(other, config.control(), null)) {
-                    for (int i = 0; i < 2; i++) {
-                        c.start(python());
-                        c.start(JAVA);
-                    }
-                }
+                warmUp(config.control());
             }
             EngineMetrics overlays = daemon.enforcement().orElseThrow().overlayEngine().metrics();
             EngineMetrics.Histogram[] before = new EngineMetrics.Histogram[1];
