@@ -4,11 +4,14 @@ import dev.imans.appraise.FixMode;
 import dev.imans.crypto.HashAlgo;
 import dev.imans.daemon.Log;
 import dev.imans.linux.Fd;
+import dev.imans.linux.Leases;
 import dev.imans.linux.LinuxException;
+import dev.imans.linux.Native;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
 import dev.imans.xattr.ImaXattr;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -67,20 +70,34 @@ final class RehashTracker implements AutoCloseable {
         }
     }
 
-    /** The modification watcher saw a write or close-after-write of the file. */
+    /**
+     * The modification watcher saw a close-after-write of the file. As {@code ima_check_last_writer},
+     * only the last writer's close re-hashes: while another writer still holds the file, its later
+     * writes would leave a label made at the first close stale, and the file refused. A file still
+     * open for write stays owed; the next close-after-write, or the next open, re-hashes it.
+     */
     void closedAfterWrite(FileKey key) {
         if (!pending.containsKey(key)) {
             return;
         }
         closer.execute(() -> {
             synchronized (this) {
-                Fd fd = pending.remove(key);
-                if (fd != null) {
-                    rehash(key, fd.value());
-                    fd.close();
+                Fd fd = pending.get(key);
+                if (fd == null || stillWritten(fd.value())) {
+                    return;
                 }
+                pending.remove(key, fd);
+                rehash(key, fd.value());
+                fd.close();
             }
         });
+    }
+
+    /** Whether a writer still holds the file; a failed probe counts as none, the kernel's last close. */
+    private static boolean stillWritten(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            return Leases.openForWrite(Native.errnoSegment(arena), fd) == 1;
+        }
     }
 
     private void rehash(FileKey key, int fd) {

@@ -505,6 +505,25 @@ class EnforcementTest {
     }
 
     /**
+     * Only the last writer's close re-hashes, as {@code ima_check_last_writer}: a label made when the
+     * first of two writers closed would leave out what the second wrote after it, and refuse the file.
+     */
+    @Test
+    void rehashOnCloseWaitsForTheLastWriter() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE, Set.of("all"));
+        Namespace ns = namespace(TMPFS_POLICY);
+        labelled(ns, "/tmp/foo");
+        // Two writers; the first closes, and its close-after-write is handled, before the second writes.
+        ns.shOk("exec 3>>/tmp/foo 4>>/tmp/foo; echo one >&3; exec 3>&-; sleep 0.5; echo two >&4; exec 4>&-");
+        String all = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("hello\none\ntwo\n".getBytes(StandardCharsets.UTF_8)));
+        eventually(() -> assertThat(HexFormat.of().formatHex(
+                Xattr.get(ns.hostPath("/tmp/foo"), Xattr.SECURITY_IMA).orElseThrow())).isEqualTo("0404" + all));
+        assertThat(ns.sh("cat /tmp/foo").out()).isEqualTo("hello\none\ntwo\n");
+        assertThat(causes()).isEmpty();
+    }
+
+    /**
      * A namespace's --rehash-on-close relabels its appraised writer's file only where no other scope
      * appraises that file without re-hash: the host's "changed means refused" stands for a file it
      * appraises, whichever namespace the writer is in.
