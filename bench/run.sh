@@ -24,7 +24,7 @@ case "${1:-}" in
 esac
 # The C opener and native anchor listeners (bench/native/*.c) are built with cc by OpenBenchmark.
 # The daemon's heap settings (bin/imans), so that what is measured is what runs.
-# Word-split, never globbed (a CompileCommand pattern holds a star).
+# Word-split, never globbed (IMANS_BENCH_JAVA_OPTS may hold a pattern).
 set -f
-exec "$JAVA_HOME/bin/java" ${IMANS_BENCH_JAVA_OPTS:--Xms16m -Xmx1g -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=2000 -XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,dev.imans.*::*,0.05} --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
+exec "$JAVA_HOME/bin/java" ${IMANS_BENCH_JAVA_OPTS:--Xms16m -Xmx1g -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=2000} --enable-native-access=ALL-UNNAMED -Dimans.bench.native="$root/bench/native" \
   -cp "$root/cli/target/imans.jar:$root/bench/target/classes" "$main" "$@"
