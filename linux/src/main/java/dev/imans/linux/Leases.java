@@ -1,5 +1,6 @@
 package dev.imans.linux;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -32,5 +33,16 @@ public final class Leases {
         }
         Unistd.fcntl(err, fd, F_SETLEASE, F_UNLCK);
         return 0;
+    }
+
+    /**
+     * Whether the probe found a writer; a probe that failed counts as none (the kernel's
+     * {@code inode_is_open_for_write} has no failure). For callers off the per-event batch loops, which
+     * keep an errno segment of their own for {@link #openForWrite}.
+     */
+    public static boolean hasWriter(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            return openForWrite(Native.errnoSegment(arena), fd) == 1;
+        }
     }
 }

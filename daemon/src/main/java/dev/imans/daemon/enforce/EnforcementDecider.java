@@ -17,6 +17,7 @@ import dev.imans.daemon.audit.AuditWriter;
 import dev.imans.daemon.fanotify.Decider;
 import dev.imans.daemon.fanotify.PermissionEvent;
 import dev.imans.daemon.fanotify.Verdict;
+import dev.imans.linux.Leases;
 import dev.imans.linux.LinuxException;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
@@ -341,15 +342,9 @@ public final class EnforcementDecider implements Decider {
             v.markMustMeasure(scope.namespace(), key);
         }
         v.reader(key, opener.pid());
-        if (m.measure() && openForWrite(event.fd())) {
+        // ima_rdwr_violation_check's inode_is_open_for_write, by a read lease probe.
+        if (m.measure() && Leases.hasWriter(event.fd())) {
             violation(event, opener, scope, name, "open_writers");
-        }
-    }
-
-    /** inode_is_open_for_write, by a read lease probe; a failed probe counts as no writer. */
-    private static boolean openForWrite(int fd) {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            return dev.imans.linux.Leases.openForWrite(dev.imans.linux.Native.errnoSegment(arena), fd) == 1;
         }
     }
 
@@ -646,7 +641,7 @@ public final class EnforcementDecider implements Decider {
             }
         }
         // While a writer has it open, every measured reader's open is an open_writers violation to record.
-        return measuring.isEmpty() || !openForWrite(event.fd());
+        return measuring.isEmpty() || !Leases.hasWriter(event.fd());
     }
 
     private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {

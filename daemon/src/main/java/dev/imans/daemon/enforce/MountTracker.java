@@ -129,8 +129,7 @@ final class MountTracker implements AutoCloseable {
 
     /** This scan's mounts that cannot be marked through their path, by device: why, for the report. */
     private final Map<Long, String> hiddenThisScan = new HashMap<>();
-    /** The mount table being walked (the host's, or a member's), for {@link #underFuse}. */
-    private List<MountInfo> walking = List.of();
+    /** The host's mount table of this scan, for {@link #underFuse} on host paths. */
     private List<MountInfo> hostMounts = List.of();
 
     private synchronized List<String> scan(List<NamespaceDirectory.Member> members) {
@@ -159,7 +158,6 @@ final class MountTracker implements AutoCloseable {
         lastHostDevs = Set.copyOf(hostDevs.keySet());
         present.addAll(hostDevs.keySet());
         hostMounts = host;
-        walking = host;
         if (!namespacesOnly) {
             for (MountInfo m : host) {
                 consider(m, "", host, seen, newFailures);
@@ -181,7 +179,6 @@ final class MountTracker implements AutoCloseable {
                 continue;
             }
             String root = "/proc/" + member.pid() + "/root";
-            walking = mounts;
             Set<Long> own = privateDevs.computeIfAbsent(member.nsInode(), k -> new HashSet<>());
             for (MountInfo m : mounts) {
                 table.learn(m);
@@ -245,7 +242,7 @@ final class MountTracker implements AutoCloseable {
                 public void marked(long dev, MountInfo h) {
                     markSucceeded(dev);
                     if (isOverlay(h)) {
-                        watchLayers(h, "", seen, newFailures);
+                        watchLayers(h, "", hostMounts, seen, newFailures);
                     }
                 }
 
@@ -301,10 +298,7 @@ final class MountTracker implements AutoCloseable {
         // A filesystem that failed before is tried again: every scan retries it.
         Path path = Path.of(root + m.mountPoint());
         if (underFuse(m.mountPoint(), all)) {
-            if (!seenBefore) {
-                seen.remove(m.dev());
-            }
-            hiddenThisScan.putIfAbsent(m.dev(), "cannot mark " + m.fsType() + " " + path + ": its mount point is"
+            unreachable(m, seenBefore, seen, "cannot mark " + m.fsType() + " " + path + ": its mount point is"
                     + " below a FUSE mount, whose server could hold the daemon's path walk forever");
             return;
         }
@@ -314,10 +308,7 @@ final class MountTracker implements AutoCloseable {
             // will do; if none does, the scan reports it (a descriptor opened into it before it was hidden
             // still reaches its files), and the next scan clears that once it is reached or gone.
             if (!leadsTo(path, m)) {
-                if (!seenBefore) {
-                    seen.remove(m.dev());
-                }
-                hiddenThisScan.putIfAbsent(m.dev(), "cannot mark " + m.fsType() + " " + path + ": its mount point"
+                unreachable(m, seenBefore, seen, "cannot mark " + m.fsType() + " " + path + ": its mount point"
                         + " leads to another filesystem (hidden under a later mount, or just unmounted)");
                 return;
             }
@@ -327,7 +318,7 @@ final class MountTracker implements AutoCloseable {
             mark(path);
             markSucceeded(m.dev());
             if (isOverlay(m)) {
-                watchLayers(m, root, seen, newFailures);
+                watchLayers(m, root, all, seen, newFailures);
             }
             if (!marked.add(m.dev())) {
                 return;
@@ -342,10 +333,10 @@ final class MountTracker implements AutoCloseable {
                 return;
             }
             markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
-            layersInstead(m, root, seen, newFailures);
+            layersInstead(m, root, all, seen, newFailures);
         } catch (IllegalArgumentException e) {
             markFailed(m.dev(), m.fsType() + " " + path, e, newFailures);
-            layersInstead(m, root, seen, newFailures);
+            layersInstead(m, root, all, seen, newFailures);
         }
     }
 
@@ -356,12 +347,12 @@ final class MountTracker implements AutoCloseable {
      * here the layers' writes are watched (modification marks only, no permission events) and reported
      * as any write, and {@link #isOverlayLayer} tells enforcement which devices they are.
      */
-    private void watchLayers(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
+    private void watchLayers(MountInfo m, String root, List<MountInfo> all, Set<Long> seen, List<String> newFailures) {
         List<String> unwatched = new ArrayList<>();
         for (String layer : layers(m.superOptions())) {
             Path path = Path.of(root + layer);
             long dev;
-            if (underFuse(layer, root.isEmpty() ? hostMounts : walking)) {
+            if (underFuse(layer, all)) {
                 // Left unwatched: the overlay then keeps no ignore marks, and every open through it is judged.
                 unwatched.add(layer);
                 continue;
@@ -475,14 +466,26 @@ final class MountTracker implements AutoCloseable {
      * An overlay that could not be marked: its opens reach the filesystems of its layers as backing opens,
      * so marking those keeps them judged (on the layers' facts) while the overlay is reported unmarked.
      */
-    private void layersInstead(MountInfo m, String root, Set<Long> seen, List<String> newFailures) {
+    private void layersInstead(MountInfo m, String root, List<MountInfo> all, Set<Long> seen,
+            List<String> newFailures) {
         if (isOverlay(m)) {
             for (String layer : layers(m.superOptions())) {
-                if (!underFuse(layer, root.isEmpty() ? hostMounts : walking)) {
+                if (!underFuse(layer, all)) {
                     markPath(Path.of(root + layer), seen, newFailures);
                 }
             }
         }
+    }
+
+    /**
+     * {@code m} cannot be marked through its path in this scan: reported (with {@code why}) unless
+     * another mount of its device is marked, which takes its device back into {@code seen}.
+     */
+    private void unreachable(MountInfo m, boolean seenBefore, Set<Long> seen, String why) {
+        if (!seenBefore) {
+            seen.remove(m.dev());
+        }
+        hiddenThisScan.putIfAbsent(m.dev(), why);
     }
 
     /** Whether a member's {@code /proc/PID/root} prefix no longer leads anywhere (the host's never goes). */
@@ -490,11 +493,6 @@ final class MountTracker implements AutoCloseable {
         return !root.isEmpty() && !java.nio.file.Files.isDirectory(Path.of(root));
     }
 
-    /**
-     * Whether {@code path} leads to mount {@code m}: by its mount id, which names the mount itself, or
-     * by device. btrfs gives each subvolume's files a device number of its own, unlike mountinfo's; the
-     * table then also learns that number, so events on the subvolume find the filesystem's names.
-     */
     /**
      * Whether {@code path} (in the terms of the mount table {@code all}) lies below a FUSE mount: a walk
      * to it asks that filesystem's server to look names up (at least where its entries time out at
@@ -516,6 +514,11 @@ final class MountTracker implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether {@code path} leads to mount {@code m}: by its mount id, which names the mount itself, or
+     * by device. btrfs gives each subvolume's files a device number of its own, unlike mountinfo's; the
+     * table then also learns that number, so events on the subvolume find the filesystem's names.
+     */
     private boolean leadsTo(Path path, MountInfo m) {
         FileStat st;
         try {

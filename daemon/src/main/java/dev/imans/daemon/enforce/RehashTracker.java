@@ -6,12 +6,10 @@ import dev.imans.daemon.Log;
 import dev.imans.linux.Fd;
 import dev.imans.linux.Leases;
 import dev.imans.linux.LinuxException;
-import dev.imans.linux.Native;
 import dev.imans.linux.Stat;
 import dev.imans.linux.Xattr;
 import dev.imans.xattr.ImaXattr;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -83,7 +81,7 @@ final class RehashTracker implements AutoCloseable {
         closer.execute(() -> {
             synchronized (this) {
                 Fd fd = pending.get(key);
-                if (fd == null || stillWritten(fd.value())) {
+                if (fd == null || Leases.hasWriter(fd.value())) {
                     return;
                 }
                 pending.remove(key, fd);
@@ -91,13 +89,6 @@ final class RehashTracker implements AutoCloseable {
                 fd.close();
             }
         });
-    }
-
-    /** Whether a writer still holds the file; a failed probe counts as none, the kernel's last close. */
-    private static boolean stillWritten(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            return Leases.openForWrite(Native.errnoSegment(arena), fd) == 1;
-        }
     }
 
     private void rehash(FileKey key, int fd) {

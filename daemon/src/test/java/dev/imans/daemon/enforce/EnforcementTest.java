@@ -1,6 +1,7 @@
 package dev.imans.daemon.enforce;
 
 import static dev.imans.daemon.Eventually.eventually;
+import static dev.imans.daemon.Holding.holding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.audit.AuditFormat;
@@ -112,18 +113,6 @@ class EnforcementTest {
         ns.shOk("echo x > /tmp/other");
         assertThat(held.await(30, TimeUnit.SECONDS)).as("watcher held").isTrue();
         return release;
-    }
-
-    /** A hook that says it was reached ({@code reached}) and waits there until {@code release} opens. */
-    private static Runnable holding(CountDownLatch reached, CountDownLatch release) {
-        return () -> {
-            reached.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
     }
 
     /** {@link MmapWriter} on the namespace's /tmp/s, in a JVM of its own, with {@code args} after the path. */

@@ -1,6 +1,7 @@
 package dev.imans.daemon.fanotify;
 
 import static dev.imans.daemon.Eventually.eventually;
+import static dev.imans.daemon.Holding.holding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.daemon.health.Condition;
@@ -167,18 +168,6 @@ class WatcherRecoveryTest {
         cat(f);
         assertThat(decider.askedAbout(name)).as("ignore-marked after the first open").hasSize(1);
         return f;
-    }
-
-    /** A hook that says it was reached ({@code held}) and waits there until {@code release} opens. */
-    static Runnable holding(java.util.concurrent.CountDownLatch held, java.util.concurrent.CountDownLatch release) {
-        return () -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
     }
 
     private static void cat(Path f) throws Exception {
