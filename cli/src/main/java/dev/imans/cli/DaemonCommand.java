@@ -96,6 +96,12 @@ public final class DaemonCommand implements Callable<Integer> {
                     + " filesystems they see (a container's root) that a policy judging them may cover.")
     boolean namespaceFilesystemsOnly;
 
+    @Option(names = "--no-rehearsal",
+            description = "Skip the start's rehearsal (a few thousand opens of files of its own, judged in a private"
+                    + " mount namespace, so the first containers' opens find compiled code); the rest of the warm-up"
+                    + " still runs.")
+    boolean noRehearsal;
+
     @Option(names = "--key", paramLabel = "FILE",
             description = "Public key or X.509 certificate (PEM or DER) that verifies security.ima signatures; repeatable.")
     List<Path> keys = List.of();
@@ -232,7 +238,8 @@ public final class DaemonCommand implements Callable<Integer> {
             }
             if (!noEnforce) {
                 config = config.withEnforcement(EnforcementConfig.defaults().withHashAlgo(hash).withKeyring(keyring())
-                        .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly));
+                        .withRehashOnClose(rehashOnClose).withFilesystems(watchFs, namespaceFilesystemsOnly)
+                        .withRehearsal(!noRehearsal));
             }
         } catch (IllegalArgumentException | IOException e) {
             err.println("imans daemon: " + e.getMessage());

@@ -28,6 +28,11 @@ final class DaemonProcess implements AutoCloseable {
     final Process process;
     /** As the value of JOURNAL_STREAM in {@code env}: the device and inode of the daemon's log file. */
     static final String OWN_LOG = "<own log>";
+    /**
+     * In {@code extra}: the daemon runs its start's rehearsal, which the others leave out
+     * ({@code --no-rehearsal}): a few seconds of CPU each, beside the tests' own work, that no other test is about.
+     */
+    static final String REHEARSING = "+rehearsal";
 
     DaemonProcess(String... extra) throws IOException, InterruptedException {
         this(true, extra);
@@ -84,7 +89,10 @@ final class DaemonProcess implements AutoCloseable {
         if (Stream.of(extra).noneMatch(a -> a.startsWith("--config"))) {
             cmd.addAll(List.of("--config", "/dev/null"));
         }
-        cmd.addAll(List.of(extra));
+        if (!List.of(extra).contains(REHEARSING)) {
+            cmd.add("--no-rehearsal");
+        }
+        cmd.addAll(Stream.of(extra).filter(a -> !a.equals(REHEARSING)).toList());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // What the test JVM may have inherited from a service manager is not the test's to pass on.

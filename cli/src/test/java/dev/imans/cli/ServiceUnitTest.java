@@ -74,7 +74,9 @@ class ServiceUnitTest {
     void theUnitIsANotifyServiceWithAWatchdogAndNoMountNamespace() throws IOException {
         Map<String, String> s = service();
         assertThat(s).containsEntry("Type", "notify").containsEntry("ExecStart", "/usr/bin/imans daemon")
-                .containsKey("WatchdogSec").containsEntry("NoNewPrivileges", "yes");
+                .containsKey("WatchdogSec").containsEntry("NoNewPrivileges", "yes")
+                // Mount namespaces only: the start's rehearsal makes one, and nothing makes any other kind.
+                .containsEntry("RestrictNamespaces", "mnt");
         assertThat(s.keySet()).doesNotContainAnyElementsOf(MOUNT_NAMESPACING);
     }
 
@@ -86,7 +88,8 @@ class ServiceUnitTest {
         }
         List<String> setpriv = List.of("setpriv", "--no-new-privs", "--bounding-set", "-all," + String.join(",", caps),
                 "--inh-caps", "-all");
-        try (DaemonProcess d = new DaemonProcess(setpriv, Map.of(), true); MountNamespace ns = new MountNamespace()) {
+        try (DaemonProcess d = new DaemonProcess(setpriv, Map.of(), true, DaemonProcess.REHEARSING);
+                MountNamespace ns = new MountNamespace()) {
             String status = Files.readString(Path.of("/proc", Long.toString(d.pid()), "status"));
             assertThat(status).containsPattern("(?m)^NoNewPrivs:\\s+1$");
             // Exactly the unit's set, less what this machine's own bounding set lacks.
@@ -105,6 +108,10 @@ class ServiceUnitTest {
                     // The exec guard's BPF program loads with CAP_SYS_ADMIN alone (bpf_capable, perfmon_capable)
                     // wherever this kernel takes it at all.
                     .contains("imans_memfd_execs_judged " + (guardable() ? 1 : 0) + "\n");
+            // The start's rehearsal (a mount namespace of its own) works with these capabilities too, and
+            // nothing it judged is in the figures above.
+            DaemonProcess.await("the warm-up", () -> d.log().contains("warm-up done"));
+            assertThat(d.log()).contains("events rehearsed (").doesNotContain("without its rehearsal");
             assertThat(d.log()).doesNotContain("error:")
                     .doesNotContain(guardable() ? "warn: cannot" : "warn: cannot mark");
 

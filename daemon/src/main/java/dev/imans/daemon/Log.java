@@ -55,8 +55,19 @@ public final class Log {
     private static volatile PrintStream out = System.err;
     private static volatile Level threshold = Level.INFO;
     private static volatile boolean journal;
+    /** A prefix for the lines of this thread and of those it starts, whose info lines are debug lines. */
+    private static final InheritableThreadLocal<String> ASIDE = new InheritableThreadLocal<>();
 
     private Log() {}
+
+    /**
+     * From now on this thread, and every thread it starts, logs its lines behind {@code prefix}, and its
+     * info lines as debug lines: for work of the daemon's own (its start's rehearsal) whose routine
+     * lines ("enforcing on tmpfs /") would read as if they were about the host.
+     */
+    public static void aside(String prefix) {
+        ASIDE.set(prefix);
+    }
 
     /** Sends the log to {@code to} from now on (tests read it); returns where it went before. */
     public static PrintStream redirect(PrintStream to) {
@@ -100,6 +111,11 @@ public final class Log {
     }
 
     public static void log(Level level, String message) {
+        String aside = ASIDE.get();
+        if (aside != null) {
+            level = level == Level.INFO ? Level.DEBUG : level;
+            message = aside + message;
+        }
         if (!enabled(level)) {
             return;
         }

@@ -111,6 +111,19 @@ public final class Enforcement implements AutoCloseable {
     public static Enforcement start(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
             AuditWriter audit, Measurements measurements, Health health, NamespaceLineage lineage)
             throws LinuxException {
+        Enforcement e = launch(config, source, directory, audit, measurements, health, lineage, false);
+        e.warmup = Warmup.start(config, () -> e.closed);
+        return e;
+    }
+
+    /**
+     * The engines and the mount tracker; {@code rehearsal} leaves out what reaches beyond the registered
+     * namespaces' mounts (the memfd and hugetlbfs marks, the exec guard), for {@link Rehearsal}'s private
+     * instance, which must judge nothing of the host's.
+     */
+    static Enforcement launch(EnforcementConfig config, PolicySource source, NamespaceDirectory directory,
+            AuditWriter audit, Measurements measurements, Health health, NamespaceLineage lineage, boolean rehearsal)
+            throws LinuxException {
         Enforcement e = new Enforcement(config, source, audit, measurements, health, lineage);
         EnforcementDecider decider = new EnforcementDecider(e.new Shared(() -> e.engine));
         e.decider = decider;
@@ -127,6 +140,9 @@ public final class Enforcement implements AutoCloseable {
                     () -> e.policies, () -> e.flush(Policies.Reach.OVERLAYS));
             e.engine.overlayLayers(e.tracker::layerPaths);
             e.tracker.start();
+            if (rehearsal) {
+                return e;
+            }
             e.memfd = MemfdFilesystem.mark(e.engine, config.fsTypes());
             e.hugetlb = MemfdFilesystem.markHugetlb(e.engine, e.filesystems, config.fsTypes(), health);
             if (!e.memfd.marked() && e.memfd != MemfdFilesystem.Status.NOT_WANTED) {
@@ -137,7 +153,6 @@ public final class Enforcement implements AutoCloseable {
             e.engine.close();
             throw ex;
         }
-        e.warmup = Warmup.start(config.hashAlgo(), () -> e.closed);
         return e;
     }
 

@@ -21,9 +21,11 @@ import java.util.Set;
  *     them, and host filesystems they see (a container's root) that a policy judging them may cover
  *     ({@link SharedFilesystems}); filesystems only the host sees are left alone
  * @param engine the fanotify engine's settings
+ * @param rehearse whether the start's warm-up ends with a {@link Rehearsal}: real opens of files of its own,
+ *     judged by a private instance of the engines, in a mount namespace of its own
  */
 public record EnforcementConfig(HashAlgo hashAlgo, Keyring keyring, Set<String> rehashOnClose, Set<String> fsTypes,
-        boolean namespaceFilesystemsOnly, EngineConfig engine) {
+        boolean namespaceFilesystemsOnly, EngineConfig engine, boolean rehearse) {
     public EnforcementConfig {
         Objects.requireNonNull(hashAlgo, "hashAlgo");
         Objects.requireNonNull(keyring, "keyring");
@@ -37,26 +39,33 @@ public record EnforcementConfig(HashAlgo hashAlgo, Keyring keyring, Set<String> 
         }
     }
 
-    /** sha256, no keys, no re-hash on close, every filesystem, the engine's defaults. */
+    /**
+     * sha256, no keys, no re-hash on close, every filesystem, the engine's defaults, no rehearsal (the
+     * daemon command turns it on; an embedded daemon leaves its warm-up to whoever embeds it).
+     */
     public static EnforcementConfig defaults() {
         return new EnforcementConfig(HashAlgo.SHA256, Keyring.empty(), Set.of(), Set.of(), false,
-                EngineConfig.defaults());
+                EngineConfig.defaults(), false);
+    }
+
+    public EnforcementConfig withRehearsal(boolean on) {
+        return new EnforcementConfig(hashAlgo, keyring, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine, on);
     }
 
     public EnforcementConfig withRehashOnClose(Set<String> scopes) {
-        return new EnforcementConfig(hashAlgo, keyring, scopes, fsTypes, namespaceFilesystemsOnly, engine);
+        return new EnforcementConfig(hashAlgo, keyring, scopes, fsTypes, namespaceFilesystemsOnly, engine, rehearse);
     }
 
     public EnforcementConfig withFilesystems(Set<String> types, boolean namespacesOnly) {
-        return new EnforcementConfig(hashAlgo, keyring, rehashOnClose, types, namespacesOnly, engine);
+        return new EnforcementConfig(hashAlgo, keyring, rehashOnClose, types, namespacesOnly, engine, rehearse);
     }
 
     public EnforcementConfig withHashAlgo(HashAlgo a) {
-        return new EnforcementConfig(a, keyring, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine);
+        return new EnforcementConfig(a, keyring, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine, rehearse);
     }
 
     public EnforcementConfig withKeyring(Keyring k) {
-        return new EnforcementConfig(hashAlgo, k, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine);
+        return new EnforcementConfig(hashAlgo, k, rehashOnClose, fsTypes, namespaceFilesystemsOnly, engine, rehearse);
     }
 
     /** Whether the host ({@code ns} empty) or namespace {@code ns} re-hashes on close. */

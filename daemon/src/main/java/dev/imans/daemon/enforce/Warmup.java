@@ -40,21 +40,47 @@ final class Warmup {
     private Warmup() {}
 
     /**
-     * Starts the warm-up; the thread ends by itself (a second or so of one core), or at the next round
-     * once {@code stopped} says so (a daemon that stops meanwhile).
+     * Starts the warm-up, then, if {@code config} says so, the {@link Rehearsal}; the thread ends by itself
+     * (a few seconds of one core), or soon once {@code stopped} says so (a daemon that stops meanwhile).
      */
-    static Thread start(HashAlgo algo, java.util.function.BooleanSupplier stopped) {
+    static Thread start(EnforcementConfig config, java.util.function.BooleanSupplier stopped) {
         return Thread.ofPlatform().name("imans-warmup").daemon(true).start(() -> {
             long t0 = System.nanoTime();
             try {
-                if (run(algo, ROUNDS, stopped)) {
-                    Log.info("warm-up done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                if (!run(config.hashAlgo(), ROUNDS, stopped)) {
+                    return;
                 }
             } catch (IOException | PolicyException | RuntimeException e) {
                 // Nothing depends on it: the first opens are then judged by slower code, as before.
                 Log.warn("warm-up stopped: " + e);
+                return;
+            }
+            String rehearsed = config.rehearse() ? rehearse(config, stopped) : "";
+            if (!stopped.getAsBoolean()) {
+                Log.info("warm-up done in " + (System.nanoTime() - t0) / 1_000_000 + " ms" + rehearsed);
             }
         });
+    }
+
+    /** Runs the rehearsal on a thread whose lines (and its engines') are set aside; what to log of it. */
+    private static String rehearse(EnforcementConfig config, java.util.function.BooleanSupplier stopped) {
+        String[] said = {""};
+        Thread t = Thread.ofPlatform().name("imans-rehearsal").daemon(true).start(() -> {
+            Log.aside("warm-up rehearsal: ");
+            try {
+                said[0] = ", " + Rehearsal.run(config, stopped);
+            } catch (IOException | PolicyException | RuntimeException e) {
+                said[0] = ", without its rehearsal (" + e.getMessage() + ")";
+            } catch (InterruptedException e) {
+                said[0] = ", rehearsal interrupted";
+            }
+        });
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return said[0];
     }
 
     static void run(HashAlgo algo, int rounds) throws IOException, PolicyException {
