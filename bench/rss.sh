@@ -20,11 +20,16 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-bin/imans daemon --control "$ctl" --state "$work/state" --watch-fs tmpfs --namespace-filesystems-only \
+# shellcheck disable=SC2086 # IMANS_RSS_DAEMON_ARGS: more daemon options, e.g. --no-rehearsal
+bin/imans daemon --control "$ctl" --state "$work/state" --watch-fs tmpfs --namespace-filesystems-only ${IMANS_RSS_DAEMON_ARGS:-} \
   2>"$work/daemon.log" &
 dpid=$!
 for _ in $(seq 1 600); do [ -e "$ctl/namespaces" ] && break; sleep 0.1; done
 [ -e "$ctl/namespaces" ] || { cat "$work/daemon.log" >&2; exit 1; }
+# Idle is after the start's warm-up and rehearsal (`warm-up done` in the log), as a daemon started at
+# boot is by the time its first container comes.
+for _ in $(seq 1 600); do grep -q "warm-up done" "$work/daemon.log" && break; sleep 0.1; done
+grep "warm-up done" "$work/daemon.log" | sed 's/^.*info: /daemon /'
 mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2 / 1024} END {print ""}' "/proc/$dpid/status"; }
 echo "daemon idle: $(mem)"
 IMA=$ctl N=$n ROOT=$root unshare -m --propagation private sh -s <<'SESSION'

@@ -125,6 +125,8 @@ final class Rehearsal {
             holder.destroyForcibly();
         });
         Enforcement e = null;
+        Health health = new Health();
+        AuditWriter audit = new AuditWriter(AuditEncoder.of(AuditFormat.CURRENT), List.of());
         try (BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(),
                 StandardCharsets.UTF_8)); OutputStream in = holder.getOutputStream()) {
             String line = out.readLine();
@@ -133,8 +135,8 @@ final class Rehearsal {
             }
             long nsid = Long.parseLong(line.substring(5, line.length() - 1));
             Path root = Path.of("/proc/" + holder.pid() + "/root/tmp");
-            writeLayer(root.resolve("layer"));
-            label(root, daemon.hashAlgo());
+            writeLayer(root.resolve("layer"), daemon.hashAlgo());
+            labelTheRest(root, daemon.hashAlgo());
             say(in, "go");
             line = out.readLine();
             if (!"ready".equals(line)) {
@@ -148,8 +150,7 @@ final class Rehearsal {
             EnforcementConfig config = daemon.withFilesystems(Set.of("tmpfs", "overlay"), true)
                     .withRehashOnClose(Set.of()).withKeyring(Keyring.empty()).withRehearsal(false);
             NamespaceDirectory directory = () -> List.of(new NamespaceDirectory.Member(nsid, (int) holder.pid()));
-            AuditWriter audit = new AuditWriter(AuditEncoder.of(AuditFormat.CURRENT), List.of());
-            e = Enforcement.launch(config, () -> policies, directory, audit, Measurements.NONE, new Health(),
+            e = Enforcement.launch(config, () -> policies, directory, audit, Measurements.NONE, health,
                     new NamespaceLineage(dev.imans.linux.Namespaces.ownMountNamespaceInode()), true);
             if (stopped.getAsBoolean()) {
                 throw new InterruptedException("the daemon is stopping");
@@ -168,6 +169,8 @@ final class Rehearsal {
             if (e != null) {
                 e.close();
             }
+            health.close();
+            audit.close();
             holder.destroyForcibly();
             holder.waitFor(10, TimeUnit.SECONDS);
             watchdog.interrupt();
@@ -193,28 +196,46 @@ final class Rehearsal {
     }
 
     /**
-     * The layer's files: sizes of a program's modules and libraries (mostly a few KiB to tens of KiB,
-     * now and then one past 64 KiB, judged on the worker pool), random contents.
+     * The layer's files, labelled: sizes of a program's modules and libraries (mostly a few KiB to tens
+     * of KiB, now and then one past 64 KiB, judged on the worker pool), random contents. One buffer for
+     * all of them: a fresh array per file grew the daemon's heap by tens of MiB for a few seconds.
      */
-    private static void writeLayer(Path layer) throws IOException {
+    private static void writeLayer(Path layer, HashAlgo algo) throws IOException, LinuxException {
         Random random = new Random(1);
+        byte[] buffer = new byte[300_000];
+        java.security.MessageDigest md = algo.newDigest();
         for (int i = 0; i < FILES; i++) {
             int size = i % 25 == 0 ? 100_000 + random.nextInt(200_000) : 512 + random.nextInt(40_000);
-            byte[] content = new byte[size];
-            random.nextBytes(content);
-            Files.write(layer.resolve("f%04d".formatted(i)), content);
+            random.nextBytes(buffer);
+            Path file = layer.resolve("f%04d".formatted(i));
+            try (OutputStream out = Files.newOutputStream(file)) {
+                out.write(buffer, 0, size);
+            }
+            md.update(buffer, 0, size);
+            Xattr.set(file, Xattr.SECURITY_IMA, ImaXattr.hash(algo, md.digest()).encode());
         }
     }
 
-    /** Labels every regular file under {@code root} (the copied programs and libraries too) with its digest. */
-    private static void label(Path root, HashAlgo algo) throws IOException, LinuxException {
+    /**
+     * Labels every other regular file under {@code root} (the copied programs and libraries, the copy of
+     * cat in the layer) with its digest, read through one buffer.
+     */
+    private static void labelTheRest(Path root, HashAlgo algo) throws IOException, LinuxException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(root)) {
-            files = s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+            files = s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .filter(p -> !p.getParent().endsWith("layer") || !p.getFileName().toString().startsWith("f"))
+                    .toList();
         }
+        byte[] buffer = new byte[64 * 1024];
+        java.security.MessageDigest md = algo.newDigest();
         for (Path p : files) {
-            byte[] digest = algo.newDigest().digest(Files.readAllBytes(p));
-            Xattr.set(p, Xattr.SECURITY_IMA, ImaXattr.hash(algo, digest).encode());
+            try (java.io.InputStream in = Files.newInputStream(p)) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    md.update(buffer, 0, n);
+                }
+            }
+            Xattr.set(p, Xattr.SECURITY_IMA, ImaXattr.hash(algo, md.digest()).encode());
         }
     }
 }
