@@ -149,6 +149,22 @@ public final class EnforcementDecider implements Decider {
     }
 
     /**
+     * Whether only the violation checks of measuring policies need the open's mode: no {@code mask=} rule
+     * and no re-hash on close, which must tell a reader's mode from another's. Then a file nobody holds
+     * open for writing, the opener included (a read lease can be taken), is opened for reading, and the
+     * opener's call ({@code /proc/PID/task} and {@code /proc/PID/syscall}, about a quarter of a measured
+     * cold open) is read only when some descriptor writes.
+     */
+    private static boolean onlyViolationsNeedOpenMode(Policies p) {
+        for (Scope s : p.all()) {
+            if (s.testsMask() || s.rehashOnClose()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether the file satisfies every rule that may cover it whoever opens it, where nothing needs the
      * open's mode (the caller has asked {@link #needsOpenMode}): then it is allowed without looking the
      * opener up (its /proc reads are a good part of a cold open), and the verdict is the one the ignore
@@ -157,7 +173,8 @@ public final class EnforcementDecider implements Decider {
      */
     private boolean allowedForEveryOpener(PermissionEvent event, Policies p, FileFacts file, FileKey key,
             boolean knownOnly) throws LinuxException {
-        if (event.size() == 0 || !mayIgnore(event, p, file, key, OptionalInt.empty(), knownOnly)) {
+        if (event.size() == 0 || !mayIgnore(event, p, file, key, OptionalInt.empty(), knownOnly,
+                new Writers(event.fd()))) {
             return false;
         }
         ctx.metrics().openerSkipped.increment();
@@ -210,7 +227,18 @@ public final class EnforcementDecider implements Decider {
         if (!mask && allowedForEveryOpener(event, p, file, key, false)) {
             return Verdict.ALLOW;
         }
-        Opener opener = OpenerProbe.probe(event, ids, mask);
+        Writers writers = new Writers(event.fd());
+        Opener opener;
+        if (mask && event.size() != 0 && onlyViolationsNeedOpenMode(p)) {
+            // An exec's mode is MAY_EXEC and makes no violation; an open nobody writes is a read.
+            boolean call = !event.isExec() && writers.present();
+            opener = OpenerProbe.probe(event, ids, call);
+            if (!event.isExec() && !call) {
+                opener = opener.withCall(OpenCall.NOT_WRITING);
+            }
+        } else {
+            opener = OpenerProbe.probe(event, ids, mask);
+        }
         Func func = event.isExec() ? Func.BPRM_CHECK : Func.FILE_CHECK;
         AccessFacts facts = accessFacts(func, opener, file);
 
@@ -223,7 +251,7 @@ public final class EnforcementDecider implements Decider {
         for (Scope scope : p.judging(opener.mntNs(), ctx.lineage().rootsOf(opener.mntNs(), opener.pid(), p))) {
             MatchResult m = PolicyMatcher.match(scope.policy(), facts);
             if (func == Func.FILE_CHECK) {
-                violationCheck(event, opener, key, scope, m, name);
+                violationCheck(event, opener, key, scope, m, name, writers);
             }
             if (m.measure()) {
                 // As process_measurement() does: the measurement is stored before appraisal judges.
@@ -260,7 +288,7 @@ public final class EnforcementDecider implements Decider {
         if (!failures.isEmpty()) {
             audit(event, opener, failures);
         }
-        if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask(), false)) {
+        if (allow && !writerAppraised && mayIgnore(event, p, file, key, opener.requestedMask(), false, writers)) {
             event.afterAnswer(new Ignore(p));
         }
         if (denial != null) {
@@ -326,7 +354,7 @@ public final class EnforcementDecider implements Decider {
      * recorded every time, as 6.1 does: a violation entry and a type 1804 record.
      */
     private void violationCheck(PermissionEvent event, Opener opener, FileKey key, Scope scope, MatchResult m,
-                                EventName name) {
+                                EventName name, Writers writers) {
         OptionalInt mask = opener.requestedMask();
         if (mask.isEmpty()) {
             return;
@@ -343,7 +371,7 @@ public final class EnforcementDecider implements Decider {
         }
         v.reader(key, opener.pid());
         // ima_rdwr_violation_check's inode_is_open_for_write, by a read lease probe.
-        if (m.measure() && Leases.hasWriter(event.fd())) {
+        if (m.measure() && writers.present()) {
             violation(event, opener, scope, name, "open_writers");
         }
     }
@@ -605,7 +633,7 @@ public final class EnforcementDecider implements Decider {
      * is hashed).
      */
     private boolean mayIgnore(PermissionEvent event, Policies p, FileFacts file, FileKey key, OptionalInt mask,
-            boolean knownOnly) throws LinuxException {
+            boolean knownOnly, Writers writers) throws LinuxException {
         Coverage.OfFile coverage = p.coverage(file, ctx.config().hashAlgo());
         if (mask.isPresent() && AccessMask.mayWrite(mask) || ctx.rehash().isPending(key) || coverage.rehash()) {
             return false;
@@ -641,7 +669,28 @@ public final class EnforcementDecider implements Decider {
             }
         }
         // While a writer has it open, every measured reader's open is an open_writers violation to record.
-        return measuring.isEmpty() || !Leases.hasWriter(event.fd());
+        return measuring.isEmpty() || !writers.present();
+    }
+
+    /**
+     * Whether the event's file is open for writing ({@code inode_is_open_for_write}, by a read lease
+     * probe, {@link Leases#hasWriter}), asked at most once per decision: the mode, the violation check and
+     * the ignore mark all want it.
+     */
+    private static final class Writers {
+        private final int fd;
+        private int known = -1;
+
+        Writers(int fd) {
+            this.fd = fd;
+        }
+
+        boolean present() {
+            if (known < 0) {
+                known = Leases.hasWriter(fd) ? 1 : 0;
+            }
+            return known == 1;
+        }
     }
 
     private void audit(PermissionEvent event, Opener opener, Set<AppraisalResult> failures) {

@@ -14,6 +14,13 @@ import java.util.OptionalInt;
 public record OpenCall(boolean consulted, OptionalInt mask, boolean creates, boolean tmpfile) {
     /** The call was not looked at (no policy in force needed it). */
     static final OpenCall NOT_CONSULTED = new OpenCall(false, OptionalInt.empty(), false, false);
+    /**
+     * Not looked at, but known not to write: no descriptor of the file was open for writing when a read
+     * lease was tried, and an open for writing takes its write access before its permission event, so
+     * this open is a read ({@code MAY_READ}; execs are told apart by their event).
+     */
+    static final OpenCall NOT_WRITING = new OpenCall(true, OptionalInt.of(dev.imans.policy.Mask.MAY_READ.bit()),
+            false, false);
     /** The call was looked at and tells nothing. */
     static final OpenCall UNKNOWN = new OpenCall(true, OptionalInt.empty(), false, false);
 

@@ -17,6 +17,12 @@ import java.util.OptionalInt;
 public record Opener(int pid, long mntNs, int uid, int euid, int suid, int gid, int egid, int sgid,
         boolean capSetuid, boolean capSetgid, OpenCall call, boolean credentialsRead, boolean thread) {
 
+    /** The same opener, with {@code c} for what its call shows. */
+    Opener withCall(OpenCall c) {
+        return new Opener(pid, mntNs, uid, euid, suid, gid, egid, sgid, capSetuid, capSetgid, c, credentialsRead,
+                thread);
+    }
+
     /** The {@code MAY_*} mask of its open, when it can be known ({@link AccessMask}). */
     public OptionalInt requestedMask() {
         return call.mask();

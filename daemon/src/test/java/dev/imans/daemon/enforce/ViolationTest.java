@@ -123,6 +123,33 @@ class ViolationTest {
         assertThat(pcrRecords()).hasSize(2);
     }
 
+    /**
+     * Without a {@code mask=} rule the open's mode matters to the violation checks alone: a read of a file
+     * that nobody holds open for writing is known to be one by a read lease, and the opener's call is read
+     * only beside a writer. Readers and writers make the same violations as when the call is read (above).
+     */
+    @Test
+    void withoutAMaskRuleReadersAndWritersAreToldApartAsWithIt() throws Exception {
+        daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
+        Namespace ns = daemon.namespace("measure fsmagic=0x01021994\n");
+        // cat beside a writer: the call is read, and each read is an open_writers violation; the writer's
+        // own open (its write access is taken before its permission event) is no reader's.
+        ns.shOk("echo w > /tmp/w; exec 3>>/tmp/w; cat /tmp/w; cat /tmp/w; exec 3>&-");
+        assertThat(violations(ns)).isEqualTo("2\n");
+        assertThat(pcrRecords()).hasSize(2).allSatisfy(r -> assertThat(r)
+                .contains(" cause=\"open_writers\" comm=\"cat\" name=\"/tmp/w\" "));
+        ns.shOk("cat /tmp/w");
+        assertThat(violations(ns)).isEqualTo("2\n");
+
+        // A reader that opened the file with no writer about (known by the lease alone) is a reader: a
+        // writer that opens the file while it holds it makes a ToMToU violation (seen by the watcher, the
+        // file being ignore-marked by then).
+        ns.shOk("echo t > /tmp/t; exec 5</tmp/t; exec 3>>/tmp/t; sleep 1; exec 3>&-; exec 5<&-");
+        dev.imans.daemon.Eventually.eventually(() -> assertThat(violations(ns)).isEqualTo("3\n"));
+        assertThat(pcrRecords()).hasSize(3);
+        assertThat(pcrRecords().get(2)).contains(" cause=\"ToMToU\" comm=\"sh\" name=\"/tmp/t\" ");
+    }
+
     @Test
     void aLongLivedWriterOfAnIgnoreMarkedFileIsSeenByTheWatcher() throws Exception {
         daemon = new DaemonFixture(AppraiseSetting.ENFORCE);
