@@ -4,24 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.imans.crypto.HashAlgo;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The start's warm-up runs the decision's pieces on a memfd of its own and leaves no descriptor behind. */
 class WarmupTest {
     /** The process's descriptors that are the warm-up's memfd. */
     private static long warmupDescriptors() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().contains("imans-warmup");
-                } catch (IOException e) {
-                    return false;
-                }
-            }).count();
-        }
+        return Descriptors.count(link -> link.contains("imans-warmup"));
     }
 
     @Test
