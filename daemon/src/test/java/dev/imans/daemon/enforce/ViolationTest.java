@@ -143,9 +143,12 @@ class ViolationTest {
 
         // A reader that opened the file with no writer about (known by the lease alone) is a reader: a
         // writer that opens the file while it holds it makes a ToMToU violation (seen by the watcher, the
-        // file being ignore-marked by then).
-        ns.shOk("echo t > /tmp/t; exec 5</tmp/t; exec 3>>/tmp/t; sleep 1; exec 3>&-; exec 5<&-");
-        dev.imans.daemon.Eventually.eventually(() -> assertThat(violations(ns)).isEqualTo("3\n"));
+        // file being ignore-marked by then). The writer waits for the mark: one that opens the file while
+        // the mark is being placed is recorded twice, by its permission event and by the watcher.
+        ns.shOk("echo t > /tmp/t");
+        ns.shOk("(exec 5</tmp/t; sleep 3) & sleep 0.5; exec 3>>/tmp/t; sleep 1; exec 3>&-; wait");
+        dev.imans.daemon.Eventually.eventually(() -> assertThat(violations(ns)).as(String.join("\n", pcrRecords()))
+                .isEqualTo("3\n"));
         assertThat(pcrRecords()).hasSize(3);
         assertThat(pcrRecords().get(2)).contains(" cause=\"ToMToU\" comm=\"sh\" name=\"/tmp/t\" ");
     }
