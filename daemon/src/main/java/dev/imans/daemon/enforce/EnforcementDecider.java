@@ -230,8 +230,9 @@ public final class EnforcementDecider implements Decider {
         Writers writers = new Writers(event.fd());
         Opener opener;
         if (mask && event.size() != 0 && onlyViolationsNeedOpenMode(p)) {
-            // An exec's mode is MAY_EXEC and makes no violation; an open nobody writes is a read.
-            boolean call = !event.isExec() && writers.present();
+            // An exec's mode is MAY_EXEC and makes no violation; an open nobody writes is a read. A probe
+            // that failed (a filesystem without leases) tells nothing: the call is read.
+            boolean call = !event.isExec() && !writers.absent();
             opener = OpenerProbe.probe(event, ids, call);
             if (!event.isExec() && !call) {
                 opener = opener.withCall(OpenCall.NOT_WRITING);
@@ -678,18 +679,31 @@ public final class EnforcementDecider implements Decider {
      * the ignore mark all want it.
      */
     private static final class Writers {
+        private static final int UNKNOWN = Integer.MIN_VALUE;
         private final int fd;
-        private int known = -1;
+        private int probe = UNKNOWN;
 
         Writers(int fd) {
             this.fd = fd;
         }
 
-        boolean present() {
-            if (known < 0) {
-                known = Leases.hasWriter(fd) ? 1 : 0;
+        private int probe() {
+            if (probe == UNKNOWN) {
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    probe = Leases.openForWrite(dev.imans.linux.Native.errnoSegment(arena), fd);
+                }
             }
-            return known == 1;
+            return probe;
+        }
+
+        /** A writer was found; a probe that failed counts as none, as {@link Leases#hasWriter} has it. */
+        boolean present() {
+            return probe() == 1;
+        }
+
+        /** The probe ran and found no writer. */
+        boolean absent() {
+            return probe() == 0;
         }
     }
 
