@@ -267,9 +267,12 @@ class LineageTest {
     private static String eventuallyNamespaceOf(int pid, long parentNs) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
+            // comm first: once the process runs sleep, nsenter's setns and unshare's unshare are behind it,
+            // where a link read before comm could still be nsenter's namespace, the host's.
+            boolean sleeping = Files.readString(Path.of("/proc/" + pid + "/comm")).equals("sleep\n");
             String link = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/mnt")).toString();
             String nsid = link.substring(5, link.length() - 1);
-            if (!nsid.equals(Long.toString(parentNs)) && Files.readString(Path.of("/proc/" + pid + "/comm")).equals("sleep\n")) {
+            if (sleeping && !nsid.equals(Long.toString(parentNs))) {
                 return nsid;
             }
             if (System.nanoTime() > deadline) {
