@@ -41,8 +41,13 @@ public final class Leases {
      * keep an errno segment of their own for {@link #openForWrite}.
      */
     public static boolean hasWriter(int fd) {
+        return probe(fd) == 1;
+    }
+
+    /** {@link #openForWrite} with an errno segment of its own: 1, 0, or {@code -errno} when the probe failed. */
+    public static int probe(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            return openForWrite(Native.errnoSegment(arena), fd) == 1;
+            return openForWrite(Native.errnoSegment(arena), fd);
         }
     }
 }

@@ -689,9 +689,7 @@ public final class EnforcementDecider implements Decider {
 
         private int probe() {
             if (probe == UNKNOWN) {
-                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                    probe = Leases.openForWrite(dev.imans.linux.Native.errnoSegment(arena), fd);
-                }
+                probe = Leases.probe(fd);
             }
             return probe;
         }
